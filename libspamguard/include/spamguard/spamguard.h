@@ -1,0 +1,270 @@
+/*
+ * spamguard.h — the C ABI of spamguard, a comment/trackback/pingback spam
+ * filter for blog engines.
+ *
+ * This header is the only stable interface of the library. If a function is
+ * not declared here, it is not part of the published API.
+ *
+ * Conventions
+ *  - Functions are named sg_<noun>_<verb>. Handles are opaque.
+ *  - Every fallible function returns an int: SG_OK (0) or a negative SG_E*
+ *    status. On failure a readable message is available from
+ *    sg_error_message() on the same thread until the next sg_ call.
+ *  - Out parameters come first; objects returned through `out` belong to the
+ *    caller and are released with their own free function. On failure `*out`
+ *    is set to NULL. Every free/close function accepts NULL.
+ *  - Untrusted text goes in as (pointer, length) and may contain NUL bytes.
+ *    Paths and short identifiers are NUL-terminated UTF-8.
+ *  - Borrowed strings returned by getters live until their parent handle is
+ *    freed or changed.
+ *  - Nothing crosses this interface as a C++ exception.
+ *
+ * Threading
+ *  - sg_engine: immutable after open; sg_engine_score may be called from many
+ *    threads at once on one engine.
+ *  - sg_config, sg_comment, sg_result: one thread at a time each.
+ *  - No global initialisation is needed. The error message is thread-local.
+ */
+#ifndef SPAMGUARD_H
+#define SPAMGUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spamguard/export.h"
+#include "spamguard/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes. Pinned: values are only added, never changed or reused.    */
+
+#define SG_OK 0
+#define SG_ERROR (-1)     /**< generic failure */
+#define SG_EINVAL (-2)    /**< invalid argument (NULL pointer, bad key, ...) */
+#define SG_ENOMEM (-3)    /**< out of memory */
+#define SG_EIO (-4)       /**< a file could not be read or written */
+#define SG_ERULE (-5)     /**< a rule does not compile (bad regex, meta) */
+#define SG_EPARSE (-6)    /**< a configuration line does not parse */
+#define SG_ENOTFOUND (-7) /**< the named thing does not exist */
+#define SG_EBUSY (-8)     /**< a shared resource stayed locked */
+#define SG_ELIMIT (-9)    /**< an input exceeds a configured bound */
+#define SG_EINTERNAL (-99) /**< a bug in spamguard; please report it */
+
+/* ------------------------------------------------------------------------ */
+/* Enumerations. Plain ints with pinned values.                             */
+
+/** Kinds of submission (sg_comment_set_kind). */
+#define SG_KIND_COMMENT 1
+#define SG_KIND_TRACKBACK 2
+#define SG_KIND_PINGBACK 3
+
+/** Actions of a verdict (sg_result_action), in increasing severity. */
+#define SG_ACTION_ACCEPT 0   /**< publish */
+#define SG_ACTION_MODERATE 1 /**< hold for the admin */
+#define SG_ACTION_SPAM 2     /**< file as spam (kept, not published) */
+#define SG_ACTION_DISCARD 3  /**< so sure it is spam that it may be dropped */
+#define SG_ACTION_THROTTLE 4 /**< over a rate limit; retry after a delay */
+
+/** Fields of a comment (sg_comment_set_field). */
+#define SG_FIELD_AUTHOR 1
+#define SG_FIELD_EMAIL 2
+#define SG_FIELD_URL 3        /**< the author's URL */
+#define SG_FIELD_BODY 4       /**< the comment text (HTML, BBCode or plain) */
+#define SG_FIELD_IP 5         /**< client address, IPv4 or IPv6 text */
+#define SG_FIELD_USER_AGENT 6
+#define SG_FIELD_REFERRER 7
+#define SG_FIELD_POST_ID 8
+#define SG_FIELD_PERMALINK 9
+#define SG_FIELD_BLOG_NAME 10  /**< trackback: the sending blog's name */
+#define SG_FIELD_TITLE 11      /**< trackback: title of the linking entry */
+#define SG_FIELD_EXCERPT 12    /**< trackback: excerpt of the linking entry */
+#define SG_FIELD_SOURCE_URL 13 /**< trackback/pingback: the linking entry */
+#define SG_FIELD_ID 14         /**< the blog engine's id for the comment */
+
+/** Flags of a result (sg_result_flags): what normalization noticed. */
+#define SG_FLAG_INVALID_UTF8 0x01 /**< invalid bytes replaced by U+FFFD */
+#define SG_FLAG_TRUNCATED 0x02    /**< a field exceeded its cap; the rest was not scanned */
+#define SG_FLAG_BAD_IP 0x04       /**< the client IP did not parse */
+#define SG_FLAG_NO_IP 0x08        /**< no client IP was given */
+#define SG_FLAG_LINKS_CAPPED 0x10 /**< more links than max_links; the rest were not scanned */
+
+/** Integer configuration keys (sg_config_set_int). For every key but
+ *  SG_CFG_STRICT_RULES, 0 means "the default". */
+#define SG_CFG_STRICT_RULES 100   /**< 1 (default): a broken rule refuses the whole file; 0: skip the broken line and record a warning (sg_engine_warning) */
+#define SG_CFG_MAX_BODY_BYTES 101 /**< bytes of body scanned (default 65536) */
+#define SG_CFG_MAX_FIELD_BYTES 102 /**< bytes of any other field scanned (default 4096) */
+#define SG_CFG_MAX_LINKS 103      /**< links extracted per comment (default 100) */
+#define SG_CFG_RE2_MAX_MEM 104    /**< RE2 memory budget per field set, bytes (default 32 MiB) */
+
+/* ------------------------------------------------------------------------ */
+/* Opaque handles.                                                          */
+
+/** Settings applied when an engine opens; they override the .cf file. */
+typedef struct sg_config sg_config;
+/** Compiled rules (and, later, the store). Thread-safe for scoring. */
+typedef struct sg_engine sg_engine;
+/** One submission being built. One thread at a time. */
+typedef struct sg_comment sg_comment;
+/** The verdict on one submission, with every hit. One thread at a time. */
+typedef struct sg_result sg_result;
+
+/* ------------------------------------------------------------------------ */
+/* Version, errors, memory.                                                 */
+
+/** The runtime library's SG_VERSION_NUMBER. Never fails. */
+SG_API int sg_version_number(void);
+/** The runtime library's version, e.g. "1.0.0". Static storage; never NULL. */
+SG_API const char *sg_version_string(void);
+
+/** Static text naming a status code, e.g. "invalid argument". Never NULL. */
+SG_API const char *sg_status_str(int status);
+/** The message of the last failed sg_ call on this thread, or "" when the
+ *  last call succeeded. Valid until the next sg_ call on this thread; copy it
+ *  at once. Never NULL. */
+SG_API const char *sg_error_message(void);
+/** The status of the last sg_ call on this thread (SG_OK after success). */
+SG_API int sg_error_code(void);
+
+/** Release memory the library returned as a copy (sg_result_to_json).
+ *  Accepts NULL. */
+SG_API void sg_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration.                                                           */
+
+/** Create a configuration with every key at its default.
+ *  @return SG_OK, SG_EINVAL (out is NULL), SG_ENOMEM. */
+SG_API int sg_config_new(sg_config **out);
+/** Free a configuration. Accepts NULL. Engines opened with it are unaffected. */
+SG_API void sg_config_free(sg_config *config);
+/** Set an integer key; 0 restores the default.
+ *  @return SG_OK, SG_EINVAL (NULL config, unknown key), SG_ELIMIT (value
+ *  outside sg_config_param_bounds). */
+SG_API int sg_config_set_int(sg_config *config, int key, int64_t value);
+/** Read an integer key as set (0 when at its default).
+ *  @return SG_OK, SG_EINVAL (NULL argument, unknown key). */
+SG_API int sg_config_get_int(int64_t *out, const sg_config *config, int key);
+/** The accepted range of a non-zero value for `key`.
+ *  @return SG_OK, SG_EINVAL (NULL argument, unknown key). */
+SG_API int sg_config_param_bounds(int64_t *lo, int64_t *hi, int key);
+
+/* ------------------------------------------------------------------------ */
+/* Engine.                                                                  */
+
+/** Open an engine from a rule file (spamguard .cf syntax; `include` lines
+ *  are resolved relative to the including file). A file with any error is
+ *  refused as a whole and the message names "file:line: reason".
+ *  @param config NULL for defaults; not retained.
+ *  @return SG_OK, SG_EINVAL (NULL out/path), SG_EIO (unreadable file),
+ *  SG_EPARSE (syntax), SG_ERULE (a rule does not compile), SG_ENOMEM. */
+SG_API int sg_engine_open(sg_engine **out, const char *cf_path,
+                          const sg_config *config);
+/** Open an engine from rule text held in memory. `name` is used in messages
+ *  ("name:line: reason") and may be NULL ("<string>"); `include` lines are
+ *  resolved relative to the working directory.
+ *  @return as sg_engine_open. */
+SG_API int sg_engine_open_string(sg_engine **out, const char *cf_text,
+                                 size_t cf_len, const char *name,
+                                 const sg_config *config);
+/** Close an engine. Accepts NULL. No sg_engine_score call on it may be in
+ *  progress. Results it produced stay valid. */
+SG_API void sg_engine_close(sg_engine *engine);
+
+/** Number of rules the engine holds (sub-rules named __* included). */
+SG_API size_t sg_engine_rule_count(const sg_engine *engine);
+/** Name of rule i, or NULL when engine is NULL or i is out of range. */
+SG_API const char *sg_engine_rule_name(const sg_engine *engine, size_t i);
+/** Field rule i looks at ("body", "uri", "meta", ...), or NULL. */
+SG_API const char *sg_engine_rule_field(const sg_engine *engine, size_t i);
+/** Description of rule i ("" when it has none), or NULL. */
+SG_API const char *sg_engine_rule_description(const sg_engine *engine,
+                                              size_t i);
+/** Points rule i adds when it hits (0 when engine is NULL / i out of range). */
+SG_API double sg_engine_rule_score(const sg_engine *engine, size_t i);
+/** Score at which `action` starts (SG_ACTION_MODERATE, _SPAM, _DISCARD);
+ *  0 for other actions or a NULL engine. */
+SG_API double sg_engine_threshold(const sg_engine *engine, int action);
+/** Number of rules skipped with a warning (only with SG_CFG_STRICT_RULES=0). */
+SG_API size_t sg_engine_warning_count(const sg_engine *engine);
+/** Warning i ("file:line: reason"), or NULL. */
+SG_API const char *sg_engine_warning(const sg_engine *engine, size_t i);
+
+/** Score one submission. Thread-safe: many threads may score on one engine.
+ *  Never changes `comment`.
+ *  @return SG_OK, SG_EINVAL (NULL argument), SG_ENOMEM. */
+SG_API int sg_engine_score(sg_result **out, sg_engine *engine,
+                           const sg_comment *comment);
+
+/* ------------------------------------------------------------------------ */
+/* Comment builder.                                                         */
+
+/** Create an empty comment (kind SG_KIND_COMMENT, no fields, time 0).
+ *  @return SG_OK, SG_EINVAL (out is NULL), SG_ENOMEM. */
+SG_API int sg_comment_new(sg_comment **out);
+/** Free a comment. Accepts NULL. */
+SG_API void sg_comment_free(sg_comment *comment);
+/** Clear every field so the handle can be reused. Accepts NULL. */
+SG_API void sg_comment_reset(sg_comment *comment);
+/** Set the kind (SG_KIND_*).
+ *  @return SG_OK, SG_EINVAL (NULL comment, unknown kind). */
+SG_API int sg_comment_set_kind(sg_comment *comment, int kind);
+/** Set a field (SG_FIELD_*) to a copy of `len` bytes at `value`. The bytes
+ *  are data: NUL bytes and invalid UTF-8 are kept and handled when scored.
+ *  `value` may be NULL only when len is 0 (clears the field). The whole value
+ *  is kept; caps apply when scoring.
+ *  @return SG_OK, SG_EINVAL (NULL comment, unknown field, NULL value with
+ *  len > 0), SG_ENOMEM. */
+SG_API int sg_comment_set_field(sg_comment *comment, int field,
+                                const char *value, size_t len);
+/** Set the submission time, seconds since 1970-01-01 UTC (0: unknown).
+ *  @return SG_OK, SG_EINVAL (NULL comment). */
+SG_API int sg_comment_set_time(sg_comment *comment, int64_t unix_seconds);
+
+/* ------------------------------------------------------------------------ */
+/* Result.                                                                  */
+
+/** Free a result. Accepts NULL. */
+SG_API void sg_result_free(sg_result *result);
+/** The action (SG_ACTION_*); SG_ACTION_ACCEPT for NULL. */
+SG_API int sg_result_action(const sg_result *result);
+/** The total score; 0 for NULL. */
+SG_API double sg_result_score(const sg_result *result);
+/** Seconds to wait before retrying, for SG_ACTION_THROTTLE; else 0. */
+SG_API int64_t sg_result_retry_after(const sg_result *result);
+/** Bitwise OR of SG_FLAG_*; 0 for NULL. */
+SG_API int sg_result_flags(const sg_result *result);
+/** Number of hits (rules that fired and scored); 0 for NULL. */
+SG_API size_t sg_result_hit_count(const sg_result *result);
+/** Rule name of hit i, or NULL when out of range. */
+SG_API const char *sg_result_hit_name(const sg_result *result, size_t i);
+/** Points of hit i; 0 when out of range. */
+SG_API double sg_result_hit_points(const sg_result *result, size_t i);
+/** Field of hit i ("body", "uri", "meta", "links", "check", ...), or NULL. */
+SG_API const char *sg_result_hit_field(const sg_result *result, size_t i);
+/** Description of hit i ("" when the rule has none), or NULL. */
+SG_API const char *sg_result_hit_description(const sg_result *result,
+                                             size_t i);
+/** What hit i matched (text for regex rules, e.g. "7 links" for counts).
+ *  May contain NUL bytes; its length goes to *len when len is not NULL.
+ *  NULL when out of range. */
+SG_API const char *sg_result_hit_match(const sg_result *result, size_t i,
+                                       size_t *len);
+/** The whole verdict as one JSON object (UTF-8, NUL-terminated):
+ *  {"action":..,"score":..,"retry_after":..,"flags":[..],"hits":[{"rule":..,
+ *  "points":..,"field":..,"description":..,"match":..}]}. Release *out with
+ *  sg_free. `len` may be NULL.
+ *  @return SG_OK, SG_EINVAL (NULL out/result), SG_ENOMEM. */
+SG_API int sg_result_to_json(char **out, size_t *len, const sg_result *result);
+
+/** Static name of an action ("accept", "moderate", "spam", "discard",
+ *  "throttle"), or "unknown". Never NULL. */
+SG_API const char *sg_action_str(int action);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPAMGUARD_H */

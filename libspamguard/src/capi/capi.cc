@@ -1,0 +1,440 @@
+// extern "C" wrappers over the C++ core. Nothing else lives here.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "capi/guard.h"
+#include "comment/comment.h"
+#include "comment/text.h"
+#include "engine/engine.h"
+#include "spamguard/spamguard.h"
+
+using spamguard::Status;
+using spamguard::capi::Fail;
+using spamguard::capi::Guard;
+
+struct sg_config {
+  int64_t strict_rules = 1;
+  int64_t max_body_bytes = 0;
+  int64_t max_field_bytes = 0;
+  int64_t max_links = 0;
+  int64_t re2_max_mem = 0;
+};
+
+struct sg_engine {
+  std::unique_ptr<spamguard::engine::Engine> rep;
+};
+
+struct sg_comment {
+  spamguard::comment::Comment rep;
+};
+
+struct sg_result {
+  spamguard::engine::Verdict rep;
+};
+
+namespace spamguard::capi {
+namespace {
+
+struct ErrorState {
+  int code = SG_OK;
+  std::string message;
+};
+thread_local ErrorState t_error;
+
+struct ParamInfo {
+  int key;
+  int64_t sg_config::*field;
+  int64_t lo, hi;
+};
+constexpr ParamInfo kParams[] = {
+    {SG_CFG_STRICT_RULES, &sg_config::strict_rules, 0, 1},
+    {SG_CFG_MAX_BODY_BYTES, &sg_config::max_body_bytes, 64, int64_t(1) << 30},
+    {SG_CFG_MAX_FIELD_BYTES, &sg_config::max_field_bytes, 16, int64_t(1) << 24},
+    {SG_CFG_MAX_LINKS, &sg_config::max_links, 1, 100000},
+    {SG_CFG_RE2_MAX_MEM, &sg_config::re2_max_mem, int64_t(1) << 20, int64_t(1) << 32},
+};
+
+const ParamInfo* FindParam(int key) {
+  for (const auto& p : kParams)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
+engine::Options ToOptions(const sg_config* c) {
+  engine::Options o;
+  if (c == nullptr) return o;
+  o.strict_rules = c->strict_rules != 0;
+  o.re2_max_mem = c->re2_max_mem;
+  o.max_body_bytes = c->max_body_bytes;
+  o.max_field_bytes = c->max_field_bytes;
+  o.max_links = c->max_links;
+  return o;
+}
+
+const rules::Hit* HitAt(const sg_result* r, size_t i) {
+  if (r == nullptr || i >= r->rep.hits.size()) return nullptr;
+  return &r->rep.hits[i];
+}
+
+const rules::Rule* RuleAt(const sg_engine* e, size_t i) {
+  if (e == nullptr || !e->rep || i >= e->rep->rules().rules().size()) return nullptr;
+  return &e->rep->rules().rules()[i];
+}
+
+void JsonString(std::string_view s, std::string* out) {
+  // The input is valid UTF-8 except where a match was cut; repair first.
+  std::string clean;
+  comment::SanitizeUtf8(s, &clean);
+  out->push_back('"');
+  for (unsigned char c : clean) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          char buf[8];
+          snprintf(buf, sizeof buf, "\\u%04x", c);
+          out->append(buf);
+        } else {
+          out->push_back(char(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+std::string JsonNumber(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.3f", v);
+  // Trim trailing zeros: 3.500 -> 3.5, 2.000 -> 2.
+  std::string s(buf);
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  if (s == "-0") s = "0";
+  return s;
+}
+
+}  // namespace
+
+void SetError(int code, std::string msg) {
+  t_error.code = code;
+  t_error.message = std::move(msg);
+}
+
+void ClearError() {
+  t_error.code = SG_OK;
+  t_error.message.clear();
+}
+
+}  // namespace spamguard::capi
+
+using namespace spamguard;
+
+extern "C" {
+
+SG_API int sg_version_number(void) { return SG_VERSION_NUMBER; }
+SG_API const char* sg_version_string(void) { return SG_VERSION_STRING; }
+
+SG_API const char* sg_status_str(int status) {
+  switch (status) {
+    case SG_OK: return "ok";
+    case SG_ERROR: return "error";
+    case SG_EINVAL: return "invalid argument";
+    case SG_ENOMEM: return "out of memory";
+    case SG_EIO: return "input/output error";
+    case SG_ERULE: return "rule error";
+    case SG_EPARSE: return "parse error";
+    case SG_ENOTFOUND: return "not found";
+    case SG_EBUSY: return "busy";
+    case SG_ELIMIT: return "limit exceeded";
+    case SG_EINTERNAL: return "internal error";
+    default: return "unknown status";
+  }
+}
+
+SG_API const char* sg_error_message(void) { return capi::t_error.message.c_str(); }
+SG_API int sg_error_code(void) { return capi::t_error.code; }
+
+SG_API void sg_free(void* p) { std::free(p); }
+
+/* Config ---------------------------------------------------------------- */
+
+SG_API int sg_config_new(sg_config** out) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_config_new: out is NULL");
+    *out = new sg_config();
+    return SG_OK;
+  });
+}
+
+SG_API void sg_config_free(sg_config* config) { delete config; }
+
+SG_API int sg_config_set_int(sg_config* config, int key, int64_t value) {
+  return Guard([&] {
+    if (config == nullptr) return Fail(SG_EINVAL, "sg_config_set_int: config is NULL");
+    const capi::ParamInfo* p = capi::FindParam(key);
+    if (p == nullptr) return Fail(SG_EINVAL, "sg_config_set_int: unknown key " + std::to_string(key));
+    if (key == SG_CFG_STRICT_RULES) {
+      if (value != 0 && value != 1)
+        return Fail(SG_ELIMIT, "sg_config_set_int: SG_CFG_STRICT_RULES must be 0 or 1");
+      config->strict_rules = value;
+      return SG_OK;
+    }
+    if (value != 0 && (value < p->lo || value > p->hi))
+      return Fail(SG_ELIMIT, "sg_config_set_int: key " + std::to_string(key) + " must be 0 or in [" +
+                                 std::to_string(p->lo) + ", " + std::to_string(p->hi) + "], got " +
+                                 std::to_string(value));
+    config->*(p->field) = value;
+    return SG_OK;
+  });
+}
+
+SG_API int sg_config_get_int(int64_t* out, const sg_config* config, int key) {
+  return Guard([&] {
+    if (out == nullptr || config == nullptr) return Fail(SG_EINVAL, "sg_config_get_int: NULL argument");
+    const capi::ParamInfo* p = capi::FindParam(key);
+    if (p == nullptr) return Fail(SG_EINVAL, "sg_config_get_int: unknown key " + std::to_string(key));
+    *out = config->*(p->field);
+    return SG_OK;
+  });
+}
+
+SG_API int sg_config_param_bounds(int64_t* lo, int64_t* hi, int key) {
+  return Guard([&] {
+    if (lo == nullptr || hi == nullptr) return Fail(SG_EINVAL, "sg_config_param_bounds: NULL argument");
+    const capi::ParamInfo* p = capi::FindParam(key);
+    if (p == nullptr) return Fail(SG_EINVAL, "sg_config_param_bounds: unknown key " + std::to_string(key));
+    *lo = p->lo;
+    *hi = p->hi;
+    return SG_OK;
+  });
+}
+
+/* Engine ---------------------------------------------------------------- */
+
+SG_API int sg_engine_open(sg_engine** out, const char* cf_path, const sg_config* config) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_open: out is NULL");
+    *out = nullptr;
+    if (cf_path == nullptr) return Fail(SG_EINVAL, "sg_engine_open: cf_path is NULL");
+    auto e = std::make_unique<sg_engine>();
+    Status st = engine::Engine::OpenFile(cf_path, capi::ToOptions(config), &e->rep);
+    if (!st.ok()) return Fail(st);
+    *out = e.release();
+    return SG_OK;
+  });
+}
+
+SG_API int sg_engine_open_string(sg_engine** out, const char* cf_text, size_t cf_len, const char* name,
+                                 const sg_config* config) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_open_string: out is NULL");
+    *out = nullptr;
+    if (cf_text == nullptr && cf_len > 0) return Fail(SG_EINVAL, "sg_engine_open_string: cf_text is NULL");
+    auto e = std::make_unique<sg_engine>();
+    Status st = engine::Engine::OpenString(std::string_view(cf_text ? cf_text : "", cf_len),
+                                           name ? name : "<string>", capi::ToOptions(config), &e->rep);
+    if (!st.ok()) return Fail(st);
+    *out = e.release();
+    return SG_OK;
+  });
+}
+
+SG_API void sg_engine_close(sg_engine* engine) { delete engine; }
+
+SG_API size_t sg_engine_rule_count(const sg_engine* engine) {
+  return (engine && engine->rep) ? engine->rep->rules().rules().size() : 0;
+}
+SG_API const char* sg_engine_rule_name(const sg_engine* engine, size_t i) {
+  const rules::Rule* r = capi::RuleAt(engine, i);
+  return r ? r->name.c_str() : nullptr;
+}
+SG_API const char* sg_engine_rule_field(const sg_engine* engine, size_t i) {
+  const rules::Rule* r = capi::RuleAt(engine, i);
+  return r ? rules::TargetName(r->target) : nullptr;
+}
+SG_API const char* sg_engine_rule_description(const sg_engine* engine, size_t i) {
+  const rules::Rule* r = capi::RuleAt(engine, i);
+  return r ? r->description.c_str() : nullptr;
+}
+SG_API double sg_engine_rule_score(const sg_engine* engine, size_t i) {
+  const rules::Rule* r = capi::RuleAt(engine, i);
+  return r ? r->score : 0.0;
+}
+SG_API double sg_engine_threshold(const sg_engine* engine, int action) {
+  if (engine == nullptr || !engine->rep) return 0.0;
+  const rules::Settings& s = engine->rep->rules().settings();
+  switch (action) {
+    case SG_ACTION_MODERATE: return s.moderate_score;
+    case SG_ACTION_SPAM: return s.required_score;
+    case SG_ACTION_DISCARD: return s.discard_score;
+    default: return 0.0;
+  }
+}
+SG_API size_t sg_engine_warning_count(const sg_engine* engine) {
+  return (engine && engine->rep) ? engine->rep->warnings().size() : 0;
+}
+SG_API const char* sg_engine_warning(const sg_engine* engine, size_t i) {
+  if (engine == nullptr || !engine->rep || i >= engine->rep->warnings().size()) return nullptr;
+  return engine->rep->warnings()[i].c_str();
+}
+
+SG_API int sg_engine_score(sg_result** out, sg_engine* engine, const sg_comment* comment) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_score: out is NULL");
+    *out = nullptr;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_score: engine is NULL");
+    if (comment == nullptr) return Fail(SG_EINVAL, "sg_engine_score: comment is NULL");
+    auto r = std::make_unique<sg_result>();
+    engine->rep->Score(comment->rep, &r->rep);
+    *out = r.release();
+    return SG_OK;
+  });
+}
+
+/* Comment --------------------------------------------------------------- */
+
+SG_API int sg_comment_new(sg_comment** out) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_comment_new: out is NULL");
+    *out = new sg_comment();
+    return SG_OK;
+  });
+}
+
+SG_API void sg_comment_free(sg_comment* comment) { delete comment; }
+
+SG_API void sg_comment_reset(sg_comment* comment) {
+  if (comment != nullptr) comment->rep.Reset();
+}
+
+SG_API int sg_comment_set_kind(sg_comment* comment, int kind) {
+  return Guard([&] {
+    if (comment == nullptr) return Fail(SG_EINVAL, "sg_comment_set_kind: comment is NULL");
+    if (kind != SG_KIND_COMMENT && kind != SG_KIND_TRACKBACK && kind != SG_KIND_PINGBACK)
+      return Fail(SG_EINVAL, "sg_comment_set_kind: unknown kind " + std::to_string(kind));
+    comment->rep.kind = comment::Kind(kind);
+    return SG_OK;
+  });
+}
+
+SG_API int sg_comment_set_field(sg_comment* comment, int field, const char* value, size_t len) {
+  return Guard([&] {
+    if (comment == nullptr) return Fail(SG_EINVAL, "sg_comment_set_field: comment is NULL");
+    if (field < SG_FIELD_AUTHOR || field > SG_FIELD_ID)
+      return Fail(SG_EINVAL, "sg_comment_set_field: unknown field " + std::to_string(field));
+    if (value == nullptr && len > 0) return Fail(SG_EINVAL, "sg_comment_set_field: value is NULL");
+    comment->rep.fields[size_t(field)].assign(value ? value : "", len);
+    return SG_OK;
+  });
+}
+
+SG_API int sg_comment_set_time(sg_comment* comment, int64_t unix_seconds) {
+  return Guard([&] {
+    if (comment == nullptr) return Fail(SG_EINVAL, "sg_comment_set_time: comment is NULL");
+    comment->rep.time = unix_seconds;
+    return SG_OK;
+  });
+}
+
+/* Result ---------------------------------------------------------------- */
+
+SG_API void sg_result_free(sg_result* result) { delete result; }
+SG_API int sg_result_action(const sg_result* result) { return result ? result->rep.action : SG_ACTION_ACCEPT; }
+SG_API double sg_result_score(const sg_result* result) { return result ? result->rep.score : 0.0; }
+SG_API int64_t sg_result_retry_after(const sg_result* result) { return result ? result->rep.retry_after : 0; }
+SG_API int sg_result_flags(const sg_result* result) { return result ? result->rep.flags : 0; }
+SG_API size_t sg_result_hit_count(const sg_result* result) { return result ? result->rep.hits.size() : 0; }
+
+SG_API const char* sg_result_hit_name(const sg_result* result, size_t i) {
+  const rules::Hit* h = capi::HitAt(result, i);
+  return h ? result->rep.rules->rules()[size_t(h->rule)].name.c_str() : nullptr;
+}
+SG_API double sg_result_hit_points(const sg_result* result, size_t i) {
+  const rules::Hit* h = capi::HitAt(result, i);
+  return h ? result->rep.rules->rules()[size_t(h->rule)].score : 0.0;
+}
+SG_API const char* sg_result_hit_field(const sg_result* result, size_t i) {
+  const rules::Hit* h = capi::HitAt(result, i);
+  return h ? rules::TargetName(result->rep.rules->rules()[size_t(h->rule)].target) : nullptr;
+}
+SG_API const char* sg_result_hit_description(const sg_result* result, size_t i) {
+  const rules::Hit* h = capi::HitAt(result, i);
+  return h ? result->rep.rules->rules()[size_t(h->rule)].description.c_str() : nullptr;
+}
+SG_API const char* sg_result_hit_match(const sg_result* result, size_t i, size_t* len) {
+  const rules::Hit* h = capi::HitAt(result, i);
+  if (h == nullptr) {
+    if (len) *len = 0;
+    return nullptr;
+  }
+  if (len) *len = h->match.size();
+  return h->match.c_str();
+}
+
+SG_API int sg_result_to_json(char** out, size_t* len, const sg_result* result) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_result_to_json: out is NULL");
+    *out = nullptr;
+    if (len) *len = 0;
+    if (result == nullptr) return Fail(SG_EINVAL, "sg_result_to_json: result is NULL");
+    const auto& v = result->rep;
+    std::string j = "{\"action\":\"";
+    j += sg_action_str(v.action);
+    j += "\",\"score\":" + capi::JsonNumber(v.score);
+    j += ",\"retry_after\":" + std::to_string(v.retry_after);
+    j += ",\"flags\":[";
+    static const struct { int bit; const char* name; } kFlags[] = {
+        {SG_FLAG_INVALID_UTF8, "invalid_utf8"}, {SG_FLAG_TRUNCATED, "truncated"},
+        {SG_FLAG_BAD_IP, "bad_ip"},             {SG_FLAG_NO_IP, "no_ip"},
+        {SG_FLAG_LINKS_CAPPED, "links_capped"}};
+    bool first = true;
+    for (const auto& f : kFlags) {
+      if (!(v.flags & f.bit)) continue;
+      if (!first) j += ",";
+      first = false;
+      j += "\"";
+      j += f.name;
+      j += "\"";
+    }
+    j += "],\"hits\":[";
+    for (size_t i = 0; i < v.hits.size(); ++i) {
+      const rules::Rule& r = v.rules->rules()[size_t(v.hits[i].rule)];
+      if (i) j += ",";
+      j += "{\"rule\":";
+      capi::JsonString(r.name, &j);
+      j += ",\"points\":" + capi::JsonNumber(r.score) + ",\"field\":\"" + rules::TargetName(r.target) + "\"";
+      j += ",\"description\":";
+      capi::JsonString(r.description, &j);
+      j += ",\"match\":";
+      capi::JsonString(v.hits[i].match, &j);
+      j += "}";
+    }
+    j += "]}";
+    char* buf = static_cast<char*>(std::malloc(j.size() + 1));
+    if (buf == nullptr) return Fail(SG_ENOMEM, "out of memory");
+    memcpy(buf, j.c_str(), j.size() + 1);
+    *out = buf;
+    if (len) *len = j.size();
+    return SG_OK;
+  });
+}
+
+SG_API const char* sg_action_str(int action) {
+  switch (action) {
+    case SG_ACTION_ACCEPT: return "accept";
+    case SG_ACTION_MODERATE: return "moderate";
+    case SG_ACTION_SPAM: return "spam";
+    case SG_ACTION_DISCARD: return "discard";
+    case SG_ACTION_THROTTLE: return "throttle";
+    default: return "unknown";
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,428 @@
+#include "comment/text.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace spamguard::comment {
+namespace {
+
+inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+inline bool IsAlpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
+inline bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool StartsWithNoCase(std::string_view s, size_t pos, std::string_view prefix) {
+  if (pos > s.size() || s.size() - pos < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (Lower(s[pos + i]) != prefix[i]) return false;
+  return true;
+}
+
+// Length in bytes of a Unicode whitespace character at s[i], 0 if none.
+// A byte-order mark (U+FEFF) counts as space too: it is invisible and only
+// ever separates text.
+size_t SpaceLen(std::string_view s, size_t i) {
+  unsigned char c = s[i];
+  if (IsAsciiSpace(char(c))) return 1;
+  if (c == 0xC2 && i + 1 < s.size()) {
+    unsigned char d = s[i + 1];
+    if (d == 0xA0 || d == 0x85) return 2;  // NBSP, NEL
+  } else if (c == 0xE2 && i + 2 < s.size()) {
+    unsigned char d = s[i + 1], e = s[i + 2];
+    if (d == 0x80 && ((e >= 0x80 && e <= 0x8A) || e == 0xA8 || e == 0xA9 || e == 0xAF)) return 3;
+    if (d == 0x81 && e == 0x9F) return 3;
+  } else if (c == 0xE3 && i + 2 < s.size()) {
+    if ((unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0x80) return 3;
+  } else if (c == 0xEF && i + 2 < s.size()) {
+    if ((unsigned char)s[i + 1] == 0xBB && (unsigned char)s[i + 2] == 0xBF) return 3;
+  }
+  return 0;
+}
+
+struct NamedEntity {
+  const char* name;
+  uint32_t cp;
+};
+
+// The named references that occur in comment text. Anything else is kept
+// as written.
+constexpr NamedEntity kEntities[] = {
+    {"amp", '&'},      {"lt", '<'},        {"gt", '>'},       {"quot", '"'},
+    {"apos", '\''},    {"nbsp", 0xA0},     {"copy", 0xA9},    {"reg", 0xAE},
+    {"trade", 0x2122}, {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
+    {"lsquo", 0x2018}, {"rsquo", 0x2019},  {"ldquo", 0x201C}, {"rdquo", 0x201D},
+    {"laquo", 0xAB},   {"raquo", 0xBB},    {"bull", 0x2022},  {"middot", 0xB7},
+    {"euro", 0x20AC},  {"pound", 0xA3},    {"yen", 0xA5},     {"cent", 0xA2},
+    {"deg", 0xB0},     {"times", 0xD7},    {"divide", 0xF7},  {"shy", 0xAD},
+    {"zwj", 0x200D},   {"zwnj", 0x200C},   {"thinsp", 0x2009}, {"ensp", 0x2002},
+    {"emsp", 0x2003},  {"eacute", 0xE9},   {"egrave", 0xE8},  {"ecirc", 0xEA},
+    {"aacute", 0xE1},  {"agrave", 0xE0},   {"acirc", 0xE2},   {"oacute", 0xF3},
+    {"uacute", 0xFA},  {"iacute", 0xED},   {"ntilde", 0xF1},  {"ccedil", 0xE7},
+    {"auml", 0xE4},    {"ouml", 0xF6},     {"uuml", 0xFC},    {"szlig", 0xDF},
+    {"Auml", 0xC4},    {"Ouml", 0xD6},     {"Uuml", 0xDC},    {"Eacute", 0xC9},
+};
+
+// Tries to decode one character reference at s[i] == '&'. On success
+// appends the character, sets *used to the bytes consumed, returns true.
+bool DecodeOne(std::string_view s, size_t i, std::string* out, size_t* used) {
+  size_t j = i + 1;
+  if (j >= s.size()) return false;
+  if (s[j] == '#') {
+    ++j;
+    bool hex = j < s.size() && (s[j] == 'x' || s[j] == 'X');
+    if (hex) ++j;
+    size_t start = j;
+    uint64_t v = 0;
+    while (j < s.size() && j - start < 10) {
+      char c = s[j];
+      int d;
+      if (IsDigit(c)) d = c - '0';
+      else if (hex && (Lower(c) >= 'a' && Lower(c) <= 'f')) d = Lower(c) - 'a' + 10;
+      else break;
+      v = v * (hex ? 16 : 10) + d;
+      ++j;
+    }
+    if (j == start) return false;
+    if (j < s.size() && s[j] == ';') ++j;
+    if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) v = 0xFFFD;
+    AppendUtf8(uint32_t(v), out);
+    *used = j - i;
+    return true;
+  }
+  size_t start = j;
+  while (j < s.size() && j - start < 8 && IsAlnum(s[j])) ++j;
+  if (j == start) return false;
+  std::string_view name = s.substr(start, j - start);
+  bool semi = j < s.size() && s[j] == ';';
+  for (const auto& e : kEntities) {
+    if (name == e.name) {
+      // Without ';' only the classic five are recognised, as browsers do.
+      if (!semi && !(name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "nbsp"))
+        return false;
+      AppendUtf8(e.cp, out);
+      *used = j - i + (semi ? 1 : 0);
+      return true;
+    }
+  }
+  return false;
+}
+
+constexpr const char* kInlineTags[] = {"a",    "b",   "i",    "u",      "em",  "strong", "span",
+                                       "font", "small", "big", "sup",   "sub", "s",      "strike",
+                                       "tt",   "abbr", "acronym", "cite", "code", "del", "ins",
+                                       "mark", "q",   "kbd",  "var",    "wbr"};
+
+bool IsInlineTag(std::string_view name) {
+  for (const char* t : kInlineTags)
+    if (name == t) return true;
+  return false;
+}
+
+// Value of attribute `attr` inside the tag text (between '<' and '>').
+bool TagAttribute(std::string_view tag, std::string_view attr, std::string_view* value) {
+  size_t i = 0;
+  while (i < tag.size()) {
+    // Attributes start after whitespace.
+    if (!IsAsciiSpace(tag[i]) && tag[i] != '/') { ++i; continue; }
+    while (i < tag.size() && (IsAsciiSpace(tag[i]) || tag[i] == '/')) ++i;
+    if (!StartsWithNoCase(tag, i, attr)) continue;
+    size_t j = i + attr.size();
+    while (j < tag.size() && IsAsciiSpace(tag[j])) ++j;
+    if (j >= tag.size() || tag[j] != '=') continue;
+    ++j;
+    while (j < tag.size() && IsAsciiSpace(tag[j])) ++j;
+    if (j >= tag.size()) return false;
+    char q = tag[j];
+    if (q == '"' || q == '\'') {
+      size_t end = tag.find(q, j + 1);
+      if (end == std::string_view::npos) end = tag.size();
+      *value = tag.substr(j + 1, end - j - 1);
+    } else {
+      size_t end = j;
+      while (end < tag.size() && !IsAsciiSpace(tag[end])) ++end;
+      *value = tag.substr(j, end - j);
+    }
+    return true;
+  }
+  return false;
+}
+
+constexpr const char* kBBTags[] = {"url", "link", "img", "b", "i", "u", "s", "quote", "code",
+                                   "color", "size", "font", "center", "left", "right", "list",
+                                   "*", "email"};
+
+bool IsBBTag(std::string_view name) {
+  for (const char* t : kBBTags)
+    if (name == t) return true;
+  return false;
+}
+
+constexpr size_t kMaxTagBytes = 4096;
+constexpr size_t kMaxBBTagBytes = 1024;
+
+}  // namespace
+
+bool CapBytes(std::string_view in, size_t cap, std::string_view* out) {
+  if (in.size() <= cap) {
+    *out = in;
+    return false;
+  }
+  size_t n = cap;
+  // Back off over continuation bytes so a character is not split; at most 3.
+  for (int k = 0; k < 3 && n > 0 && (static_cast<unsigned char>(in[n]) & 0xC0) == 0x80; ++k) --n;
+  *out = in.substr(0, n);
+  return true;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out->push_back(char(cp));
+  } else if (cp < 0x800) {
+    out->push_back(char(0xC0 | (cp >> 6)));
+    out->push_back(char(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(char(0xE0 | (cp >> 12)));
+    out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(char(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(char(0xF0 | (cp >> 18)));
+    out->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(char(0x80 | (cp & 0x3F)));
+  }
+}
+
+bool SanitizeUtf8(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  bool replaced = false;
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t n = in.size(), i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      // Fast path over ASCII runs.
+      size_t j = i + 1;
+      while (j < n && s[j] < 0x80) ++j;
+      out->append(in.data() + i, j - i);
+      i = j;
+      continue;
+    }
+    size_t len = 0;
+    uint32_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) { len = 3; lo = 0xA0; }
+    else if (c >= 0xE1 && c <= 0xEC) len = 3;
+    else if (c == 0xED) { len = 3; hi = 0x9F; }  // no surrogates
+    else if (c >= 0xEE && c <= 0xEF) len = 3;
+    else if (c == 0xF0) { len = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) { len = 4; hi = 0x8F; }
+    bool ok = len > 0 && i + len <= n && s[i + 1] >= lo && s[i + 1] <= hi;
+    for (size_t k = 2; ok && k < len; ++k) ok = (s[i + k] & 0xC0) == 0x80;
+    if (ok) {
+      out->append(in.data() + i, len);
+      i += len;
+    } else {
+      out->append("\xEF\xBF\xBD");
+      replaced = true;
+      ++i;
+    }
+  }
+  return replaced;
+}
+
+size_t DecodeEntities(std::string_view in, std::string* out) {
+  size_t count = 0;
+  size_t i = 0;
+  while (i < in.size()) {
+    size_t amp = in.find('&', i);
+    if (amp == std::string_view::npos) {
+      out->append(in.substr(i));
+      break;
+    }
+    out->append(in.substr(i, amp - i));
+    size_t used = 0;
+    if (DecodeOne(in, amp, out, &used)) {
+      ++count;
+      i = amp + used;
+    } else {
+      out->push_back('&');
+      i = amp + 1;
+    }
+  }
+  return count;
+}
+
+void VisibleText(std::string_view s, std::string* text, std::vector<std::string>* links) {
+  size_t i = 0;
+  size_t plain = 0;  // start of the pending run of plain text
+  auto flush = [&](size_t end) {
+    if (end > plain) DecodeEntities(s.substr(plain, end - plain), text);
+  };
+  auto add_link = [&](std::string_view raw) {
+    std::string decoded;
+    DecodeEntities(raw, &decoded);
+    links->push_back(std::move(decoded));
+  };
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '<' && i + 1 < s.size()) {
+      char d = s[i + 1];
+      if (d == '!' && s.compare(i, 4, "<!--") == 0) {
+        size_t end = s.find("-->", i + 4);
+        if (end != std::string_view::npos) {
+          flush(i);
+          i = plain = end + 3;
+          continue;
+        }
+      } else if (IsAlpha(d) || d == '/' || d == '!' || d == '?') {
+        size_t limit = std::min(s.size(), i + kMaxTagBytes);
+        size_t end = i + 1;
+        while (end < limit && s[end] != '>' && s[end] != '<') ++end;
+        if (end < limit && s[end] == '>') {
+          flush(i);
+          std::string_view tag = s.substr(i + 1, end - i - 1);
+          size_t n = (tag[0] == '/') ? 1 : 0;
+          size_t name_start = n;
+          while (n < tag.size() && IsAlnum(tag[n])) ++n;
+          std::string name;
+          for (size_t k = name_start; k < n; ++k) name.push_back(Lower(tag[k]));
+          std::string_view value;
+          if (name_start == 0 && name == "a" && TagAttribute(tag, "href", &value)) add_link(value);
+          else if (name_start == 0 && name == "img" && TagAttribute(tag, "src", &value)) add_link(value);
+          if (!IsInlineTag(name)) text->push_back(' ');
+          i = plain = end + 1;
+          continue;
+        }
+      }
+    } else if (c == '[' && i + 1 < s.size()) {
+      size_t limit = std::min(s.size(), i + kMaxBBTagBytes);
+      size_t end = s.find(']', i + 1);
+      if (end != std::string_view::npos && end < limit) {
+        std::string_view tag = s.substr(i + 1, end - i - 1);
+        size_t n = (!tag.empty() && tag[0] == '/') ? 1 : 0;
+        size_t name_start = n;
+        while (n < tag.size() && (IsAlpha(tag[n]) || tag[n] == '*')) ++n;
+        std::string name;
+        for (size_t k = name_start; k < n; ++k) name.push_back(Lower(tag[k]));
+        bool whole = n == tag.size() || tag[n] == '=' || tag[n] == ' ';
+        if (!name.empty() && whole && IsBBTag(name)) {
+          flush(i);
+          if (name_start == 0 && (name == "url" || name == "link" || name == "img")) {
+            if (n < tag.size() && tag[n] == '=') {
+              std::string_view v = tag.substr(n + 1);
+              if (v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.back() == v[0])
+                v = v.substr(1, v.size() - 2);
+              add_link(v);
+            } else {
+              // [url]target[/url]: the target is the content.
+              std::string close = "[/" + name + "]";
+              size_t k = end + 1, found = std::string_view::npos;
+              for (; k + close.size() <= s.size() && k < end + 1 + kMaxTagBytes; ++k)
+                if (StartsWithNoCase(s, k, close)) { found = k; break; }
+              if (found != std::string_view::npos) add_link(s.substr(end + 1, found - end - 1));
+            }
+          }
+          i = plain = end + 1;
+          continue;
+        }
+      }
+    }
+    ++i;
+  }
+  flush(s.size());
+}
+
+void FindPlainLinks(std::string_view s, std::vector<std::string>* links, std::string* stripped) {
+  size_t i = 0, copied = 0;
+  while (i < s.size()) {
+    char c = Lower(s[i]);
+    size_t prefix = 0;
+    if (c == 'h' && StartsWithNoCase(s, i, "http://")) prefix = 7;
+    else if (c == 'h' && StartsWithNoCase(s, i, "https://")) prefix = 8;
+    else if (c == 'f' && StartsWithNoCase(s, i, "ftp://")) prefix = 6;
+    else if (c == 'w' && StartsWithNoCase(s, i, "www.") && i + 4 < s.size() && IsAlnum(s[i + 4]) &&
+             (i == 0 || !(IsAlnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '/' || s[i - 1] == '@')))
+      prefix = 4;
+    if (prefix == 0) {
+      ++i;
+      continue;
+    }
+    size_t end = i + prefix;
+    while (end < s.size()) {
+      unsigned char b = s[end];
+      if (b <= 0x20 || b == 0x7F || strchr("<>\"'`[]{}|\\^", b) != nullptr) break;
+      if (b >= 0x80 && SpaceLen(s, end) > 0) break;
+      ++end;
+    }
+    // Trailing punctuation belongs to the sentence, not the link.
+    while (end > i + prefix && strchr(".,;:!?)'\"*", s[end - 1]) != nullptr) --end;
+    if (end > i + prefix) {
+      links->emplace_back(s.substr(i, end - i));
+      if (stripped) {
+        stripped->append(s.substr(copied, i - copied));
+        stripped->push_back(' ');
+        copied = end;
+      }
+      i = end;
+    } else {
+      i += prefix;
+    }
+  }
+  if (stripped) stripped->append(s.substr(copied));
+}
+
+bool NormalizeLink(std::string_view in, std::string* out) {
+  size_t b = 0, e = in.size();
+  while (b < e && static_cast<unsigned char>(in[b]) <= 0x20) ++b;
+  while (e > b && static_cast<unsigned char>(in[e - 1]) <= 0x20) --e;
+  std::string_view s = in.substr(b, e - b);
+  out->clear();
+  size_t host_start;
+  if (StartsWithNoCase(s, 0, "http://") || StartsWithNoCase(s, 0, "https://") ||
+      StartsWithNoCase(s, 0, "ftp://")) {
+    host_start = s.find("://") + 3;
+    for (size_t k = 0; k < host_start; ++k) out->push_back(Lower(s[k]));
+  } else if (StartsWithNoCase(s, 0, "www.")) {
+    out->append("http://");
+    host_start = 0;
+  } else if (s.size() > 2 && s[0] == '/' && s[1] == '/') {
+    out->append("http://");
+    host_start = 2;
+  } else {
+    return false;
+  }
+  size_t k = host_start;
+  for (; k < s.size() && s[k] != '/' && s[k] != '?' && s[k] != '#'; ++k) out->push_back(Lower(s[k]));
+  if (k == host_start) return false;
+  out->append(s.substr(k));
+  return true;
+}
+
+void CollapseSpace(std::string_view s, std::string* out) {
+  out->clear();
+  out->reserve(s.size());
+  bool pending = false;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t n = SpaceLen(s, i);
+    if (n > 0) {
+      pending = !out->empty();
+      i += n;
+      continue;
+    }
+    if (pending) {
+      out->push_back(' ');
+      pending = false;
+    }
+    out->push_back(s[i]);
+    ++i;
+  }
+}
+
+}  // namespace spamguard::comment

@@ -1,0 +1,702 @@
+#include "rules/ruleset.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "rules/perl_syntax.h"
+
+namespace spamguard::rules {
+namespace {
+
+constexpr int kMaxIncludeDepth = 16;
+constexpr size_t kMaxMatchBytes = 200;
+
+struct TargetEntry {
+  const char* directive;
+  Target target;
+};
+constexpr TargetEntry kRegexDirectives[] = {
+    {"body", Target::kBody},         {"rawbody", Target::kRawBody},   {"author", Target::kAuthor},
+    {"email", Target::kEmail},       {"url", Target::kUrl},           {"uri", Target::kUri},
+    {"ua", Target::kUa},             {"referrer", Target::kReferrer}, {"blog_name", Target::kBlogName},
+    {"title", Target::kTitle},       {"excerpt", Target::kExcerpt},   {"source_url", Target::kSourceUrl},
+    {"ip", Target::kIp},
+};
+
+struct ConditionEntry {
+  const char* name;
+  Condition cond;
+  const char* says;
+};
+constexpr ConditionEntry kConditions[] = {
+    {"invalid_utf8", Condition::kInvalidUtf8, "invalid UTF-8 replaced"},
+    {"truncated", Condition::kTruncated, "a field exceeded its size cap"},
+    {"bad_ip", Condition::kBadIp, "client IP does not parse"},
+    {"no_ip", Condition::kNoIp, "no client IP"},
+    {"links_capped", Condition::kLinksCapped, "more links than max_links"},
+    {"empty_body", Condition::kEmptyBody, "no visible text"},
+    {"link_only", Condition::kLinkOnly, "links and almost no other text"},
+    {"trackback", Condition::kTrackback, "a trackback"},
+    {"pingback", Condition::kPingback, "a pingback"},
+    {"title_is_blog_name", Condition::kTitleIsBlogName, "trackback title equals blog name"},
+    {"empty_excerpt", Condition::kEmptyExcerpt, "trackback with a link and an empty excerpt"},
+};
+
+std::string_view Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  return s.substr(b, e - b);
+}
+
+// Splits off the first whitespace-delimited word.
+std::string_view NextWord(std::string_view* s) {
+  *s = Trim(*s);
+  size_t e = 0;
+  while (e < s->size() && (*s)[e] != ' ' && (*s)[e] != '\t') ++e;
+  std::string_view w = s->substr(0, e);
+  *s = Trim(s->substr(e));
+  return w;
+}
+
+// Drops a trailing "# comment" from a non-regex directive.
+std::string_view StripComment(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i)
+    if (s[i] == '#' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t')) return Trim(s.substr(0, i));
+  return s;
+}
+
+bool ValidName(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  if (!(isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_')) return false;
+  for (char c : n)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+bool ParseNumber(std::string_view s, double* out) {
+  if (s.empty() || s.size() > 32) return false;
+  std::string t(s);
+  char* end = nullptr;
+  errno = 0;
+  double v = strtod(t.c_str(), &end);
+  if (errno != 0 || end != t.c_str() + t.size() || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseCount(std::string_view s, int64_t lo, int64_t hi, int64_t* out) {
+  if (s.empty() || s.size() > 18) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+// Parses "/re/flags" or "m{re}flags" into an RE2 pattern with inline flags.
+bool ParseDelimited(std::string_view s, std::string* pattern, std::string* error) {
+  size_t start;
+  char open, close;
+  if (!s.empty() && s[0] == '/') {
+    open = close = '/';
+    start = 1;
+  } else if (s.size() > 1 && s[0] == 'm' && ispunct(static_cast<unsigned char>(s[1])) && s[1] != '_') {
+    open = s[1];
+    start = 2;
+    switch (open) {
+      case '{': close = '}'; break;
+      case '(': close = ')'; break;
+      case '[': close = ']'; break;
+      case '<': close = '>'; break;
+      default: close = open;
+    }
+  } else {
+    *error = "pattern must be written /regex/flags or m{regex}flags";
+    return false;
+  }
+  size_t i = start;
+  int depth = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (open != close && s[i] == open) {
+      ++depth;
+    } else if (s[i] == close) {
+      if (depth == 0) break;
+      --depth;
+    }
+  }
+  if (i >= s.size()) {
+    *error = std::string("pattern has no closing '") + close + "'";
+    return false;
+  }
+  std::string_view body = s.substr(start, i - start);
+  std::string flags;
+  size_t j = i + 1;
+  for (; j < s.size() && isalpha(static_cast<unsigned char>(s[j])); ++j) {
+    char f = s[j];
+    if (f == 'i' || f == 's' || f == 'm') {
+      if (flags.find(f) == std::string::npos) flags.push_back(f);
+    } else if (f == 'x') {
+      *error = "flag 'x' (extended syntax) is not supported; write the pattern without spaces";
+      return false;
+    } else {
+      *error = std::string("unknown flag '") + f + "'";
+      return false;
+    }
+  }
+  std::string_view rest = Trim(s.substr(j));
+  if (!rest.empty() && rest[0] != '#') {
+    *error = "unexpected text after the pattern: '" + std::string(rest.substr(0, 20)) + "'";
+    return false;
+  }
+  if (body.empty()) {
+    *error = "empty pattern";
+    return false;
+  }
+  pattern->clear();
+  if (!flags.empty()) *pattern = "(?" + flags + ")";
+  pattern->append(body);
+  return true;
+}
+
+void CapMatch(std::string_view m, std::string* out) {
+  if (m.size() > kMaxMatchBytes) {
+    size_t n = kMaxMatchBytes;
+    while (n > 0 && (static_cast<unsigned char>(m[n]) & 0xC0) == 0x80) --n;
+    m = m.substr(0, n);
+  }
+  out->assign(m.data(), m.size());
+}
+
+std::string_view TextOf(Target t, const comment::Normalized& n) {
+  switch (t) {
+    case Target::kBody: return n.body;
+    case Target::kRawBody: return n.rawbody;
+    case Target::kAuthor: return n.author;
+    case Target::kEmail: return n.email;
+    case Target::kUrl: return n.url;
+    case Target::kUa: return n.ua;
+    case Target::kReferrer: return n.referrer;
+    case Target::kBlogName: return n.blog_name;
+    case Target::kTitle: return n.title;
+    case Target::kExcerpt: return n.excerpt;
+    case Target::kSourceUrl: return n.source_url;
+    case Target::kIp: return n.ip.text;
+    default: return {};
+  }
+}
+
+bool EqualNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+bool CheckCondition(Condition c, const comment::Normalized& n) {
+  bool ping = n.kind != comment::Kind::kComment;
+  switch (c) {
+    case Condition::kInvalidUtf8: return n.flags & SG_FLAG_INVALID_UTF8;
+    case Condition::kTruncated: return n.flags & SG_FLAG_TRUNCATED;
+    case Condition::kBadIp: return n.flags & SG_FLAG_BAD_IP;
+    case Condition::kNoIp: return n.flags & SG_FLAG_NO_IP;
+    case Condition::kLinksCapped: return n.flags & SG_FLAG_LINKS_CAPPED;
+    case Condition::kEmptyBody: return n.body.empty();
+    case Condition::kLinkOnly: return n.body_links > 0 && n.text_letters < 12;
+    case Condition::kTrackback: return n.kind == comment::Kind::kTrackback;
+    case Condition::kPingback: return n.kind == comment::Kind::kPingback;
+    case Condition::kTitleIsBlogName:
+      return ping && !n.title.empty() && EqualNoCase(n.title, n.blog_name);
+    case Condition::kEmptyExcerpt: return ping && n.excerpt.empty() && !n.links.empty();
+  }
+  return false;
+}
+
+const char* ConditionSays(Condition c) {
+  for (const auto& e : kConditions)
+    if (e.cond == c) return e.says;
+  return "";
+}
+
+bool Compare(int64_t a, Cmp c, int64_t b) {
+  switch (c) {
+    case Cmp::kGt: return a > b;
+    case Cmp::kGe: return a >= b;
+    case Cmp::kLt: return a < b;
+    case Cmp::kLe: return a <= b;
+    case Cmp::kEq: return a == b;
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* TargetName(Target t) {
+  for (const auto& e : kRegexDirectives)
+    if (e.target == t) return e.directive;
+  switch (t) {
+    case Target::kLinks: return "links";
+    case Target::kCheck: return "check";
+    case Target::kMeta: return "meta";
+    default: return "?";
+  }
+}
+
+// Parses .cf text into rules and settings, then compiles them.
+class Builder {
+ public:
+  Builder(const LoadOptions& opts, std::vector<std::string>* warnings) : opts_(opts), warnings_(warnings) {}
+
+  Status ParseFile(const std::string& path, int depth) {
+    if (depth > kMaxIncludeDepth) return Status::ParseError(path + ": includes nested too deeply");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::IOError(path + ": cannot open: " + strerror(errno));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return Status::IOError(path + ": read error");
+    return ParseText(ss.str(), path, depth);
+  }
+
+  Status ParseText(std::string_view text, const std::string& name, int depth) {
+    size_t line_no = 0, pos = 0;
+    while (pos <= text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string_view::npos) nl = text.size();
+      std::string_view line = text.substr(pos, nl - pos);
+      pos = nl + 1;
+      ++line_no;
+      std::string origin = name + ":" + std::to_string(line_no);
+      Status st = ParseLine(line, origin, name, depth);
+      if (!st.ok()) {
+        if (opts_.strict || st.code() == SG_EIO) return st;
+        warnings_->push_back(st.message());
+      }
+      if (nl == text.size()) break;
+    }
+    return Status::OK();
+  }
+
+  Status Finish(std::unique_ptr<RuleSet>* out) {
+    auto rs = std::make_unique<RuleSet>();
+    Status st = ApplyScores();
+    if (!st.ok()) return st;
+    st = ResolveMetas();
+    if (!st.ok()) return st;
+    const Settings& s = settings_;
+    if (!(s.moderate_score <= s.required_score && s.required_score <= s.discard_score))
+      return Status::ParseError("thresholds must satisfy moderate_score <= required_score <= discard_score (" +
+                                Num(s.moderate_score) + ", " + Num(s.required_score) + ", " +
+                                Num(s.discard_score) + ")");
+    rs->settings_ = settings_;
+    rs->rules_ = std::move(rules_);
+    st = Compile(rs.get());
+    if (!st.ok()) return st;
+    *out = std::move(rs);
+    return Status::OK();
+  }
+
+ private:
+  struct Pending {
+    std::string name, origin;
+    double score;
+    std::string text;
+  };
+
+  static std::string Num(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  }
+
+  Status Err(const std::string& origin, const std::string& msg) {
+    return Status::ParseError(origin + ": " + msg);
+  }
+  Status RuleErr(const std::string& origin, std::string_view rule, const std::string& msg) {
+    return Status::RuleError(origin + ": rule " + std::string(rule) + ": " + msg);
+  }
+
+  Status ParseLine(std::string_view line, const std::string& origin, const std::string& file, int depth) {
+    std::string_view rest = Trim(line);
+    if (rest.empty() || rest[0] == '#') return Status::OK();
+    std::string_view directive = NextWord(&rest);
+
+    for (const auto& e : kRegexDirectives)
+      if (directive == e.directive) return AddRegex(e.target, rest, origin);
+
+    if (directive == "links") return AddLinks(rest, origin);
+    if (directive == "check") return AddCheck(rest, origin);
+    if (directive == "meta") return AddMeta(rest, origin);
+    if (directive == "score" || directive == "describe") {
+      std::string_view name = NextWord(&rest);
+      if (!ValidName(name)) return Err(origin, std::string(directive) + ": missing or invalid rule name");
+      if (directive == "describe") {
+        describes_.push_back({std::string(name), origin, 0, std::string(rest)});
+        return Status::OK();
+      }
+      rest = StripComment(rest);
+      double v;
+      if (!ParseNumber(rest, &v))
+        return Err(origin, "score " + std::string(name) + ": expected one number, got '" + std::string(rest) + "'");
+      scores_.push_back({std::string(name), origin, v, ""});
+      return Status::OK();
+    }
+    if (directive == "include") {
+      std::string path(StripComment(rest));
+      if (path.empty()) return Err(origin, "include: missing file name");
+      if (path[0] != '/') {
+        size_t slash = file.rfind('/');
+        if (slash != std::string::npos) path = file.substr(0, slash + 1) + path;
+      }
+      Status st = ParseFile(path, depth + 1);
+      if (!st.ok() && st.code() == SG_EIO) return Status::IOError(origin + ": include " + st.message());
+      return st;
+    }
+    rest = StripComment(rest);
+    if (directive == "required_score") return SetScore(rest, origin, "required_score", &settings_.required_score);
+    if (directive == "moderate_score") return SetScore(rest, origin, "moderate_score", &settings_.moderate_score);
+    if (directive == "discard_score") return SetScore(rest, origin, "discard_score", &settings_.discard_score);
+    if (directive == "max_body_bytes")
+      return SetSize(rest, origin, "max_body_bytes", 64, int64_t(1) << 30, &settings_.limits.max_body_bytes,
+                     &settings_.has_max_body);
+    if (directive == "max_field_bytes")
+      return SetSize(rest, origin, "max_field_bytes", 16, int64_t(1) << 24, &settings_.limits.max_field_bytes,
+                     &settings_.has_max_field);
+    if (directive == "max_links")
+      return SetSize(rest, origin, "max_links", 1, 100000, &settings_.limits.max_links, &settings_.has_max_links);
+    return Err(origin, "unknown directive '" + std::string(directive.substr(0, 40)) + "'");
+  }
+
+  Status SetScore(std::string_view v, const std::string& origin, const char* what, double* out) {
+    if (!ParseNumber(v, out)) return Err(origin, std::string(what) + ": expected a number, got '" + std::string(v) + "'");
+    return Status::OK();
+  }
+
+  Status SetSize(std::string_view v, const std::string& origin, const char* what, int64_t lo, int64_t hi,
+                 size_t* out, bool* has) {
+    int64_t n;
+    if (!ParseCount(v, lo, hi, &n))
+      return Err(origin, std::string(what) + ": expected a whole number from " + std::to_string(lo) + " to " +
+                             std::to_string(hi) + ", got '" + std::string(v) + "'");
+    *out = size_t(n);
+    *has = true;
+    return Status::OK();
+  }
+
+  Status NewRule(std::string_view name, Target t, const std::string& origin, Rule* rule) {
+    if (!ValidName(name))
+      return Err(origin, std::string(TargetName(t)) + ": invalid rule name '" + std::string(name.substr(0, 64)) +
+                             "' (letters, digits, '_'; at most 64)");
+    auto it = index_.find(std::string(name));
+    if (it != index_.end())
+      return RuleErr(origin, name, "duplicate rule (first defined at " + rules_[it->second].origin + ")");
+    rule->name = std::string(name);
+    rule->target = t;
+    rule->origin = origin;
+    return Status::OK();
+  }
+
+  void Keep(Rule&& rule) {
+    index_[rule.name] = rules_.size();
+    rules_.push_back(std::move(rule));
+  }
+
+  Status AddRegex(Target t, std::string_view rest, const std::string& origin) {
+    Rule rule;
+    std::string_view name = NextWord(&rest);
+    Status st = NewRule(name, t, origin, &rule);
+    if (!st.ok()) return st;
+    std::string pattern, error;
+    if (!ParseDelimited(rest, &pattern, &error)) return RuleErr(origin, name, error);
+    std::string perl = FindPerlOnlyConstruct(pattern);
+    if (!perl.empty())
+      return RuleErr(origin, name,
+                     "pattern uses the " + perl +
+                         ", a Perl-only construct that RE2 cannot run (RE2 matches in linear time and has no "
+                         "backreferences or look-around)");
+    RE2::Options o;
+    o.set_log_errors(false);
+    o.set_max_mem(opts_.re2_max_mem);
+    rule.re = std::make_unique<RE2>(pattern, o);
+    if (!rule.re->ok()) {
+      std::string msg = "bad regex: " + rule.re->error();
+      if (!rule.re->error_arg().empty() && rule.re->error().find(rule.re->error_arg()) == std::string::npos)
+        msg += " at '" + rule.re->error_arg() + "'";
+      return RuleErr(origin, name, msg);
+    }
+    rule.source = std::string(Trim(rest));
+    Keep(std::move(rule));
+    return Status::OK();
+  }
+
+  Status AddLinks(std::string_view rest, const std::string& origin) {
+    Rule rule;
+    std::string_view name = NextWord(&rest);
+    Status st = NewRule(name, Target::kLinks, origin, &rule);
+    if (!st.ok()) return st;
+    rest = StripComment(rest);
+    std::string_view op = NextWord(&rest);
+    if (op == ">") rule.cmp = Cmp::kGt;
+    else if (op == ">=") rule.cmp = Cmp::kGe;
+    else if (op == "<") rule.cmp = Cmp::kLt;
+    else if (op == "<=") rule.cmp = Cmp::kLe;
+    else if (op == "==") rule.cmp = Cmp::kEq;
+    else return RuleErr(origin, name, "links: expected one of > >= < <= == then a number, e.g. 'links NAME > 3'");
+    if (!ParseCount(rest, 0, 1000000, &rule.count))
+      return RuleErr(origin, name, "links: expected a whole number, got '" + std::string(rest) + "'");
+    rule.source = std::string(op) + " " + std::string(rest);
+    Keep(std::move(rule));
+    return Status::OK();
+  }
+
+  Status AddCheck(std::string_view rest, const std::string& origin) {
+    Rule rule;
+    std::string_view name = NextWord(&rest);
+    Status st = NewRule(name, Target::kCheck, origin, &rule);
+    if (!st.ok()) return st;
+    rest = StripComment(rest);
+    for (const auto& c : kConditions) {
+      if (rest == c.name) {
+        rule.condition = c.cond;
+        rule.source = std::string(rest);
+        Keep(std::move(rule));
+        return Status::OK();
+      }
+    }
+    std::string known;
+    for (const auto& c : kConditions) known += std::string(known.empty() ? "" : ", ") + c.name;
+    return RuleErr(origin, name, "check: unknown condition '" + std::string(rest.substr(0, 40)) + "' (known: " + known + ")");
+  }
+
+  Status AddMeta(std::string_view rest, const std::string& origin) {
+    Rule rule;
+    std::string_view name = NextWord(&rest);
+    Status st = NewRule(name, Target::kMeta, origin, &rule);
+    if (!st.ok()) return st;
+    rest = StripComment(rest);
+    std::string error;
+    if (rest.empty()) return RuleErr(origin, name, "meta: missing expression");
+    if (!ParseMeta(rest, &rule.meta, &error)) return RuleErr(origin, name, "meta: " + error);
+    rule.source = std::string(rest);
+    Keep(std::move(rule));
+    return Status::OK();
+  }
+
+  Status ApplyScores() {
+    for (const auto& p : scores_) {
+      auto it = index_.find(p.name);
+      if (it == index_.end()) {
+        Status st = Err(p.origin, "score for unknown rule '" + p.name + "'");
+        if (opts_.strict) return st;
+        warnings_->push_back(st.message());
+        continue;
+      }
+      rules_[it->second].score = p.score;
+    }
+    for (const auto& p : describes_) {
+      auto it = index_.find(p.name);
+      if (it == index_.end()) {
+        Status st = Err(p.origin, "describe for unknown rule '" + p.name + "'");
+        if (opts_.strict) return st;
+        warnings_->push_back(st.message());
+        continue;
+      }
+      rules_[it->second].description = p.text;
+    }
+    return Status::OK();
+  }
+
+  // Resolves names in metas to indexes, drops (non-strict) or refuses
+  // (strict) metas with unknown names or cycles, and orders metas so that
+  // each comes after every meta it uses.
+  Status ResolveMetas() {
+    for (;;) {
+      bool dropped = false;
+      for (size_t i = 0; i < rules_.size() && !dropped; ++i) {
+        const Rule& r = rules_[i];
+        if (r.target != Target::kMeta) continue;
+        for (const auto& n : r.meta.names) {
+          if (index_.count(n) == 0) {
+            Status st = RuleErr(r.origin, r.name, "meta uses unknown rule '" + n + "'");
+            if (opts_.strict) return st;
+            warnings_->push_back(st.message());
+            Drop(i);
+            dropped = true;
+            break;
+          }
+        }
+      }
+      if (dropped) continue;
+      // Cycle detection and ordering by depth-first search.
+      order_.clear();
+      std::vector<uint8_t> state(rules_.size(), 0);  // 0 new, 1 on stack, 2 done
+      int cyclic = -1;
+      for (size_t i = 0; i < rules_.size() && cyclic < 0; ++i)
+        if (rules_[i].target == Target::kMeta) cyclic = Visit(int(i), &state);
+      if (cyclic < 0) break;
+      Status st = RuleErr(rules_[cyclic].origin, rules_[cyclic].name, "meta depends on itself (a cycle of metas)");
+      if (opts_.strict) return st;
+      warnings_->push_back(st.message());
+      Drop(size_t(cyclic));
+    }
+    for (auto& r : rules_) {
+      if (r.target != Target::kMeta) continue;
+      for (auto& n : r.meta.nodes)
+        if (n.op == MetaNode::kRule) n.value = int64_t(index_[r.meta.names[size_t(n.value)]]);
+    }
+    return Status::OK();
+  }
+
+  // Returns a rule index on a cycle, or -1.
+  int Visit(int i, std::vector<uint8_t>* state) {
+    if ((*state)[i] == 2) return -1;
+    if ((*state)[i] == 1) return i;
+    (*state)[i] = 1;
+    for (const auto& n : rules_[i].meta.names) {
+      int j = int(index_[n]);
+      if (rules_[j].target != Target::kMeta) continue;
+      int c = Visit(j, state);
+      if (c >= 0) return c;
+    }
+    (*state)[i] = 2;
+    order_.push_back(i);
+    return -1;
+  }
+
+  void Drop(size_t i) {
+    rules_.erase(rules_.begin() + long(i));
+    index_.clear();
+    for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
+  }
+
+  Status Compile(RuleSet* rs) {
+    RE2::Options o;
+    o.set_log_errors(false);
+    o.set_max_mem(opts_.re2_max_mem);
+    for (int t = 0; t < int(Target::kRegexCount); ++t) {
+      RuleSet::FieldSet fs;
+      fs.target = Target(t);
+      for (size_t i = 0; i < rs->rules_.size(); ++i) {
+        const Rule& r = rs->rules_[i];
+        if (r.target != fs.target) continue;
+        if (!fs.set) fs.set = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
+        std::string error;
+        if (fs.set->Add(r.re->pattern(), &error) < 0)
+          return Status::RuleError(r.origin + ": rule " + r.name + ": bad regex: " + error);
+        fs.rule_of.push_back(int(i));
+      }
+      if (!fs.set) continue;
+      if (!fs.set->Compile())
+        return Status::RuleError(std::string("the ") + TargetName(fs.target) +
+                                 " rules together exceed the RE2 memory budget (re2_max_mem)");
+      rs->sets_.push_back(std::move(fs));
+    }
+    for (size_t i = 0; i < rs->rules_.size(); ++i) {
+      Target t = rs->rules_[i].target;
+      if (t == Target::kLinks || t == Target::kCheck) rs->computed_.push_back(int(i));
+    }
+    rs->metas_ = order_;
+    return Status::OK();
+  }
+
+  LoadOptions opts_;
+  std::vector<std::string>* warnings_;
+  std::vector<Rule> rules_;
+  std::unordered_map<std::string, size_t> index_;
+  std::vector<Pending> scores_, describes_;
+  std::vector<int> order_;
+  Settings settings_;
+};
+
+Status RuleSet::LoadFile(const std::string& path, const LoadOptions& opts, std::unique_ptr<RuleSet>* out,
+                         std::vector<std::string>* warnings) {
+  Builder b(opts, warnings);
+  Status st = b.ParseFile(path, 0);
+  if (!st.ok()) return st;
+  return b.Finish(out);
+}
+
+Status RuleSet::LoadString(std::string_view text, const std::string& name, const LoadOptions& opts,
+                           std::unique_ptr<RuleSet>* out, std::vector<std::string>* warnings) {
+  Builder b(opts, warnings);
+  Status st = b.ParseText(text, name, 0);
+  if (!st.ok()) return st;
+  return b.Finish(out);
+}
+
+double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) const {
+  std::vector<uint8_t> fired(rules_.size(), 0);
+  std::vector<Hit> found;
+  std::vector<int> idx;
+  auto fire = [&](int r, std::string_view m) {
+    fired[size_t(r)] = 1;
+    if (rules_[size_t(r)].Silent()) return;
+    Hit h{r, {}};
+    CapMatch(m, &h.match);
+    found.push_back(std::move(h));
+  };
+  auto scan = [&](const FieldSet& fs, std::string_view text, bool whole) {
+    idx.clear();
+    RE2::Set::ErrorInfo info{};
+    if (!fs.set->Match(text, &idx, &info)) {
+      if (info.kind == RE2::Set::kNoError) return;
+      // The DFA ran out of memory: fall back to each rule's own RE2, which
+      // falls back to the NFA and still runs in linear time.
+      idx.clear();
+      for (size_t k = 0; k < fs.rule_of.size(); ++k)
+        if (RE2::PartialMatch(text, *rules_[size_t(fs.rule_of[k])].re)) idx.push_back(int(k));
+    }
+    for (int k : idx) {
+      int r = fs.rule_of[size_t(k)];
+      if (fired[size_t(r)]) continue;
+      if (whole) {
+        fire(r, text);
+        continue;
+      }
+      re2::StringPiece m;
+      if (rules_[size_t(r)].re->Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
+      else fire(r, {});
+    }
+  };
+  for (const auto& fs : sets_) {
+    if (fs.target == Target::kUri) {
+      for (const auto& link : n.links) scan(fs, link, true);
+    } else {
+      scan(fs, TextOf(fs.target, n), false);
+    }
+  }
+  for (int r : computed_) {
+    const Rule& rule = rules_[size_t(r)];
+    if (rule.target == Target::kLinks) {
+      if (Compare(int64_t(n.body_links), rule.cmp, rule.count))
+        fire(r, std::to_string(n.body_links) + (n.body_links == 1 ? " link" : " links"));
+    } else if (CheckCondition(rule.condition, n)) {
+      fire(r, ConditionSays(rule.condition));
+    }
+  }
+  for (int r : metas_) {
+    const Rule& rule = rules_[size_t(r)];
+    if (EvalMeta(rule.meta, rule.meta.root, [&](int64_t i) { return fired[size_t(i)] != 0; }) != 0)
+      fire(r, rule.source);
+  }
+  double total = 0;
+  for (const auto& h : found) total += rules_[size_t(h.rule)].score;
+  if (hits) {
+    for (auto& h : found) hits->push_back(std::move(h));
+  }
+  return total;
+}
+
+}  // namespace spamguard::rules

@@ -1,0 +1,106 @@
+// The rules language (.cf files) and the compiled, immutable rule set.
+//
+// A RuleSet is built once by Load() and then only read: Evaluate() is safe to
+// call from many threads at once. Patterns of one field are compiled into
+// one RE2::Set, so a comment is scanned once per field; the per-rule RE2 is
+// run only for rules the Set reported, to find what matched.
+#pragma once
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "comment/comment.h"
+#include "rules/meta.h"
+#include "util/status.h"
+
+namespace spamguard::rules {
+
+// What a rule looks at.
+enum class Target : uint8_t {
+  kBody, kRawBody, kAuthor, kEmail, kUrl, kUri, kUa, kReferrer,
+  kBlogName, kTitle, kExcerpt, kSourceUrl, kIp,
+  kRegexCount,  // number of regex targets; the rest are computed rules
+  kLinks = kRegexCount, kCheck, kMeta,
+};
+const char* TargetName(Target t);
+
+// Built-in conditions for `check` rules.
+enum class Condition : uint8_t {
+  kInvalidUtf8, kTruncated, kBadIp, kNoIp, kLinksCapped, kEmptyBody,
+  kLinkOnly, kTrackback, kPingback, kTitleIsBlogName, kEmptyExcerpt,
+};
+
+enum class Cmp : uint8_t { kGt, kGe, kLt, kLe, kEq };
+
+struct Rule {
+  std::string name;
+  Target target = Target::kBody;
+  std::string source;  // the pattern, count test, condition or expression as written
+  std::unique_ptr<RE2> re;  // regex rules
+  Cmp cmp = Cmp::kGt;       // links rules
+  int64_t count = 0;
+  Condition condition = Condition::kEmptyBody;  // check rules
+  MetaExpr meta;                               // meta rules (kRule values = rule indexes)
+  double score = 1.0;
+  std::string description;
+  std::string origin;  // "file:line"
+  // Rules named __* are building blocks for metas: they score nothing and
+  // are not listed in verdicts. A score of 0 disables a rule the same way.
+  bool Silent() const { return score == 0.0 || name.compare(0, 2, "__") == 0; }
+};
+
+struct Settings {
+  double moderate_score = 2.5;
+  double required_score = 5.0;
+  double discard_score = 12.0;
+  comment::Limits limits;
+  bool has_max_body = false, has_max_field = false, has_max_links = false;
+};
+
+struct LoadOptions {
+  bool strict = true;
+  int64_t re2_max_mem = 32 << 20;
+};
+
+struct Hit {
+  int rule;
+  std::string match;
+};
+
+class RuleSet {
+ public:
+  // Loads a .cf file (path) or text held in memory (name used in messages).
+  // On failure returns a Status whose message is "file:line: reason".
+  static Status LoadFile(const std::string& path, const LoadOptions& opts,
+                         std::unique_ptr<RuleSet>* out, std::vector<std::string>* warnings);
+  static Status LoadString(std::string_view text, const std::string& name, const LoadOptions& opts,
+                           std::unique_ptr<RuleSet>* out, std::vector<std::string>* warnings);
+
+  // Appends the hits of every non-silent rule that fired and returns the sum
+  // of their points. Thread-safe.
+  double Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) const;
+
+  const std::vector<Rule>& rules() const { return rules_; }
+  const Settings& settings() const { return settings_; }
+
+ private:
+  friend class Builder;
+  struct FieldSet {
+    Target target;
+    std::unique_ptr<RE2::Set> set;
+    std::vector<int> rule_of;  // Set index -> rule index
+  };
+  std::vector<Rule> rules_;
+  std::vector<FieldSet> sets_;
+  std::vector<int> computed_;  // links and check rules
+  std::vector<int> metas_;     // meta rules in dependency order
+  Settings settings_;
+};
+
+}  // namespace spamguard::rules
