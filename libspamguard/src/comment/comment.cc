@@ -64,6 +64,7 @@ void Normalize(const Comment& in, const Limits& limits, Normalized* out) {
   for (const auto& l : found) AddLink(l, out, limits.max_links);
   out->body_links = out->links.size();
   out->text_letters = CountLetters(without_links);
+  out->text_domains = CountBareDomains(without_links);
   // The visible text may hold decoded references that were not valid text.
   if (SanitizeUtf8(visible, &scratch)) out->flags |= SG_FLAG_INVALID_UTF8;
   CollapseSpace(scratch, &out->body);

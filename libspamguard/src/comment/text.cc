@@ -377,6 +377,37 @@ void FindPlainLinks(std::string_view s, std::vector<std::string>* links, std::st
   if (stripped) stripped->append(s.substr(copied));
 }
 
+size_t CountBareDomains(std::string_view s) {
+  static constexpr std::string_view kTlds[] = {
+      "com", "net", "org", "info", "biz", "io", "co", "me", "tv", "us", "uk", "de", "ru", "pl", "fr",
+      "it", "nl", "es", "br", "in", "cn", "jp", "au", "ca", "eu", "xyz", "top", "online", "site",
+      "club", "shop", "store", "app", "blog", "ly", "gl", "be", "to", "cc", "ws", "su", "tk"};
+  auto is_label = [](char c) { return IsAlnum(c) || c == '-'; };
+  size_t count = 0;
+  for (size_t dot = s.find('.'); dot != std::string_view::npos; dot = s.find('.', dot + 1)) {
+    size_t l = dot;
+    if (l > 0 && s[l - 1] == ' ') --l;
+    size_t start = l;
+    while (start > 0 && is_label(s[start - 1])) --start;
+    if (l - start < 2) continue;
+    if (start > 0 && (s[start - 1] == '@' || s[start - 1] == '/' || s[start - 1] == '.' || s[start - 1] == '_')) continue;
+    size_t r = dot + 1;
+    if (r < s.size() && s[r] == ' ') ++r;
+    size_t end = r;
+    while (end < s.size() && IsAlpha(s[end])) ++end;
+    if (end == r || (end < s.size() && (IsDigit(s[end]) || s[end] == '-' || s[end] == '_'))) continue;
+    std::string tld;
+    for (size_t k = r; k < end; ++k) tld.push_back(Lower(s[k]));
+    for (auto t : kTlds) {
+      if (tld == t) {
+        ++count;
+        break;
+      }
+    }
+  }
+  return count;
+}
+
 bool NormalizeLink(std::string_view in, std::string* out) {
   size_t b = 0, e = in.size();
   while (b < e && static_cast<unsigned char>(in[b]) <= 0x20) ++b;

@@ -41,6 +41,12 @@ void VisibleText(std::string_view html, std::string* text,
 void FindPlainLinks(std::string_view text, std::vector<std::string>* links,
                     std::string* stripped);
 
+// Counts host names written as plain text without http:// or www.
+// ("example.com", "shop . example . net/page"): a label of two or more
+// letters, digits or hyphens, a dot (spaces around it allowed), and a common
+// top-level domain. Addresses in e-mail (after '@') are not counted.
+size_t CountBareDomains(std::string_view text);
+
 // Normalizes a link for matching: trims, lower-cases scheme and host, adds
 // "http://" to bare www./"//" hosts. Returns false for what is not a web
 // link (mailto:, javascript:, relative paths, empty).

@@ -42,6 +42,7 @@ constexpr ConditionEntry kConditions[] = {
     {"links_capped", Condition::kLinksCapped, "more links than max_links"},
     {"empty_body", Condition::kEmptyBody, "no visible text"},
     {"link_only", Condition::kLinkOnly, "links and almost no other text"},
+    {"domain_in_text", Condition::kDomainInText, "a web address written without http:// or www."},
     {"trackback", Condition::kTrackback, "a trackback"},
     {"pingback", Condition::kPingback, "a pingback"},
     {"title_is_blog_name", Condition::kTitleIsBlogName, "trackback title equals blog name"},
@@ -216,6 +217,7 @@ bool CheckCondition(Condition c, const comment::Normalized& n) {
     case Condition::kLinksCapped: return n.flags & SG_FLAG_LINKS_CAPPED;
     case Condition::kEmptyBody: return n.body.empty();
     case Condition::kLinkOnly: return n.body_links > 0 && n.text_letters < 12;
+    case Condition::kDomainInText: return n.text_domains > 0;
     case Condition::kTrackback: return n.kind == comment::Kind::kTrackback;
     case Condition::kPingback: return n.kind == comment::Kind::kPingback;
     case Condition::kTitleIsBlogName:

@@ -33,7 +33,7 @@ const char* TargetName(Target t);
 // Built-in conditions for `check` rules.
 enum class Condition : uint8_t {
   kInvalidUtf8, kTruncated, kBadIp, kNoIp, kLinksCapped, kEmptyBody,
-  kLinkOnly, kTrackback, kPingback, kTitleIsBlogName, kEmptyExcerpt,
+  kLinkOnly, kDomainInText, kTrackback, kPingback, kTitleIsBlogName, kEmptyExcerpt,
 };
 
 enum class Cmp : uint8_t { kGt, kGe, kLt, kLe, kEq };

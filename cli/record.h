@@ -1,0 +1,32 @@
+// A comment record read from a dump, and its conversion to an sg_comment.
+// Uses only the public C API.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "spamguard/spamguard.h"
+
+namespace sgcli {
+
+struct Record {
+  std::string id, kind = "comment", author, email, url, ip, user_agent, referrer, body;
+  std::string post_id, permalink, blog_name, title, excerpt, source_url, created, label;
+  int64_t time = 0;  // parsed from `created`, 0 when absent
+};
+
+// Parses "YYYY-MM-DD[T ]HH:MM[:SS][.frac][Z|+hh:mm|-hh:mm]" (UTC when no
+// zone). Returns false when it does not parse.
+bool ParseTime(const std::string& s, int64_t* out);
+
+// Maps "comment"/"trackback"/"pingback" (case-insensitive, "" = comment).
+int KindOf(const std::string& s);
+
+// Fills `c` (reset first) from the record. Returns the first failing status.
+int ToComment(const Record& r, sg_comment* c);
+
+// Parses one JSON object (a line of JSON Lines) into a record. On failure
+// returns false with a reason.
+bool ParseJsonRecord(const std::string& line, Record* out, std::string* error);
+
+}  // namespace sgcli
