@@ -40,7 +40,7 @@ constexpr ConditionEntry kConditions[] = {
     {"bad_ip", Condition::kBadIp, "client IP does not parse"},
     {"no_ip", Condition::kNoIp, "no client IP"},
     {"links_capped", Condition::kLinksCapped, "more links than max_links"},
-    {"empty_body", Condition::kEmptyBody, "no visible text"},
+    {"empty_body", Condition::kEmptyBody, "a comment with no visible text"},
     {"link_only", Condition::kLinkOnly, "links and almost no other text"},
     {"domain_in_text", Condition::kDomainInText, "a web address written without http:// or www."},
     {"trackback", Condition::kTrackback, "a trackback"},
@@ -215,7 +215,7 @@ bool CheckCondition(Condition c, const comment::Normalized& n) {
     case Condition::kBadIp: return n.flags & SG_FLAG_BAD_IP;
     case Condition::kNoIp: return n.flags & SG_FLAG_NO_IP;
     case Condition::kLinksCapped: return n.flags & SG_FLAG_LINKS_CAPPED;
-    case Condition::kEmptyBody: return n.body.empty();
+    case Condition::kEmptyBody: return !ping && n.body.empty();
     case Condition::kLinkOnly: return n.body_links > 0 && n.text_letters < 12;
     case Condition::kDomainInText: return n.text_domains > 0;
     case Condition::kTrackback: return n.kind == comment::Kind::kTrackback;
