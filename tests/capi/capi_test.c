@@ -1,0 +1,313 @@
+/* The C ABI exercised from C: every function, error paths and NULLs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spamguard/spamguard.h"
+
+static int failures = 0;
+#define CHECK(cond)                                                        \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
+      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n",        \
+              __FILE__, __LINE__, #cond, sg_error_message());              \
+      ++failures;                                                          \
+    }                                                                      \
+  } while (0)
+
+static const char *kRules =
+    "required_score 5\n"
+    "moderate_score 2\n"
+    "discard_score 10\n"
+    "body PHARMA /\\b(?:viagra|cialis)\\b/i\n"
+    "score PHARMA 3.5\n"
+    "describe PHARMA Pharmacy spam words\n"
+    "uri SHORT /^https?:\\/\\/bit\\.ly\\//\n"
+    "score SHORT 2\n"
+    "describe SHORT URL shortener\n"
+    "body NUL /a\\x00b/\n"
+    "describe NUL NUL byte inside\n"
+    "check BADUTF invalid_utf8\n"
+    "describe BADUTF invalid UTF-8\n"
+    "author __EMPTY /^$/\n"
+    "describe __EMPTY no author\n";
+
+static void test_version_and_status(void) {
+  CHECK(sg_version_number() == SG_VERSION_NUMBER);
+  CHECK(sg_version_number() / 10000 == SG_VERSION_MAJOR);
+  CHECK(strcmp(sg_version_string(), SG_VERSION_STRING) == 0);
+  CHECK(strcmp(sg_status_str(SG_OK), "ok") == 0);
+  CHECK(strcmp(sg_status_str(SG_EINVAL), "invalid argument") == 0);
+  CHECK(strcmp(sg_status_str(SG_ERULE), "rule error") == 0);
+  CHECK(strcmp(sg_status_str(12345), "unknown status") == 0);
+  CHECK(strcmp(sg_action_str(SG_ACTION_SPAM), "spam") == 0);
+  CHECK(strcmp(sg_action_str(SG_ACTION_THROTTLE), "throttle") == 0);
+  CHECK(strcmp(sg_action_str(99), "unknown") == 0);
+  sg_free(NULL);
+}
+
+static void test_config(void) {
+  sg_config *cfg = NULL;
+  int64_t v = -1, lo = 0, hi = 0;
+  CHECK(sg_config_new(NULL) == SG_EINVAL);
+  CHECK(sg_error_code() == SG_EINVAL);
+  CHECK(strlen(sg_error_message()) > 0);
+  CHECK(sg_config_new(&cfg) == SG_OK);
+  CHECK(sg_error_code() == SG_OK);
+  CHECK(strcmp(sg_error_message(), "") == 0);
+  CHECK(sg_config_get_int(&v, cfg, SG_CFG_STRICT_RULES) == SG_OK && v == 1);
+  CHECK(sg_config_set_int(cfg, SG_CFG_MAX_BODY_BYTES, 1024) == SG_OK);
+  CHECK(sg_config_get_int(&v, cfg, SG_CFG_MAX_BODY_BYTES) == SG_OK && v == 1024);
+  CHECK(sg_config_set_int(cfg, SG_CFG_MAX_BODY_BYTES, 0) == SG_OK);
+  CHECK(sg_config_get_int(&v, cfg, SG_CFG_MAX_BODY_BYTES) == SG_OK && v == 0);
+  CHECK(sg_config_set_int(cfg, SG_CFG_MAX_BODY_BYTES, 1) == SG_ELIMIT);
+  CHECK(strstr(sg_error_message(), "must be 0 or in") != NULL);
+  CHECK(sg_config_set_int(cfg, SG_CFG_STRICT_RULES, 2) == SG_ELIMIT);
+  CHECK(sg_config_set_int(cfg, 4242, 1) == SG_EINVAL);
+  CHECK(sg_config_set_int(NULL, SG_CFG_MAX_LINKS, 1) == SG_EINVAL);
+  CHECK(sg_config_get_int(NULL, cfg, SG_CFG_MAX_LINKS) == SG_EINVAL);
+  CHECK(sg_config_get_int(&v, NULL, SG_CFG_MAX_LINKS) == SG_EINVAL);
+  CHECK(sg_config_get_int(&v, cfg, 4242) == SG_EINVAL);
+  CHECK(sg_config_param_bounds(&lo, &hi, SG_CFG_MAX_LINKS) == SG_OK && lo == 1 && hi == 100000);
+  CHECK(sg_config_param_bounds(&lo, &hi, SG_CFG_RE2_MAX_MEM) == SG_OK && lo > 0 && hi > lo);
+  CHECK(sg_config_param_bounds(NULL, &hi, SG_CFG_MAX_LINKS) == SG_EINVAL);
+  CHECK(sg_config_param_bounds(&lo, NULL, SG_CFG_MAX_LINKS) == SG_EINVAL);
+  CHECK(sg_config_param_bounds(&lo, &hi, 4242) == SG_EINVAL);
+  sg_config_free(cfg);
+  sg_config_free(NULL);
+}
+
+static void test_open_errors(void) {
+  sg_engine *e = (sg_engine *)1;
+  const char *broken = "body A /x/\nbody B /(?=look)/\n";
+  CHECK(sg_engine_open(NULL, "x.cf", NULL) == SG_EINVAL);
+  CHECK(sg_engine_open(&e, NULL, NULL) == SG_EINVAL);
+  CHECK(e == NULL);
+  e = (sg_engine *)1;
+  CHECK(sg_engine_open(&e, "/nonexistent/dir/spamguard.cf", NULL) == SG_EIO);
+  CHECK(e == NULL);
+  CHECK(strstr(sg_error_message(), "/nonexistent/dir/spamguard.cf: cannot open") != NULL);
+  CHECK(sg_engine_open_string(NULL, "", 0, NULL, NULL) == SG_EINVAL);
+  CHECK(sg_engine_open_string(&e, NULL, 5, NULL, NULL) == SG_EINVAL);
+  CHECK(sg_engine_open_string(&e, broken, strlen(broken), "my.cf", NULL) == SG_ERULE);
+  CHECK(e == NULL);
+  CHECK(sg_error_code() == SG_ERULE);
+  CHECK(strstr(sg_error_message(), "my.cf:2: rule B:") != NULL);
+  CHECK(strstr(sg_error_message(), "look-ahead") != NULL);
+  CHECK(sg_engine_open_string(&e, "nonsense here\n", 14, NULL, NULL) == SG_EPARSE);
+  CHECK(strstr(sg_error_message(), "<string>:1: unknown directive") != NULL);
+  /* An empty rule file is valid: nothing scores. */
+  CHECK(sg_engine_open_string(&e, NULL, 0, NULL, NULL) == SG_OK);
+  CHECK(e != NULL && sg_engine_rule_count(e) == 0);
+  sg_engine_close(e);
+}
+
+static void test_lenient(void) {
+  sg_config *cfg = NULL;
+  sg_engine *e = NULL;
+  const char *broken = "body A /x/\nbody B /(/\n";
+  CHECK(sg_config_new(&cfg) == SG_OK);
+  CHECK(sg_config_set_int(cfg, SG_CFG_STRICT_RULES, 0) == SG_OK);
+  CHECK(sg_engine_open_string(&e, broken, strlen(broken), "l.cf", cfg) == SG_OK);
+  sg_config_free(cfg); /* the engine does not keep it */
+  CHECK(sg_engine_rule_count(e) == 1);
+  CHECK(sg_engine_warning_count(e) == 1);
+  CHECK(strstr(sg_engine_warning(e, 0), "l.cf:2:") != NULL);
+  CHECK(sg_engine_warning(e, 1) == NULL);
+  CHECK(sg_engine_warning(NULL, 0) == NULL);
+  CHECK(sg_engine_warning_count(NULL) == 0);
+  sg_engine_close(e);
+}
+
+static void test_comment_builder(void) {
+  sg_comment *c = NULL;
+  CHECK(sg_comment_new(NULL) == SG_EINVAL);
+  CHECK(sg_comment_new(&c) == SG_OK);
+  CHECK(sg_comment_set_kind(c, SG_KIND_TRACKBACK) == SG_OK);
+  CHECK(sg_comment_set_kind(c, 77) == SG_EINVAL);
+  CHECK(sg_comment_set_kind(NULL, SG_KIND_COMMENT) == SG_EINVAL);
+  CHECK(sg_comment_set_field(c, SG_FIELD_BODY, "x", 1) == SG_OK);
+  CHECK(sg_comment_set_field(c, SG_FIELD_BODY, NULL, 0) == SG_OK);
+  CHECK(sg_comment_set_field(c, SG_FIELD_BODY, NULL, 3) == SG_EINVAL);
+  CHECK(sg_comment_set_field(c, 0, "x", 1) == SG_EINVAL);
+  CHECK(sg_comment_set_field(c, 99, "x", 1) == SG_EINVAL);
+  CHECK(sg_comment_set_field(NULL, SG_FIELD_BODY, "x", 1) == SG_EINVAL);
+  CHECK(sg_comment_set_time(c, 1700000000) == SG_OK);
+  CHECK(sg_comment_set_time(NULL, 0) == SG_EINVAL);
+  sg_comment_reset(c);
+  sg_comment_reset(NULL);
+  sg_comment_free(c);
+  sg_comment_free(NULL);
+}
+
+static void set(sg_comment *c, int field, const char *s) {
+  CHECK(sg_comment_set_field(c, field, s, strlen(s)) == SG_OK);
+}
+
+static void test_score(void) {
+  sg_engine *e = NULL;
+  sg_comment *c = NULL;
+  sg_result *r = (sg_result *)1;
+  size_t i, len = 0;
+  int found_pharma = 0, found_short = 0;
+  char *json = NULL;
+  size_t json_len = 0;
+  const char nul_body[] = "xa\0by";
+
+  CHECK(sg_engine_open_string(&e, kRules, strlen(kRules), "t.cf", NULL) == SG_OK);
+  CHECK(sg_engine_rule_count(e) == 5);
+  CHECK(strcmp(sg_engine_rule_name(e, 0), "PHARMA") == 0);
+  CHECK(strcmp(sg_engine_rule_field(e, 1), "uri") == 0);
+  CHECK(strcmp(sg_engine_rule_description(e, 0), "Pharmacy spam words") == 0);
+  CHECK(sg_engine_rule_score(e, 0) == 3.5);
+  CHECK(sg_engine_rule_name(e, 5) == NULL);
+  CHECK(sg_engine_rule_field(e, 5) == NULL);
+  CHECK(sg_engine_rule_description(e, 5) == NULL);
+  CHECK(sg_engine_rule_score(e, 5) == 0.0);
+  CHECK(sg_engine_rule_count(NULL) == 0);
+  CHECK(sg_engine_rule_name(NULL, 0) == NULL);
+  CHECK(sg_engine_threshold(e, SG_ACTION_MODERATE) == 2.0);
+  CHECK(sg_engine_threshold(e, SG_ACTION_SPAM) == 5.0);
+  CHECK(sg_engine_threshold(e, SG_ACTION_DISCARD) == 10.0);
+  CHECK(sg_engine_threshold(e, SG_ACTION_ACCEPT) == 0.0);
+  CHECK(sg_engine_threshold(NULL, SG_ACTION_SPAM) == 0.0);
+
+  CHECK(sg_comment_new(&c) == SG_OK);
+  set(c, SG_FIELD_AUTHOR, "Spammer");
+  set(c, SG_FIELD_EMAIL, "s@example.com");
+  set(c, SG_FIELD_URL, "http://example.com/");
+  set(c, SG_FIELD_IP, "2001:db8::7");
+  set(c, SG_FIELD_USER_AGENT, "Mozilla/5.0");
+  set(c, SG_FIELD_REFERRER, "http://blog.example/post");
+  set(c, SG_FIELD_POST_ID, "42");
+  set(c, SG_FIELD_PERMALINK, "http://blog.example/post/42");
+  set(c, SG_FIELD_ID, "c-1");
+  set(c, SG_FIELD_BODY, "Buy Viagra at <a href=\"http://bit.ly/x\">this shop</a>");
+
+  CHECK(sg_engine_score(NULL, e, c) == SG_EINVAL);
+  CHECK(sg_engine_score(&r, NULL, c) == SG_EINVAL);
+  CHECK(r == NULL);
+  CHECK(sg_engine_score(&r, e, NULL) == SG_EINVAL);
+  CHECK(sg_engine_score(&r, e, c) == SG_OK);
+  CHECK(sg_result_action(r) == SG_ACTION_SPAM);
+  CHECK(fabs(sg_result_score(r) - 5.5) < 1e-9);
+  CHECK(sg_result_retry_after(r) == 0);
+  CHECK(sg_result_flags(r) == 0);
+  CHECK(sg_result_hit_count(r) == 2);
+  for (i = 0; i < sg_result_hit_count(r); ++i) {
+    const char *m = sg_result_hit_match(r, i, &len);
+    if (strcmp(sg_result_hit_name(r, i), "PHARMA") == 0) {
+      found_pharma = 1;
+      CHECK(i == 0); /* highest points first */
+      CHECK(sg_result_hit_points(r, i) == 3.5);
+      CHECK(strcmp(sg_result_hit_field(r, i), "body") == 0);
+      CHECK(strcmp(sg_result_hit_description(r, i), "Pharmacy spam words") == 0);
+      CHECK(len == 6 && memcmp(m, "Viagra", 6) == 0);
+    } else if (strcmp(sg_result_hit_name(r, i), "SHORT") == 0) {
+      found_short = 1;
+      CHECK(strcmp(sg_result_hit_field(r, i), "uri") == 0);
+      CHECK(strcmp(m, "http://bit.ly/x") == 0);
+    }
+  }
+  CHECK(found_pharma && found_short);
+  CHECK(sg_result_hit_name(r, 2) == NULL);
+  CHECK(sg_result_hit_field(r, 2) == NULL);
+  CHECK(sg_result_hit_description(r, 2) == NULL);
+  CHECK(sg_result_hit_points(r, 2) == 0.0);
+  CHECK(sg_result_hit_match(r, 2, &len) == NULL && len == 0);
+  CHECK(sg_result_hit_match(r, 0, NULL) != NULL);
+
+  CHECK(sg_result_to_json(NULL, &json_len, r) == SG_EINVAL);
+  CHECK(sg_result_to_json(&json, &json_len, NULL) == SG_EINVAL);
+  CHECK(json == NULL);
+  CHECK(sg_result_to_json(&json, &json_len, r) == SG_OK);
+  CHECK(json != NULL && strlen(json) == json_len);
+  CHECK(strstr(json, "\"action\":\"spam\"") != NULL);
+  CHECK(strstr(json, "\"score\":5.5") != NULL);
+  CHECK(strstr(json, "\"rule\":\"PHARMA\"") != NULL);
+  CHECK(strstr(json, "\"match\":\"Viagra\"") != NULL);
+  sg_free(json);
+  json = NULL;
+  CHECK(sg_result_to_json(&json, NULL, r) == SG_OK);
+  sg_free(json);
+
+  /* The engine can close before its results are freed. */
+  sg_engine_close(e);
+  CHECK(strcmp(sg_result_hit_description(r, 0), "Pharmacy spam words") == 0);
+  sg_result_free(r);
+
+  /* NULL results answer neutral values. */
+  CHECK(sg_result_action(NULL) == SG_ACTION_ACCEPT);
+  CHECK(sg_result_score(NULL) == 0.0);
+  CHECK(sg_result_retry_after(NULL) == 0);
+  CHECK(sg_result_flags(NULL) == 0);
+  CHECK(sg_result_hit_count(NULL) == 0);
+  CHECK(sg_result_hit_name(NULL, 0) == NULL);
+  sg_result_free(NULL);
+  sg_engine_close(NULL);
+
+  /* Hostile input: NUL bytes, invalid UTF-8, a malformed IP, a 10 MB body. */
+  CHECK(sg_engine_open_string(&e, kRules, strlen(kRules), "t.cf", NULL) == SG_OK);
+  sg_comment_reset(c);
+  CHECK(sg_comment_set_field(c, SG_FIELD_BODY, nul_body, sizeof nul_body - 1) == SG_OK);
+  set(c, SG_FIELD_IP, "999.1.1.1");
+  CHECK(sg_engine_score(&r, e, c) == SG_OK);
+  CHECK(sg_result_hit_count(r) == 1);
+  CHECK(strcmp(sg_result_hit_name(r, 0), "NUL") == 0);
+  CHECK(sg_result_hit_match(r, 0, &len) != NULL && len == 3);
+  CHECK(sg_result_flags(r) & SG_FLAG_BAD_IP);
+  CHECK(sg_result_to_json(&json, &json_len, r) == SG_OK);
+  CHECK(strstr(json, "\\u0000") != NULL); /* NUL escaped, not truncating */
+  CHECK(strstr(json, "\"bad_ip\"") != NULL);
+  sg_free(json);
+  sg_result_free(r);
+
+  sg_comment_reset(c);
+  set(c, SG_FIELD_BODY, "caf\xC3 \xFF\xFE viagra");
+  CHECK(sg_engine_score(&r, e, c) == SG_OK);
+  CHECK(sg_result_flags(r) & SG_FLAG_INVALID_UTF8);
+  CHECK(sg_result_flags(r) & SG_FLAG_NO_IP);
+  CHECK(sg_result_hit_count(r) == 2); /* PHARMA and BADUTF */
+  sg_result_free(r);
+
+  {
+    size_t big = 10u * 1024u * 1024u;
+    char *body = malloc(big);
+    CHECK(body != NULL);
+    memset(body, 'a', big);
+    memcpy(body + big - 7, " viagra", 7); /* beyond the cap: not scanned */
+    sg_comment_reset(c);
+    CHECK(sg_comment_set_field(c, SG_FIELD_BODY, body, big) == SG_OK);
+    free(body);
+    CHECK(sg_engine_score(&r, e, c) == SG_OK);
+    CHECK(sg_result_flags(r) & SG_FLAG_TRUNCATED);
+    CHECK(sg_result_hit_count(r) == 0);
+    sg_result_free(r);
+  }
+
+  /* An empty comment is scored, not refused. */
+  sg_comment_reset(c);
+  CHECK(sg_engine_score(&r, e, c) == SG_OK);
+  CHECK(sg_result_action(r) == SG_ACTION_ACCEPT);
+  CHECK(sg_result_hit_count(r) == 0);
+  sg_result_free(r);
+
+  sg_comment_free(c);
+  sg_engine_close(e);
+}
+
+int main(void) {
+  test_version_and_status();
+  test_config();
+  test_open_errors();
+  test_lenient();
+  test_comment_builder();
+  test_score();
+  if (failures) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("capi_test: all checks passed\n");
+  return 0;
+}

@@ -1,0 +1,80 @@
+#!/bin/bash
+# usage: cli_test.sh SPAMGUARD_BINARY SOURCE_DIR
+# End-to-end checks of the spamguard command: outputs and exit codes.
+set -u
+sg=$1 src=$2
+rules=$src/data/spamguard.cf
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() {  # check DESCRIPTION EXPECTED_EXIT COMMAND... ; output in $tmp/out
+  local what=$1 want=$2; shift 2
+  "$@" >"$tmp/out" 2>&1
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/    /' "$tmp/out" | head -20; fail=1
+  fi
+}
+contains() {  # contains DESCRIPTION TEXT
+  if ! grep -qF -- "$2" "$tmp/out"; then
+    echo "FAIL: $1: output lacks '$2'"; sed 's/^/    /' "$tmp/out" | head -20; fail=1
+  fi
+}
+
+check "version" 0 "$sg" version
+contains "version" "spamguard 1."
+
+check "help" 0 "$sg" --help
+contains "help" "rescore"
+check "unknown subcommand" 2 "$sg" frobnicate
+check "missing subcommand" 2 "$sg"
+
+check "rescore samples" 0 "$sg" rescore -r "$rules" "$src/data/samples/comments.jsonl"
+contains "rescore samples" "20 comments scored, 0 records skipped"
+contains "rescore samples" "s09  discard"
+contains "rescore samples" "SG_PHARMA_OBFUSCATED"
+contains "rescore samples" "false-positive rate 0.00 %"
+
+check "rescore json" 0 "$sg" rescore --json -r "$rules" "$src/data/samples/comments.jsonl"
+contains "rescore json" '{"id":"s01","label":"ham","action":"accept"'
+test "$(grep -c '^{"id"' "$tmp/out")" = 20 || { echo "FAIL: rescore json: not 20 verdict lines"; fail=1; }
+
+printf '%s\n' '{"id":"a","body":"hello there"}' 'not json at all' '{"id":"b","type":"spaceship"}' \
+  '{"id":"c","created":"yesterday"}' '{"id":"d","body":"buy viagra"}' >"$tmp/mixed.jsonl"
+check "malformed records are skipped and counted" 0 "$sg" rescore -q -r "$rules" "$tmp/mixed.jsonl"
+contains "malformed records" "mixed.jsonl:2: skipped: not valid JSON"
+contains "malformed records" "mixed.jsonl:3: skipped: unknown type 'spaceship'"
+contains "malformed records" "mixed.jsonl:4: skipped: created: not an ISO 8601 time"
+contains "malformed records" "2 comments scored, 3 records skipped"
+
+: >"$tmp/empty.jsonl"
+check "empty dump" 0 "$sg" rescore -q -r "$rules" "$tmp/empty.jsonl"
+contains "empty dump" "0 comments scored"
+
+check "missing dump" 1 "$sg" rescore -r "$rules" "$tmp/nope.jsonl"
+contains "missing dump" "nope.jsonl: cannot open"
+
+check "score from options" 0 "$sg" score -r "$rules" --body "Buy cheap viagra without prescription" --ip 192.0.2.1
+contains "score from options" "SG_PHARMA_DRUGS"
+check "score json" 0 "$sg" score --json -r "$rules" --body "hello" --ip 300.1.1.1
+contains "score json" '"flags":["bad_ip"]'
+check "score stdin" 0 bash -c "echo '{\"body\":\"check out my channel\",\"author\":\"x\"}' | '$sg' score --stdin -r '$rules'"
+contains "score stdin" "SG_CHECK_MY_MEDIA"
+check "score stdin bad json" 1 bash -c "echo '{oops' | '$sg' score --stdin -r '$rules'"
+contains "score stdin bad json" "stdin: not valid JSON"
+
+check "lint default" 0 "$sg" rules lint -r "$rules"
+contains "lint default" "rules ("
+check "lint list" 0 "$sg" rules lint --list -r "$rules"
+contains "lint list" "SG_URI_SHORTENER"
+printf 'body A /x/\nbody B /(?<=x)y/\n' >"$tmp/broken.cf"
+check "lint broken" 1 "$sg" rules lint -r "$tmp/broken.cf"
+contains "lint broken" "broken.cf:2: rule B:"
+contains "lint broken" "look-behind"
+check "lint missing" 1 "$sg" rules lint -r "$tmp/none.cf"
+contains "lint missing" "none.cf: cannot open"
+
+check "rules test" 0 "$sg" rules test -r "$rules" "free spins at the online casino"
+contains "rules test" "SG_GAMBLING_ONLINE"
+
+exit $fail

@@ -1,0 +1,90 @@
+#include <boost/test/unit_test.hpp>
+#include <string>
+
+#include "comment/comment.h"
+#include "comment/ip.h"
+
+using namespace spamguard::comment;
+
+BOOST_AUTO_TEST_SUITE(comment)
+
+BOOST_AUTO_TEST_CASE(ipv4_and_ipv6) {
+  IpAddress ip;
+  BOOST_TEST(ParseIp(" 203.0.113.7 ", &ip));
+  BOOST_TEST(!ip.v6);
+  BOOST_TEST(ip.text == "203.0.113.7");
+  BOOST_TEST(ParseIp("2001:DB8::1", &ip));
+  BOOST_TEST(ip.v6);
+  BOOST_TEST(ip.text == "2001:db8::1");
+  BOOST_TEST(ParseIp("[2001:db8::2]", &ip));
+  BOOST_TEST(ip.text == "2001:db8::2");
+  BOOST_TEST(ParseIp("::ffff:192.0.2.1", &ip));  // v4-mapped folds to v4
+  BOOST_TEST(!ip.v6);
+  BOOST_TEST(ip.text == "192.0.2.1");
+  BOOST_TEST(ParseIp("fe80::1%eth0", &ip));  // zone id dropped
+  BOOST_TEST(ip.text == "fe80::1");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_ips) {
+  IpAddress ip;
+  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "010.0.0.1", "1.2.3.4%eth0", "fe80::1%",
+                          "::gg", "hello", "1.2.3.4/24", "2001:db8:::1"}) {
+    BOOST_TEST(!ParseIp(bad, &ip), "accepted: " << bad);
+  }
+  BOOST_TEST(!ParseIp(std::string("1.2.3.4\0", 8), &ip));
+}
+
+BOOST_AUTO_TEST_CASE(normalize_flags_and_fields) {
+  Comment c;
+  c.fields[SG_FIELD_BODY] = std::string("Hi <b>there</b> &amp; http://a.example/ \xFF end\0tail", 50);
+  c.fields[SG_FIELD_IP] = "not-an-ip";
+  c.fields[SG_FIELD_URL] = "https://Author.Example/";
+  Normalized n;
+  Normalize(c, Limits(), &n);
+  BOOST_TEST((n.flags & SG_FLAG_INVALID_UTF8) != 0);
+  BOOST_TEST((n.flags & SG_FLAG_BAD_IP) != 0);
+  BOOST_TEST((n.flags & SG_FLAG_TRUNCATED) == 0);
+  BOOST_TEST(n.body.find("Hi there & http://a.example/") == 0u);
+  BOOST_TEST(n.body.find(std::string("end\0tail", 8)) != std::string::npos);  // NUL kept as data
+  BOOST_REQUIRE(n.links.size() == 2u);
+  BOOST_TEST(n.links[0] == "http://a.example/");
+  BOOST_TEST(n.links[1] == "https://author.example/");
+  BOOST_TEST(n.body_links == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(caps_truncate_and_flag) {
+  Comment c;
+  c.fields[SG_FIELD_BODY] = std::string(10 * 1024 * 1024, 'a');
+  c.fields[SG_FIELD_AUTHOR] = std::string(100000, 'b');
+  Limits lim;
+  Normalized n;
+  Normalize(c, lim, &n);
+  BOOST_TEST((n.flags & SG_FLAG_TRUNCATED) != 0);
+  BOOST_TEST(n.rawbody.size() == lim.max_body_bytes);
+  BOOST_TEST(n.author.size() == lim.max_field_bytes);
+}
+
+BOOST_AUTO_TEST_CASE(links_are_capped_and_deduplicated) {
+  Comment c;
+  std::string body;
+  for (int i = 0; i < 500; ++i) body += "http://l" + std::to_string(i) + ".example/ http://l0.example/ ";
+  c.fields[SG_FIELD_BODY] = body;
+  Limits lim;
+  lim.max_links = 50;
+  Normalized n;
+  Normalize(c, lim, &n);
+  BOOST_TEST(n.links.size() == 50u);
+  BOOST_TEST((n.flags & SG_FLAG_LINKS_CAPPED) != 0);
+}
+
+BOOST_AUTO_TEST_CASE(empty_comment) {
+  Comment c;
+  Normalized n;
+  Normalize(c, Limits(), &n);
+  BOOST_TEST(n.body.empty());
+  BOOST_TEST(n.links.empty());
+  BOOST_TEST((n.flags & SG_FLAG_NO_IP) != 0);
+  BOOST_TEST((n.flags & ~SG_FLAG_NO_IP) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
