@@ -98,6 +98,10 @@ extern "C" {
 #define SG_CFG_MAX_FIELD_BYTES 102 /**< bytes of any other field scanned (default 4096) */
 #define SG_CFG_MAX_LINKS 103      /**< links extracted per comment (default 100) */
 #define SG_CFG_RE2_MAX_MEM 104    /**< RE2 memory budget per field set, bytes (default 32 MiB) */
+#define SG_CFG_LAZY_COMPILE 105   /**< 1: compile each field's rules when a comment first needs them.
+                                       sg_engine_open then only parses and checks the rules (errors are
+                                       still reported), which suits a CGI process that is often
+                                       refused before content rules run. 0 (default): compile at open. */
 
 /* ------------------------------------------------------------------------ */
 /* Opaque handles.                                                          */
@@ -140,11 +144,13 @@ SG_API void sg_free(void *p);
 SG_API int sg_config_new(sg_config **out);
 /** Free a configuration. Accepts NULL. Engines opened with it are unaffected. */
 SG_API void sg_config_free(sg_config *config);
-/** Set an integer key; 0 restores the default.
+/** Set an integer key; 0 restores the default (except SG_CFG_STRICT_RULES,
+ *  where 0 means lenient).
  *  @return SG_OK, SG_EINVAL (NULL config, unknown key), SG_ELIMIT (value
  *  outside sg_config_param_bounds). */
 SG_API int sg_config_set_int(sg_config *config, int key, int64_t value);
-/** Read an integer key as set (0 when at its default).
+/** Read an integer key as set (0 when at its default; SG_CFG_STRICT_RULES
+ *  reads 1 by default).
  *  @return SG_OK, SG_EINVAL (NULL argument, unknown key). */
 SG_API int sg_config_get_int(int64_t *out, const sg_config *config, int key);
 /** The accepted range of a non-zero value for `key`.

@@ -21,6 +21,7 @@ struct sg_config {
   int64_t max_field_bytes = 0;
   int64_t max_links = 0;
   int64_t re2_max_mem = 0;
+  int64_t lazy_compile = 0;
 };
 
 struct sg_engine {
@@ -55,6 +56,7 @@ constexpr ParamInfo kParams[] = {
     {SG_CFG_MAX_FIELD_BYTES, &sg_config::max_field_bytes, 16, int64_t(1) << 24},
     {SG_CFG_MAX_LINKS, &sg_config::max_links, 1, 100000},
     {SG_CFG_RE2_MAX_MEM, &sg_config::re2_max_mem, int64_t(1) << 20, int64_t(1) << 32},
+    {SG_CFG_LAZY_COMPILE, &sg_config::lazy_compile, 0, 1},
 };
 
 const ParamInfo* FindParam(int key) {
@@ -67,6 +69,7 @@ engine::Options ToOptions(const sg_config* c) {
   engine::Options o;
   if (c == nullptr) return o;
   o.strict_rules = c->strict_rules != 0;
+  o.lazy_compile = c->lazy_compile != 0;
   o.re2_max_mem = c->re2_max_mem;
   o.max_body_bytes = c->max_body_bytes;
   o.max_field_bytes = c->max_field_bytes;

@@ -68,6 +68,7 @@ void Normalize(const Comment& in, const Limits& limits, Normalized* out) {
   // The visible text may hold decoded references that were not valid text.
   if (SanitizeUtf8(visible, &scratch)) out->flags |= SG_FLAG_INVALID_UTF8;
   CollapseSpace(scratch, &out->body);
+  out->scripts = ScanScripts(out->body);
 
   const size_t cap = limits.max_field_bytes;
   PlainField(f[SG_FIELD_AUTHOR], cap, &out->author, &out->flags, &scratch);

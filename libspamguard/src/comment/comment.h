@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "comment/ip.h"
+#include "comment/text.h"
 #include "spamguard/spamguard.h"
 
 namespace spamguard::comment {
@@ -45,6 +46,7 @@ struct Normalized {
   size_t body_links = 0;       // distinct links found in the body
   size_t text_letters = 0;     // letters in the body once links are removed
   size_t text_domains = 0;     // web addresses written without scheme or www ("example.com")
+  ScriptSigns scripts;         // look-alike tricks in the body text
   IpAddress ip;                // valid unless SG_FLAG_BAD_IP / SG_FLAG_NO_IP
   int flags = 0;               // SG_FLAG_*
 };

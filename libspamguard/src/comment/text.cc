@@ -408,6 +408,57 @@ size_t CountBareDomains(std::string_view s) {
   return count;
 }
 
+ScriptSigns ScanScripts(std::string_view s) {
+  enum Cls { kOther, kLatin, kForeign, kInvisible };
+  auto classify = [](uint32_t cp) {
+    if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') return kLatin;
+    if (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) return kLatin;
+    if ((cp >= 0x370 && cp <= 0x3FF) || (cp >= 0x400 && cp <= 0x4FF)) return kForeign;
+    if ((cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xAD) return kInvisible;
+    return kOther;
+  };
+  auto styled = [](uint32_t cp) {
+    return (cp >= 0x1D400 && cp <= 0x1D7FF) || (cp >= 0xFF21 && cp <= 0xFF3A) || (cp >= 0xFF41 && cp <= 0xFF5A) ||
+           (cp >= 0x24B6 && cp <= 0x24E9);
+  };
+  ScriptSigns out;
+  // Every sign involves a non-ASCII character; most comments have none.
+  bool ascii = true;
+  for (unsigned char c : s) ascii &= c < 0x80;
+  if (ascii) return out;
+  Cls prev = kOther, before_invisible = kOther;
+  int styled_run = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    uint32_t cp = p[i];
+    size_t len = 1;
+    if (cp >= 0xF0 && i + 3 < n) {
+      cp = ((cp & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
+      len = 4;
+    } else if (cp >= 0xE0 && i + 2 < n) {
+      cp = ((cp & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+      len = 3;
+    } else if (cp >= 0xC0 && i + 1 < n) {
+      cp = ((cp & 0x1F) << 6) | (p[i + 1] & 0x3F);
+      len = 2;
+    }
+    i += len;
+    styled_run = styled(cp) ? styled_run + 1 : 0;
+    if (styled_run >= 3) out.styled_letters = true;
+    Cls c = classify(cp);
+    if (c == kInvisible) {
+      if (prev != kInvisible) before_invisible = prev;
+      prev = kInvisible;
+      continue;
+    }
+    if (prev == kInvisible && c != kOther && before_invisible != kOther) out.zero_width_in_word = true;
+    if ((prev == kLatin && c == kForeign) || (prev == kForeign && c == kLatin)) out.mixed_scripts = true;
+    prev = c;
+  }
+  return out;
+}
+
 bool NormalizeLink(std::string_view in, std::string* out) {
   size_t b = 0, e = in.size();
   while (b < e && static_cast<unsigned char>(in[b]) <= 0x20) ++b;
@@ -441,7 +492,8 @@ void CollapseSpace(std::string_view s, std::string* out) {
   bool pending = false;
   size_t i = 0;
   while (i < s.size()) {
-    size_t n = SpaceLen(s, i);
+    unsigned char c = s[i];
+    size_t n = (c < 0x80) ? (IsAsciiSpace(char(c)) ? 1 : 0) : SpaceLen(s, i);
     if (n > 0) {
       pending = !out->empty();
       i += n;

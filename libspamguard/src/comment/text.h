@@ -47,6 +47,15 @@ void FindPlainLinks(std::string_view text, std::vector<std::string>* links,
 // top-level domain. Addresses in e-mail (after '@') are not counted.
 size_t CountBareDomains(std::string_view text);
 
+// What a scan of the code points of (valid UTF-8) text finds: tricks that
+// make a word look normal to a reader but not to a filter.
+struct ScriptSigns {
+  bool zero_width_in_word = false;  // U+200B..U+200D, U+2060 or U+00AD between letters
+  bool mixed_scripts = false;       // a Latin letter next to a Cyrillic or Greek one
+  bool styled_letters = false;      // 3+ mathematical, full-width or circled letters in a row
+};
+ScriptSigns ScanScripts(std::string_view utf8);
+
 // Normalizes a link for matching: trims, lower-cases scheme and host, adds
 // "http://" to bare www./"//" hosts. Returns false for what is not a web
 // link (mailto:, javascript:, relative paths, empty).

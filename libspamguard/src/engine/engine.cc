@@ -9,6 +9,7 @@ namespace {
 rules::LoadOptions ToLoadOptions(const Options& o) {
   rules::LoadOptions lo;
   lo.strict = o.strict_rules;
+  lo.lazy_compile = o.lazy_compile;
   if (o.re2_max_mem > 0) lo.re2_max_mem = o.re2_max_mem;
   return lo;
 }

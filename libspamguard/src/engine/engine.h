@@ -17,6 +17,7 @@ namespace spamguard::engine {
 
 struct Options {
   bool strict_rules = true;
+  bool lazy_compile = false;
   int64_t re2_max_mem = 0;      // 0: default
   int64_t max_body_bytes = 0;   // 0: from the .cf, else default
   int64_t max_field_bytes = 0;

@@ -1,6 +1,7 @@
 #include "rules/ruleset.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -43,6 +44,9 @@ constexpr ConditionEntry kConditions[] = {
     {"empty_body", Condition::kEmptyBody, "a comment with no visible text"},
     {"link_only", Condition::kLinkOnly, "links and almost no other text"},
     {"domain_in_text", Condition::kDomainInText, "a web address written without http:// or www."},
+    {"zero_width", Condition::kZeroWidth, "invisible zero-width characters inside a word"},
+    {"mixed_scripts", Condition::kMixedScripts, "Latin and Cyrillic or Greek letters inside one word"},
+    {"styled_letters", Condition::kStyledLetters, "styled look-alike letters (mathematical, full-width, circled)"},
     {"trackback", Condition::kTrackback, "a trackback"},
     {"pingback", Condition::kPingback, "a pingback"},
     {"title_is_blog_name", Condition::kTitleIsBlogName, "trackback title equals blog name"},
@@ -218,6 +222,9 @@ bool CheckCondition(Condition c, const comment::Normalized& n) {
     case Condition::kEmptyBody: return !ping && n.body.empty();
     case Condition::kLinkOnly: return n.body_links > 0 && n.text_letters < 12;
     case Condition::kDomainInText: return n.text_domains > 0;
+    case Condition::kZeroWidth: return n.scripts.zero_width_in_word;
+    case Condition::kMixedScripts: return n.scripts.mixed_scripts;
+    case Condition::kStyledLetters: return n.scripts.styled_letters;
     case Condition::kTrackback: return n.kind == comment::Kind::kTrackback;
     case Condition::kPingback: return n.kind == comment::Kind::kPingback;
     case Condition::kTitleIsBlogName:
@@ -428,16 +435,14 @@ class Builder {
                      "pattern uses the " + perl +
                          ", a Perl-only construct that RE2 cannot run (RE2 matches in linear time and has no "
                          "backreferences or look-around)");
-    RE2::Options o;
-    o.set_log_errors(false);
-    o.set_max_mem(opts_.re2_max_mem);
-    rule.re = std::make_unique<RE2>(pattern, o);
-    if (!rule.re->ok()) {
-      std::string msg = "bad regex: " + rule.re->error();
-      if (!rule.re->error_arg().empty() && rule.re->error().find(rule.re->error_arg()) == std::string::npos)
-        msg += " at '" + rule.re->error_arg() + "'";
-      return RuleErr(origin, name, msg);
-    }
+    // Adding to the field's set parses the pattern; the set compiles once
+    // all rules are read, and the rule's own RE2 only when it first hits.
+    auto& set = sets_[size_t(t)];
+    if (!set) set = std::make_unique<RE2::Set>(Re2Options(), RE2::UNANCHORED);
+    error.clear();
+    if (set->Add(pattern, &error) < 0) return RuleErr(origin, name, "bad regex: " + error);
+    set_rules_[size_t(t)].push_back(std::string(name));
+    rule.re = std::make_unique<LazyRegex>(pattern, Re2Options());
     rule.source = std::string(Trim(rest));
     Keep(std::move(rule));
     return Status::OK();
@@ -583,26 +588,32 @@ class Builder {
     for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
   }
 
-  Status Compile(RuleSet* rs) {
+  RE2::Options Re2Options() const {
     RE2::Options o;
     o.set_log_errors(false);
     o.set_max_mem(opts_.re2_max_mem);
-    for (int t = 0; t < int(Target::kRegexCount); ++t) {
+    return o;
+  }
+
+  Status Compile(RuleSet* rs) {
+    std::unordered_map<std::string, int> index;
+    for (size_t i = 0; i < rs->rules_.size(); ++i) index[rs->rules_[i].name] = int(i);
+    for (size_t t = 0; t < sets_.size(); ++t) {
+      if (!sets_[t]) continue;
       RuleSet::FieldSet fs;
       fs.target = Target(t);
-      for (size_t i = 0; i < rs->rules_.size(); ++i) {
-        const Rule& r = rs->rules_[i];
-        if (r.target != fs.target) continue;
-        if (!fs.set) fs.set = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
-        std::string error;
-        if (fs.set->Add(r.re->pattern(), &error) < 0)
-          return Status::RuleError(r.origin + ": rule " + r.name + ": bad regex: " + error);
-        fs.rule_of.push_back(int(i));
-      }
-      if (!fs.set) continue;
-      if (!fs.set->Compile())
+      fs.set = std::move(sets_[t]);
+      for (const auto& name : set_rules_[t]) fs.rule_of.push_back(index.at(name));
+      if (!opts_.lazy_compile && !rs->Ready(fs)) {
+        // Name the rule that is too large on its own, if one is.
+        for (int r : fs.rule_of) {
+          const Rule& rule = rs->rules_[size_t(r)];
+          RE2 alone(rule.re->pattern(), Re2Options());
+          if (!alone.ok()) return Status::RuleError(rule.origin + ": rule " + rule.name + ": bad regex: " + alone.error());
+        }
         return Status::RuleError(std::string("the ") + TargetName(fs.target) +
                                  " rules together exceed the RE2 memory budget (re2_max_mem)");
+      }
       rs->sets_.push_back(std::move(fs));
     }
     for (size_t i = 0; i < rs->rules_.size(); ++i) {
@@ -620,6 +631,9 @@ class Builder {
   std::vector<Pending> scores_, describes_;
   std::vector<int> order_;
   Settings settings_;
+  // One set per regex target, filled while parsing; rule names in set order.
+  std::array<std::unique_ptr<RE2::Set>, size_t(Target::kRegexCount)> sets_;
+  std::array<std::vector<std::string>, size_t(Target::kRegexCount)> set_rules_;
 };
 
 Status RuleSet::LoadFile(const std::string& path, const LoadOptions& opts, std::unique_ptr<RuleSet>* out,
@@ -638,6 +652,15 @@ Status RuleSet::LoadString(std::string_view text, const std::string& name, const
   return b.Finish(out);
 }
 
+bool RuleSet::Ready(const FieldSet& fs) const {
+  int state = fs.state->load(std::memory_order_acquire);
+  if (state == 0) {
+    std::call_once(*fs.once, [&fs] { fs.state->store(fs.set->Compile() ? 1 : 2, std::memory_order_release); });
+    state = fs.state->load(std::memory_order_acquire);
+  }
+  return state == 1;
+}
+
 double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) const {
   std::vector<uint8_t> fired(rules_.size(), 0);
   std::vector<Hit> found;
@@ -652,13 +675,14 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) c
   auto scan = [&](const FieldSet& fs, std::string_view text, bool whole) {
     idx.clear();
     RE2::Set::ErrorInfo info{};
-    if (!fs.set->Match(text, &idx, &info)) {
-      if (info.kind == RE2::Set::kNoError) return;
-      // The DFA ran out of memory: fall back to each rule's own RE2, which
-      // falls back to the NFA and still runs in linear time.
+    if (!Ready(fs) || !fs.set->Match(text, &idx, &info)) {
+      if (Ready(fs) && info.kind == RE2::Set::kNoError) return;
+      // The set did not compile within its budget, or its DFA ran out of
+      // memory: fall back to each rule's own RE2, which falls back to the
+      // NFA and still runs in linear time.
       idx.clear();
       for (size_t k = 0; k < fs.rule_of.size(); ++k)
-        if (RE2::PartialMatch(text, *rules_[size_t(fs.rule_of[k])].re)) idx.push_back(int(k));
+        if (RE2::PartialMatch(text, rules_[size_t(fs.rule_of[k])].re->Get())) idx.push_back(int(k));
     }
     for (int k : idx) {
       int r = fs.rule_of[size_t(k)];
@@ -668,7 +692,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) c
         continue;
       }
       re2::StringPiece m;
-      if (rules_[size_t(r)].re->Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
+      if (rules_[size_t(r)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
       else fire(r, {});
     }
   };

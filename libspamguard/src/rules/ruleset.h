@@ -11,11 +11,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <atomic>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "comment/comment.h"
+#include "rules/lazy_regex.h"
 #include "rules/meta.h"
 #include "util/status.h"
 
@@ -33,7 +36,7 @@ const char* TargetName(Target t);
 // Built-in conditions for `check` rules.
 enum class Condition : uint8_t {
   kInvalidUtf8, kTruncated, kBadIp, kNoIp, kLinksCapped, kEmptyBody,
-  kLinkOnly, kDomainInText, kTrackback, kPingback, kTitleIsBlogName, kEmptyExcerpt,
+  kLinkOnly, kDomainInText, kZeroWidth, kMixedScripts, kStyledLetters, kTrackback, kPingback, kTitleIsBlogName, kEmptyExcerpt,
 };
 
 enum class Cmp : uint8_t { kGt, kGe, kLt, kLe, kEq };
@@ -42,7 +45,7 @@ struct Rule {
   std::string name;
   Target target = Target::kBody;
   std::string source;  // the pattern, count test, condition or expression as written
-  std::unique_ptr<RE2> re;  // regex rules
+  std::unique_ptr<LazyRegex> re;  // regex rules
   Cmp cmp = Cmp::kGt;       // links rules
   int64_t count = 0;
   Condition condition = Condition::kEmptyBody;  // check rules
@@ -66,6 +69,10 @@ struct Settings {
 struct LoadOptions {
   bool strict = true;
   int64_t re2_max_mem = 32 << 20;
+  // Compile each field's RE2::Set when a comment first needs it instead of
+  // at load. Load still parses every pattern and reports errors; only a set
+  // that exceeds re2_max_mem is found late, and then matches rule by rule.
+  bool lazy_compile = false;
 };
 
 struct Hit {
@@ -95,7 +102,14 @@ class RuleSet {
     Target target;
     std::unique_ptr<RE2::Set> set;
     std::vector<int> rule_of;  // Set index -> rule index
+    // Compiled at load, or on first use when loaded with lazy_compile.
+    std::unique_ptr<std::once_flag> once = std::make_unique<std::once_flag>();
+    // 0: not compiled yet, 1: compiled, 2: over budget. Read without the
+    // once_flag on the hot path.
+    std::unique_ptr<std::atomic<int>> state = std::make_unique<std::atomic<int>>(0);
   };
+  // Compiles fs.set once (thread-safe); false if it exceeded its budget.
+  bool Ready(const FieldSet& fs) const;
   std::vector<Rule> rules_;
   std::vector<FieldSet> sets_;
   std::vector<int> computed_;  // links and check rules
