@@ -714,8 +714,19 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) c
   }
   for (int r : metas_) {
     const Rule& rule = rules_[size_t(r)];
-    if (EvalMeta(rule.meta, rule.meta.root, [&](int64_t i) { return fired[size_t(i)] != 0; }) != 0)
-      fire(r, rule.source);
+    if (EvalMeta(rule.meta, rule.meta.root, [&](int64_t i) { return fired[size_t(i)] != 0; }) != 0) {
+      // What it matched: the rules it uses that fired.
+      std::string why;
+      std::vector<int64_t> seen;
+      for (const auto& node : rule.meta.nodes) {
+        if (node.op != MetaNode::kRule || !fired[size_t(node.value)]) continue;
+        if (std::find(seen.begin(), seen.end(), node.value) != seen.end()) continue;
+        seen.push_back(node.value);
+        if (!why.empty()) why += " + ";
+        why += rules_[size_t(node.value)].name;
+      }
+      fire(r, why.empty() ? std::string("(") + rule.source + ")" : why);
+    }
   }
   double total = 0;
   for (const auto& h : found) total += rules_[size_t(h.rule)].score;

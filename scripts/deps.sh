@@ -1,0 +1,24 @@
+# Sourced by the other scripts: installs the Debian 12 packages spamguard
+# needs to build and test, when any is missing.
+SG_PACKAGES=(build-essential cmake pkg-config libre2-dev libboost-test-dev libcli11-dev nlohmann-json3-dev)
+
+sg_install_deps() {
+  local missing=()
+  for p in "${SG_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    return 1
+  fi
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+sg_build() {  # sg_build BUILD_DIR [cmake options...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$(nproc)"
+}
