@@ -55,9 +55,18 @@ std::string DefaultRules() {
   return SG_INSTALLED_RULES;
 }
 
+// The database given with --db (or $SPAMGUARD_DB); empty for the rule
+// file's `database` setting or the library's default.
+std::string g_database;
+
 EnginePtr OpenEngine(const std::string& path) {
   sg_engine* e = nullptr;
-  if (sg_engine_open(&e, path.c_str(), nullptr) < 0) {
+  sg_config* cfg = nullptr;
+  int rc = sg_config_new(&cfg);
+  if (rc == SG_OK && !g_database.empty()) rc = sg_config_set_str(cfg, SG_CFG_DATABASE, g_database.c_str());
+  if (rc == SG_OK) rc = sg_engine_open(&e, path.c_str(), cfg);
+  sg_config_free(cfg);
+  if (rc < 0) {
     fprintf(stderr, "spamguard: %s\n", sg_error_message());
     return nullptr;
   }
@@ -258,6 +267,9 @@ int main(int argc, char** argv) {
   app.fallthrough();  // --rules may follow the subcommand
   std::string rules;
   app.add_option("-r,--rules", rules, "rule file (.cf); default: $SPAMGUARD_RULES or the installed spamguard.cf");
+  app.add_option("--db", g_database,
+                 "SQLite database of lists and reputation ('none': content rules only); default: $SPAMGUARD_DB, "
+                 "the rule file's database setting, or /var/lib/spamguard/spamguard.db");
 
   auto* version = app.add_subcommand("version", "print the library version");
 
@@ -304,6 +316,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (rules.empty()) rules = DefaultRules();
+  if (const char* env = getenv("SPAMGUARD_DB"); g_database.empty() && env && *env) g_database = env;
 
   if (*version) {
     printf("spamguard %s (library %s)\n", SG_VERSION_STRING, sg_version_string());

@@ -1,12 +1,17 @@
 /* The C ABI exercised from C: every function, error paths and NULLs. */
+#define _XOPEN_SOURCE 700 /* mkdtemp */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "spamguard/spamguard.h"
 
 static int failures = 0;
+static char g_dir[256];  /* a private folder for the databases */
+static sg_config *g_cfg; /* database in g_dir */
 #define CHECK(cond)                                                        \
   do {                                                                     \
     if (!(cond)) {                                                         \
@@ -98,7 +103,7 @@ static void test_open_errors(void) {
   CHECK(sg_engine_open_string(&e, "nonsense here\n", 14, NULL, NULL) == SG_EPARSE);
   CHECK(strstr(sg_error_message(), "<string>:1: unknown directive") != NULL);
   /* An empty rule file is valid: nothing scores. */
-  CHECK(sg_engine_open_string(&e, NULL, 0, NULL, NULL) == SG_OK);
+  CHECK(sg_engine_open_string(&e, NULL, 0, NULL, g_cfg) == SG_OK);
   CHECK(e != NULL && sg_engine_rule_count(e) == 0);
   sg_engine_close(e);
 }
@@ -109,6 +114,7 @@ static void test_lenient(void) {
   const char *broken = "body A /x/\nbody B /(/\n";
   CHECK(sg_config_new(&cfg) == SG_OK);
   CHECK(sg_config_set_int(cfg, SG_CFG_STRICT_RULES, 0) == SG_OK);
+  CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, "none") == SG_OK);
   CHECK(sg_engine_open_string(&e, broken, strlen(broken), "l.cf", cfg) == SG_OK);
   sg_config_free(cfg); /* the engine does not keep it */
   CHECK(sg_engine_rule_count(e) == 1);
@@ -155,7 +161,7 @@ static void test_score(void) {
   size_t json_len = 0;
   const char nul_body[] = "xa\0by";
 
-  CHECK(sg_engine_open_string(&e, kRules, strlen(kRules), "t.cf", NULL) == SG_OK);
+  CHECK(sg_engine_open_string(&e, kRules, strlen(kRules), "t.cf", g_cfg) == SG_OK);
   CHECK(sg_engine_rule_count(e) == 5);
   CHECK(strcmp(sg_engine_rule_name(e, 0), "PHARMA") == 0);
   CHECK(strcmp(sg_engine_rule_field(e, 1), "uri") == 0);
@@ -248,7 +254,7 @@ static void test_score(void) {
   sg_engine_close(NULL);
 
   /* Hostile input: NUL bytes, invalid UTF-8, a malformed IP, a 10 MB body. */
-  CHECK(sg_engine_open_string(&e, kRules, strlen(kRules), "t.cf", NULL) == SG_OK);
+  CHECK(sg_engine_open_string(&e, kRules, strlen(kRules), "t.cf", g_cfg) == SG_OK);
   sg_comment_reset(c);
   CHECK(sg_comment_set_field(c, SG_FIELD_BODY, nul_body, sizeof nul_body - 1) == SG_OK);
   set(c, SG_FIELD_IP, "999.1.1.1");
@@ -297,13 +303,184 @@ static void test_score(void) {
   sg_engine_close(e);
 }
 
+static sg_result *score_ip(sg_engine *e, const char *id, const char *ip, const char *email) {
+  sg_comment *c = NULL;
+  sg_result *r = NULL;
+  CHECK(sg_comment_new(&c) == SG_OK);
+  set(c, SG_FIELD_ID, id);
+  set(c, SG_FIELD_IP, ip);
+  set(c, SG_FIELD_EMAIL, email);
+  set(c, SG_FIELD_BODY, "hello there");
+  CHECK(sg_engine_score(&r, e, c) == SG_OK);
+  sg_comment_free(c);
+  return r;
+}
+
+static int learn_ip(sg_engine *e, const char *id, const char *ip, int label) {
+  sg_comment *c = NULL;
+  int rc;
+  CHECK(sg_comment_new(&c) == SG_OK);
+  set(c, SG_FIELD_ID, id);
+  set(c, SG_FIELD_IP, ip);
+  rc = sg_engine_learn(e, c, label);
+  sg_comment_free(c);
+  return rc;
+}
+
+static int has_hit(const sg_result *r, const char *name) {
+  size_t i;
+  for (i = 0; i < sg_result_hit_count(r); ++i)
+    if (strcmp(sg_result_hit_name(r, i), name) == 0) return 1;
+  return 0;
+}
+
+static void test_state(void) {
+  char path[512], list[512];
+  const char *rules = "reputation_half_life_days 0\nreputation_min_evidence 2\nbody X /never-matches-xyz/\n";
+  sg_config *cfg = NULL;
+  sg_engine *e = NULL;
+  sg_result *r = NULL;
+  sg_import_report *rep = (sg_import_report *)1;
+  size_t removed = 99;
+  struct stat st;
+  FILE *f;
+
+  snprintf(path, sizeof path, "%s/state.db", g_dir);
+  CHECK(sg_config_new(&cfg) == SG_OK);
+  CHECK(sg_config_set_str(NULL, SG_CFG_DATABASE, path) == SG_EINVAL);
+  CHECK(sg_config_set_str(cfg, 4242, path) == SG_EINVAL);
+  CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, path) == SG_OK);
+  CHECK(sg_engine_open_string(&e, rules, strlen(rules), "state.cf", cfg) == SG_OK);
+  CHECK(sg_engine_has_state(e) == 1);
+  CHECK(sg_engine_has_state(NULL) == 0);
+  CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+
+  /* Reputation from learning, idempotent per comment id. */
+  r = score_ip(e, "q1", "192.0.2.10", "");
+  CHECK(sg_result_hit_count(r) == 0 && sg_result_flags(r) == 0);
+  sg_result_free(r);
+  CHECK(learn_ip(e, "a1", "192.0.2.10", SG_LABEL_SPAM) == SG_OK);
+  CHECK(learn_ip(e, "a1", "192.0.2.10", SG_LABEL_SPAM) == SG_OK); /* counts once */
+  r = score_ip(e, "q2", "192.0.2.10", "");
+  CHECK(!has_hit(r, "REPUTATION_IP_BAD")); /* 1 report < min_evidence 2 */
+  sg_result_free(r);
+  CHECK(learn_ip(e, "a2", "192.0.2.10", SG_LABEL_SPAM) == SG_OK);
+  r = score_ip(e, "q3", "192.0.2.10", "");
+  CHECK(has_hit(r, "REPUTATION_IP_BAD"));
+  CHECK(has_hit(r, "REPUTATION_NET_BAD"));
+  CHECK(sg_result_score(r) > 0);
+  sg_result_free(r);
+  r = score_ip(e, "q4", "192.0.2.99", ""); /* a neighbour: only the network */
+  CHECK(!has_hit(r, "REPUTATION_IP_BAD") && has_hit(r, "REPUTATION_NET_BAD"));
+  sg_result_free(r);
+  CHECK(learn_ip(e, "a1", "192.0.2.10", SG_LABEL_HAM) == SG_OK); /* moves */
+  CHECK(learn_ip(e, "a2", "192.0.2.10", SG_LABEL_HAM) == SG_OK);
+  r = score_ip(e, "q5", "192.0.2.10", "");
+  CHECK(has_hit(r, "REPUTATION_IP_GOOD") && sg_result_score(r) < 0);
+  sg_result_free(r);
+  CHECK(sg_engine_learn(NULL, NULL, SG_LABEL_SPAM) == SG_EINVAL);
+  CHECK(learn_ip(e, "a3", "192.0.2.10", 7) == SG_EINVAL);
+  CHECK(strstr(sg_error_message(), "label") != NULL);
+
+  /* Lists: block a network, allow an address inside it, allow an e-mail. */
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "198.51.100.0/24", "admin", "flood", 0) == SG_OK);
+  r = score_ip(e, "q6", "198.51.100.7", "");
+  CHECK(sg_result_action(r) == SG_ACTION_SPAM && has_hit(r, "LIST_BLOCK"));
+  CHECK(strstr(sg_result_hit_match(r, 0, NULL), "198.51.100.0/24") != NULL);
+  CHECK(strstr(sg_result_hit_match(r, 0, NULL), "flood") != NULL);
+  sg_result_free(r);
+  CHECK(sg_engine_list_add(e, SG_LIST_ALLOW, SG_ENTRY_EMAIL, "Friend@Example.ORG", "admin", NULL, 0) == SG_OK);
+  r = score_ip(e, "q7", "198.51.100.7", "friend@example.org");
+  CHECK(sg_result_action(r) == SG_ACTION_ACCEPT && has_hit(r, "LIST_ALLOW"));
+  sg_result_free(r);
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "300.1.1.1", "admin", NULL, 0) == SG_EINVAL);
+  CHECK(strstr(sg_error_message(), "300.1.1.1") != NULL);
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "203.0.113.7/24", "admin", NULL, 0) == SG_EINVAL);
+  CHECK(strstr(sg_error_message(), "host bits set") != NULL);
+  CHECK(sg_engine_list_add(e, 9, SG_ENTRY_IP, "192.0.2.1", "admin", NULL, 0) == SG_EINVAL);
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, 9, "192.0.2.1", "admin", NULL, 0) == SG_EINVAL);
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, NULL, "admin", NULL, 0) == SG_EINVAL);
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "192.0.2.1", NULL, NULL, 0) == SG_EINVAL);
+  CHECK(sg_engine_list_add(NULL, SG_LIST_BLOCK, SG_ENTRY_IP, "192.0.2.1", "a", NULL, 0) == SG_EINVAL);
+  CHECK(sg_engine_list_remove(&removed, e, SG_LIST_BLOCK, "198.51.100.0/24") == SG_OK && removed == 1);
+  r = score_ip(e, "q8", "198.51.100.7", "");
+  CHECK(!has_hit(r, "LIST_BLOCK"));
+  sg_result_free(r);
+  CHECK(sg_engine_list_remove(NULL, e, SG_LIST_BLOCK, "198.51.100.0/24") == SG_OK);
+  CHECK(sg_engine_list_remove(&removed, e, SG_LIST_BLOCK, "not an entry!") == SG_EINVAL);
+  CHECK(sg_engine_list_remove(&removed, NULL, SG_LIST_BLOCK, "x") == SG_EINVAL);
+  CHECK(sg_engine_list_remove(&removed, e, SG_LIST_BLOCK, NULL) == SG_EINVAL);
+
+  /* Import: malformed lines are reported with their line numbers. */
+  snprintf(list, sizeof list, "%s/drop.txt", g_dir);
+  f = fopen(list, "w");
+  CHECK(f != NULL);
+  fputs("; Spamhaus DROP List\n203.0.113.0/24 ; SBL1\n2001:db8:bad::/48 ; SBL2\nbogus line\n192.0.2.128/25\n", f);
+  fclose(f);
+  CHECK(sg_engine_list_import(NULL, e, SG_LIST_BLOCK, list, "drop", NULL, 0) == SG_EINVAL);
+  CHECK(sg_engine_list_import(&rep, e, SG_LIST_BLOCK, list, NULL, NULL, 0) == SG_EINVAL);
+  CHECK(rep == NULL);
+  CHECK(sg_engine_list_import(&rep, e, SG_LIST_BLOCK, "/nonexistent/list.txt", "drop", NULL, 0) == SG_EIO);
+  CHECK(sg_engine_list_import(&rep, e, SG_LIST_BLOCK, list, "drop", "imported", 0) == SG_OK);
+  CHECK(sg_import_report_imported(rep) == 3);
+  CHECK(sg_import_report_skipped(rep) == 1);
+  CHECK(sg_import_report_message_count(rep) == 1);
+  CHECK(strstr(sg_import_report_message(rep, 0), "drop.txt:4:") != NULL);
+  CHECK(sg_import_report_message(rep, 1) == NULL);
+  sg_import_report_free(rep);
+  CHECK(sg_import_report_imported(NULL) == 0 && sg_import_report_skipped(NULL) == 0);
+  CHECK(sg_import_report_message_count(NULL) == 0 && sg_import_report_message(NULL, 0) == NULL);
+  sg_import_report_free(NULL);
+  r = score_ip(e, "q9", "2001:db8:bad::1", "");
+  CHECK(has_hit(r, "LIST_BLOCK"));
+  CHECK(strstr(sg_result_hit_match(r, 0, NULL), "SBL2") != NULL);
+  sg_result_free(r);
+  sg_engine_close(e);
+
+  /* No database. */
+  CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, "none") == SG_OK);
+  CHECK(sg_engine_open_string(&e, rules, strlen(rules), "state.cf", cfg) == SG_OK);
+  CHECK(sg_engine_has_state(e) == 0);
+  CHECK(learn_ip(e, "a1", "192.0.2.10", SG_LABEL_SPAM) == SG_ENOTFOUND);
+  r = score_ip(e, "q1", "192.0.2.10", "");
+  CHECK(sg_result_flags(r) == 0);
+  sg_result_free(r);
+  sg_engine_close(e);
+
+  /* A database that cannot be opened: fail open by default, closed on request. */
+  CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, "/nonexistent-dir/x.db") == SG_OK);
+  CHECK(sg_engine_open_string(&e, rules, strlen(rules), "state.cf", cfg) == SG_OK);
+  CHECK(sg_engine_has_state(e) == 0);
+  r = score_ip(e, "q1", "192.0.2.10", "");
+  CHECK(sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE);
+  sg_result_free(r);
+  CHECK(learn_ip(e, "a1", "192.0.2.10", SG_LABEL_SPAM) == SG_EIO);
+  CHECK(strstr(sg_error_message(), "state unavailable") != NULL);
+  sg_engine_close(e);
+  CHECK(sg_config_set_int(cfg, SG_CFG_FAIL_CLOSED, 1) == SG_OK);
+  e = (sg_engine *)1;
+  CHECK(sg_engine_open_string(&e, rules, strlen(rules), "state.cf", cfg) == SG_EIO);
+  CHECK(e == NULL);
+  CHECK(strstr(sg_error_message(), "/nonexistent-dir/x.db") != NULL);
+  sg_config_free(cfg);
+}
+
 int main(void) {
+  char path[300];
+  snprintf(g_dir, sizeof g_dir, "/tmp/sg_capi_test_XXXXXX");
+  if (mkdtemp(g_dir) == NULL) return 2;
+  snprintf(path, sizeof path, "%s/capi.db", g_dir);
+  if (sg_config_new(&g_cfg) != SG_OK || sg_config_set_str(g_cfg, SG_CFG_DATABASE, path) != SG_OK) return 2;
+  test_state();
   test_version_and_status();
   test_config();
   test_open_errors();
   test_lenient();
   test_comment_builder();
   test_score();
+  sg_config_free(g_cfg);
+  snprintf(path, sizeof path, "rm -rf '%s'", g_dir);
+  if (system(path) != 0) ++failures;
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

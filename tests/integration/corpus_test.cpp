@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(default_rules_on_labeled_corpora) {
   const std::string corpora = SG_CORPORA_DIR;
   BOOST_REQUIRE_MESSAGE(Exists(corpora + "/youtube/comments.jsonl"), "corpora not found at " << corpora);
   sg_engine* e = nullptr;
-  BOOST_REQUIRE(sg_engine_open(&e, SG_SOURCE_DIR "/data/spamguard.cf", nullptr) == SG_OK);
+  BOOST_REQUIRE(sgtest::OpenContentOnly(&e, SG_SOURCE_DIR "/data/spamguard.cf") == SG_OK);
 
   Counts yt = Run(e, corpora + "/youtube/comments.jsonl");
   BOOST_TEST(yt.ham == 755u);

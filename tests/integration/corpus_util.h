@@ -23,6 +23,16 @@ struct Labeled {
   CommentPtr comment;
 };
 
+// An engine on a rule file with no database: content rules only.
+inline int OpenContentOnly(sg_engine** out, const char* rules) {
+  sg_config* cfg = nullptr;
+  int rc = sg_config_new(&cfg);
+  if (rc == SG_OK) rc = sg_config_set_str(cfg, SG_CFG_DATABASE, "none");
+  if (rc == SG_OK) rc = sg_engine_open(out, rules, cfg);
+  sg_config_free(cfg);
+  return rc;
+}
+
 inline std::vector<Labeled> LoadJsonl(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path);

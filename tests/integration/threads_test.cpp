@@ -13,7 +13,7 @@ BOOST_AUTO_TEST_SUITE(integration)
 
 BOOST_AUTO_TEST_CASE(engine_is_shared_safely_between_threads) {
   sg_engine* engine = nullptr;
-  BOOST_REQUIRE_MESSAGE(sg_engine_open(&engine, SG_SOURCE_DIR "/data/spamguard.cf", nullptr) == SG_OK,
+  BOOST_REQUIRE_MESSAGE(sgtest::OpenContentOnly(&engine, SG_SOURCE_DIR "/data/spamguard.cf") == SG_OK,
                         sg_error_message());
   auto samples = sgtest::LoadJsonl(SG_SOURCE_DIR "/data/samples/comments.jsonl");
   auto ham = sgtest::LoadJsonl(SG_SOURCE_DIR "/tests/fixtures/blog_ham.jsonl");

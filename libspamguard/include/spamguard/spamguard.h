@@ -90,6 +90,22 @@ extern "C" {
 #define SG_FLAG_BAD_IP 0x04       /**< the client IP did not parse */
 #define SG_FLAG_NO_IP 0x08        /**< no client IP was given */
 #define SG_FLAG_LINKS_CAPPED 0x10 /**< more links than max_links; the rest were not scanned */
+#define SG_FLAG_STATE_UNAVAILABLE 0x20 /**< the database could not be used: lists and reputation
+                                            were skipped, the verdict comes from content rules */
+
+/** Labels for sg_engine_learn. */
+#define SG_LABEL_SPAM 1
+#define SG_LABEL_HAM 2
+
+/** Lists (sg_engine_list_*). */
+#define SG_LIST_ALLOW 1
+#define SG_LIST_BLOCK 2
+
+/** Kinds of list entry (sg_engine_list_add). */
+#define SG_ENTRY_IP 1           /**< an IPv4/IPv6 address or CIDR block */
+#define SG_ENTRY_EMAIL 2        /**< an e-mail address */
+#define SG_ENTRY_EMAIL_DOMAIN 3 /**< the domain of e-mail addresses (and its subdomains) */
+#define SG_ENTRY_URL_DOMAIN 4   /**< the host of author URLs (and its subdomains) */
 
 /** Integer configuration keys (sg_config_set_int). For every key but
  *  SG_CFG_STRICT_RULES, 0 means "the default". */
@@ -102,6 +118,16 @@ extern "C" {
                                        sg_engine_open then only parses and checks the rules (errors are
                                        still reported), which suits a CGI process that is often
                                        refused before content rules run. 0 (default): compile at open. */
+#define SG_CFG_FAIL_CLOSED 106    /**< 1: sg_engine_open fails when the database cannot be used.
+                                       0 (default): the engine opens, scores from content rules and
+                                       flags each result SG_FLAG_STATE_UNAVAILABLE */
+#define SG_CFG_BUSY_TIMEOUT_MS 107 /**< how long a write waits for another process's lock (default
+                                        5000; the .cf's busy_timeout_ms) */
+
+/** String configuration keys (sg_config_set_str). */
+#define SG_CFG_DATABASE 200 /**< SQLite file of lists, reputation and learned comments; "none":
+                                 no state. Default: the .cf's `database`, else
+                                 /var/lib/spamguard/spamguard.db */
 
 /* ------------------------------------------------------------------------ */
 /* Opaque handles.                                                          */
@@ -153,6 +179,10 @@ SG_API int sg_config_set_int(sg_config *config, int key, int64_t value);
  *  reads 1 by default).
  *  @return SG_OK, SG_EINVAL (NULL argument, unknown key). */
 SG_API int sg_config_get_int(int64_t *out, const sg_config *config, int key);
+/** Set a string key (SG_CFG_DATABASE) to a copy of `value`; NULL or ""
+ *  restores the default.
+ *  @return SG_OK, SG_EINVAL (NULL config, unknown key). */
+SG_API int sg_config_set_str(sg_config *config, int key, const char *value);
 /** The accepted range of a non-zero value for `key`.
  *  @return SG_OK, SG_EINVAL (NULL argument, unknown key). */
 SG_API int sg_config_param_bounds(int64_t *lo, int64_t *hi, int key);
@@ -199,10 +229,74 @@ SG_API size_t sg_engine_warning_count(const sg_engine *engine);
 SG_API const char *sg_engine_warning(const sg_engine *engine, size_t i);
 
 /** Score one submission. Thread-safe: many threads may score on one engine.
- *  Never changes `comment`.
+ *  Never changes `comment`. The pipeline: allow list (accept at once),
+ *  block list (spam or discard at once), content rules, IP reputation. A
+ *  database error never fails the call: the result is flagged
+ *  SG_FLAG_STATE_UNAVAILABLE and comes from the content rules.
  *  @return SG_OK, SG_EINVAL (NULL argument), SG_ENOMEM. */
 SG_API int sg_engine_score(sg_result **out, sg_engine *engine,
                            const sg_comment *comment);
+
+/** 1 when the engine has a usable database, else 0 (also for NULL). */
+SG_API int sg_engine_has_state(const sg_engine *engine);
+
+/** Teach the engine that a comment is spam or ham (SG_LABEL_*). Updates the
+ *  spam/ham counts of its client address and network. Idempotent per comment
+ *  (its SG_FIELD_ID, else a hash of its content): learning it again with the
+ *  same label changes nothing; with the other label, its weight moves.
+ *  Thread-safe; safe across processes sharing the database.
+ *  @return SG_OK, SG_EINVAL (NULL argument, bad label), SG_EBUSY (the
+ *  database stayed locked past the busy timeout), SG_EIO (database
+ *  unavailable or read-only), SG_ENOTFOUND (engine opened with database
+ *  none). */
+SG_API int sg_engine_learn(sg_engine *engine, const sg_comment *comment,
+                           int label);
+
+/** Add an entry to the allow or block list (SG_LIST_*). `kind` is
+ *  SG_ENTRY_*; `entry` is an address or CIDR ("203.0.113.0/24"), an e-mail
+ *  address or a domain. `source` (required) names who or what added it;
+ *  `reason` may be NULL. `expires` is a unix time after which the entry no
+ *  longer matches, 0 for never.
+ *  @return SG_OK, SG_EINVAL (NULL argument, malformed entry: the message
+ *  says why), SG_EBUSY, SG_EIO, SG_ENOTFOUND (no database). */
+SG_API int sg_engine_list_add(sg_engine *engine, int list, int kind,
+                              const char *entry, const char *source,
+                              const char *reason, int64_t expires);
+
+/** Remove the entries of a list written as `entry` (an address/CIDR, an
+ *  e-mail address or a domain); how many went to *removed (may be NULL).
+ *  @return SG_OK (also when none matched), SG_EINVAL, SG_EBUSY, SG_EIO,
+ *  SG_ENOTFOUND (no database). */
+SG_API int sg_engine_list_remove(size_t *removed, sg_engine *engine, int list,
+                                 const char *entry);
+
+/** A report of sg_engine_list_import: counts and the first 100 problems. */
+typedef struct sg_import_report sg_import_report;
+
+/** Import an address list file into a list, replacing every address entry
+ *  of the same `source` atomically (re-importing a source swaps it whole).
+ *  Reads one IP or CIDR per line, Spamhaus DROP ("CIDR ; SBLnnn") and its
+ *  JSON lines, Stop Forum Spam listed_ip (bare or CSV), FireHOL netsets;
+ *  '#' and ';' comments. Malformed lines are counted and reported with their
+ *  line numbers; the rest imports. `reason` (may be NULL) is used where a
+ *  line has none.
+ *  @return SG_OK, SG_EINVAL, SG_EIO (unreadable file, database error),
+ *  SG_EBUSY, SG_ENOTFOUND (no database). On failure nothing changed. */
+SG_API int sg_engine_list_import(sg_import_report **out, sg_engine *engine,
+                                 int list, const char *path,
+                                 const char *source, const char *reason,
+                                 int64_t expires);
+/** Free a report. Accepts NULL. */
+SG_API void sg_import_report_free(sg_import_report *report);
+/** Entries imported; 0 for NULL. */
+SG_API size_t sg_import_report_imported(const sg_import_report *report);
+/** Lines skipped as malformed; 0 for NULL. */
+SG_API size_t sg_import_report_skipped(const sg_import_report *report);
+/** Number of messages kept (at most 100). */
+SG_API size_t sg_import_report_message_count(const sg_import_report *report);
+/** Message i ("file:line: reason"), or NULL. */
+SG_API const char *sg_import_report_message(const sg_import_report *report,
+                                            size_t i);
 
 /* ------------------------------------------------------------------------ */
 /* Comment builder.                                                         */

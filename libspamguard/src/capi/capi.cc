@@ -22,6 +22,13 @@ struct sg_config {
   int64_t max_links = 0;
   int64_t re2_max_mem = 0;
   int64_t lazy_compile = 0;
+  int64_t fail_closed = 0;
+  int64_t busy_timeout_ms = 0;
+  std::string database;
+};
+
+struct sg_import_report {
+  spamguard::engine::ImportReport rep;
 };
 
 struct sg_engine {
@@ -57,6 +64,8 @@ constexpr ParamInfo kParams[] = {
     {SG_CFG_MAX_LINKS, &sg_config::max_links, 1, 100000},
     {SG_CFG_RE2_MAX_MEM, &sg_config::re2_max_mem, int64_t(1) << 20, int64_t(1) << 32},
     {SG_CFG_LAZY_COMPILE, &sg_config::lazy_compile, 0, 1},
+    {SG_CFG_FAIL_CLOSED, &sg_config::fail_closed, 0, 1},
+    {SG_CFG_BUSY_TIMEOUT_MS, &sg_config::busy_timeout_ms, 1, 600000},
 };
 
 const ParamInfo* FindParam(int key) {
@@ -70,6 +79,9 @@ engine::Options ToOptions(const sg_config* c) {
   if (c == nullptr) return o;
   o.strict_rules = c->strict_rules != 0;
   o.lazy_compile = c->lazy_compile != 0;
+  if (c->fail_closed) o.fail_closed = 1;
+  o.busy_timeout_ms = c->busy_timeout_ms;
+  o.database = c->database;
   o.re2_max_mem = c->re2_max_mem;
   o.max_body_bytes = c->max_body_bytes;
   o.max_field_bytes = c->max_field_bytes;
@@ -77,9 +89,26 @@ engine::Options ToOptions(const sg_config* c) {
   return o;
 }
 
-const rules::Hit* HitAt(const sg_result* r, size_t i) {
+const engine::VerdictHit* HitAt(const sg_result* r, size_t i) {
   if (r == nullptr || i >= r->rep.hits.size()) return nullptr;
   return &r->rep.hits[i];
+}
+
+// The rule behind a hit, or null for a stage's own symbol.
+const rules::Rule* HitRule(const sg_result* r, const engine::VerdictHit* h) {
+  return h->rule >= 0 ? &r->rep.rules->rules()[size_t(h->rule)] : nullptr;
+}
+const char* HitName(const sg_result* r, const engine::VerdictHit* h) {
+  const rules::Rule* rule = HitRule(r, h);
+  return rule ? rule->name.c_str() : h->name.c_str();
+}
+const char* HitField(const sg_result* r, const engine::VerdictHit* h) {
+  const rules::Rule* rule = HitRule(r, h);
+  return rule ? rules::TargetName(rule->target) : h->field;
+}
+const char* HitDescription(const sg_result* r, const engine::VerdictHit* h) {
+  const rules::Rule* rule = HitRule(r, h);
+  return rule ? rule->description.c_str() : h->description.c_str();
 }
 
 const rules::Rule* RuleAt(const sg_engine* e, size_t i) {
@@ -356,23 +385,23 @@ SG_API int sg_result_flags(const sg_result* result) { return result ? result->re
 SG_API size_t sg_result_hit_count(const sg_result* result) { return result ? result->rep.hits.size() : 0; }
 
 SG_API const char* sg_result_hit_name(const sg_result* result, size_t i) {
-  const rules::Hit* h = capi::HitAt(result, i);
-  return h ? result->rep.rules->rules()[size_t(h->rule)].name.c_str() : nullptr;
+  const engine::VerdictHit* h = capi::HitAt(result, i);
+  return h ? capi::HitName(result, h) : nullptr;
 }
 SG_API double sg_result_hit_points(const sg_result* result, size_t i) {
-  const rules::Hit* h = capi::HitAt(result, i);
-  return h ? result->rep.rules->rules()[size_t(h->rule)].score : 0.0;
+  const engine::VerdictHit* h = capi::HitAt(result, i);
+  return h ? h->points : 0.0;
 }
 SG_API const char* sg_result_hit_field(const sg_result* result, size_t i) {
-  const rules::Hit* h = capi::HitAt(result, i);
-  return h ? rules::TargetName(result->rep.rules->rules()[size_t(h->rule)].target) : nullptr;
+  const engine::VerdictHit* h = capi::HitAt(result, i);
+  return h ? capi::HitField(result, h) : nullptr;
 }
 SG_API const char* sg_result_hit_description(const sg_result* result, size_t i) {
-  const rules::Hit* h = capi::HitAt(result, i);
-  return h ? result->rep.rules->rules()[size_t(h->rule)].description.c_str() : nullptr;
+  const engine::VerdictHit* h = capi::HitAt(result, i);
+  return h ? capi::HitDescription(result, h) : nullptr;
 }
 SG_API const char* sg_result_hit_match(const sg_result* result, size_t i, size_t* len) {
-  const rules::Hit* h = capi::HitAt(result, i);
+  const engine::VerdictHit* h = capi::HitAt(result, i);
   if (h == nullptr) {
     if (len) *len = 0;
     return nullptr;
@@ -396,7 +425,7 @@ SG_API int sg_result_to_json(char** out, size_t* len, const sg_result* result) {
     static const struct { int bit; const char* name; } kFlags[] = {
         {SG_FLAG_INVALID_UTF8, "invalid_utf8"}, {SG_FLAG_TRUNCATED, "truncated"},
         {SG_FLAG_BAD_IP, "bad_ip"},             {SG_FLAG_NO_IP, "no_ip"},
-        {SG_FLAG_LINKS_CAPPED, "links_capped"}};
+        {SG_FLAG_LINKS_CAPPED, "links_capped"}, {SG_FLAG_STATE_UNAVAILABLE, "state_unavailable"}};
     bool first = true;
     for (const auto& f : kFlags) {
       if (!(v.flags & f.bit)) continue;
@@ -408,13 +437,13 @@ SG_API int sg_result_to_json(char** out, size_t* len, const sg_result* result) {
     }
     j += "],\"hits\":[";
     for (size_t i = 0; i < v.hits.size(); ++i) {
-      const rules::Rule& r = v.rules->rules()[size_t(v.hits[i].rule)];
+      const engine::VerdictHit& h = v.hits[i];
       if (i) j += ",";
       j += "{\"rule\":";
-      capi::JsonString(r.name, &j);
-      j += ",\"points\":" + capi::JsonNumber(r.score) + ",\"field\":\"" + rules::TargetName(r.target) + "\"";
+      capi::JsonString(capi::HitName(result, &h), &j);
+      j += ",\"points\":" + capi::JsonNumber(h.points) + ",\"field\":\"" + capi::HitField(result, &h) + "\"";
       j += ",\"description\":";
-      capi::JsonString(r.description, &j);
+      capi::JsonString(capi::HitDescription(result, &h), &j);
       j += ",\"match\":";
       capi::JsonString(v.hits[i].match, &j);
       j += "}";
@@ -427,6 +456,75 @@ SG_API int sg_result_to_json(char** out, size_t* len, const sg_result* result) {
     if (len) *len = j.size();
     return SG_OK;
   });
+}
+
+SG_API int sg_config_set_str(sg_config* config, int key, const char* value) {
+  return Guard([&] {
+    if (config == nullptr) return Fail(SG_EINVAL, "sg_config_set_str: config is NULL");
+    if (key != SG_CFG_DATABASE) return Fail(SG_EINVAL, "sg_config_set_str: unknown key " + std::to_string(key));
+    config->database = value ? value : "";
+    return SG_OK;
+  });
+}
+
+SG_API int sg_engine_has_state(const sg_engine* engine) { return engine && engine->rep && engine->rep->has_state(); }
+
+SG_API int sg_engine_learn(sg_engine* engine, const sg_comment* comment, int label) {
+  return Guard([&] {
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_learn: engine is NULL");
+    if (comment == nullptr) return Fail(SG_EINVAL, "sg_engine_learn: comment is NULL");
+    Status st = engine->rep->Learn(comment->rep, label);
+    return st.ok() ? SG_OK : Fail(st);
+  });
+}
+
+SG_API int sg_engine_list_add(sg_engine* engine, int list, int kind, const char* entry, const char* source,
+                              const char* reason, int64_t expires) {
+  return Guard([&] {
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_list_add: engine is NULL");
+    if (entry == nullptr || source == nullptr) return Fail(SG_EINVAL, "sg_engine_list_add: entry or source is NULL");
+    Status st = engine->rep->ListAdd(list, kind, entry, source, reason ? reason : "", expires);
+    return st.ok() ? SG_OK : Fail(st);
+  });
+}
+
+SG_API int sg_engine_list_remove(size_t* removed, sg_engine* engine, int list, const char* entry) {
+  return Guard([&] {
+    if (removed) *removed = 0;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_list_remove: engine is NULL");
+    if (entry == nullptr) return Fail(SG_EINVAL, "sg_engine_list_remove: entry is NULL");
+    size_t n = 0;
+    Status st = engine->rep->ListRemove(list, entry, &n);
+    if (!st.ok()) return Fail(st);
+    if (removed) *removed = n;
+    return SG_OK;
+  });
+}
+
+SG_API int sg_engine_list_import(sg_import_report** out, sg_engine* engine, int list, const char* path,
+                                 const char* source, const char* reason, int64_t expires) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_list_import: out is NULL");
+    *out = nullptr;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_list_import: engine is NULL");
+    if (path == nullptr || source == nullptr) return Fail(SG_EINVAL, "sg_engine_list_import: path or source is NULL");
+    auto r = std::make_unique<sg_import_report>();
+    Status st = engine->rep->ListImport(list, path, source, reason ? reason : "", expires, &r->rep);
+    if (!st.ok()) return Fail(st);
+    *out = r.release();
+    return SG_OK;
+  });
+}
+
+SG_API void sg_import_report_free(sg_import_report* report) { delete report; }
+SG_API size_t sg_import_report_imported(const sg_import_report* report) { return report ? report->rep.imported : 0; }
+SG_API size_t sg_import_report_skipped(const sg_import_report* report) { return report ? report->rep.skipped : 0; }
+SG_API size_t sg_import_report_message_count(const sg_import_report* report) {
+  return report ? report->rep.messages.size() : 0;
+}
+SG_API const char* sg_import_report_message(const sg_import_report* report, size_t i) {
+  if (report == nullptr || i >= report->rep.messages.size()) return nullptr;
+  return report->rep.messages[i].c_str();
 }
 
 SG_API const char* sg_action_str(int action) {

@@ -2,6 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include <sys/stat.h>
+
+#include "lists/import.h"
+#include "lists/ip_range.h"
+#include "store/sqlite_store.h"
 
 namespace spamguard::engine {
 namespace {
@@ -14,7 +23,45 @@ rules::LoadOptions ToLoadOptions(const Options& o) {
   return lo;
 }
 
+int64_t Now(const comment::Comment& c) { return c.time != 0 ? c.time : int64_t(::time(nullptr)); }
+
+// A stable id for a comment without one: FNV-1a over its kind and fields.
+std::string ContentId(const comment::Comment& c) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const void* p, size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 1099511628211ull;
+    }
+  };
+  int kind = int(c.kind);
+  mix(&kind, sizeof kind);
+  for (size_t f = 1; f < c.fields.size(); ++f) {
+    uint64_t len = c.fields[f].size();
+    mix(&len, sizeof len);
+    mix(c.fields[f].data(), c.fields[f].size());
+  }
+  char buf[24];
+  snprintf(buf, sizeof buf, "h:%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string ListName(int list) { return list == store::kAllow ? "allow" : "block"; }
+
+std::string Expiry(int64_t expires) {
+  if (expires == 0) return "";
+  char buf[40];
+  time_t t = time_t(expires);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof buf, ", until %Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
 }  // namespace
+
+Engine::~Engine() = default;
 
 Status Engine::OpenFile(const std::string& path, const Options& opts, std::unique_ptr<Engine>* out) {
   std::unique_ptr<rules::RuleSet> rs;
@@ -40,10 +87,137 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
   if (opts.max_body_bytes > 0) e->limits_.max_body_bytes = size_t(opts.max_body_bytes);
   if (opts.max_field_bytes > 0) e->limits_.max_field_bytes = size_t(opts.max_field_bytes);
   if (opts.max_links > 0) e->limits_.max_links = size_t(opts.max_links);
+
+  const rules::StateSettings& ss = rs->settings().state;
+  e->rep_.half_life_days = ss.rep_half_life_days;
+  e->rep_.min_evidence = ss.rep_min_evidence;
+  e->rep_.cap = ss.rep_cap;
+  e->rep_.weight = ss.rep_weight;
+  e->rep_.prefix4 = ss.rep_prefix4;
+  e->rep_.prefix6 = ss.rep_prefix6;
+
+  std::string db = !opts.database.empty() ? opts.database : !ss.database.empty() ? ss.database : kDefaultDatabase;
+  bool fail_closed = opts.fail_closed >= 0 ? opts.fail_closed != 0 : ss.fail_closed;
+  if (db != "none") {
+    store::SqliteOptions so;
+    so.busy_timeout_ms = opts.busy_timeout_ms > 0 ? int(opts.busy_timeout_ms) : ss.busy_timeout_ms;
+    if (db == kDefaultDatabase) {
+      // The default place is ours to make; a path someone chose is not.
+      std::string dir = db.substr(0, db.rfind('/'));
+      ::mkdir(dir.c_str(), 0700);
+    }
+    std::unique_ptr<store::SqliteStore> s;
+    Status sst = store::SqliteStore::Open(db, so, &s);
+    if (!sst.ok()) {
+      if (fail_closed) return sst;
+      // Fail open: content rules still answer; every verdict says state was
+      // unavailable, and learning reports why.
+      e->state_unavailable_ = true;
+      e->state_error_ = sst.message();
+    } else {
+      e->store_ = std::move(s);
+    }
+  }
   e->rules_ = std::move(rs);
   e->warnings_ = std::move(warnings);
   *out = std::move(e);
   return Status::OK();
+}
+
+Status Engine::RequireStore() const {
+  if (store_) return Status::OK();
+  if (state_unavailable_) return Status::IOError("state unavailable: " + state_error_);
+  return Status::NotFound("this engine has no database (database none)");
+}
+
+std::vector<std::string> Engine::RepKeys(const comment::Normalized& n) const {
+  std::vector<std::string> keys;
+  if (n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP)) return keys;
+  keys.push_back(store::RepKey(lists::FromAddress(n.ip)));
+  keys.push_back(store::RepKey(lists::Network(n.ip, n.ip.v6 ? rep_.prefix6 : rep_.prefix4)));
+  return keys;
+}
+
+bool Engine::CheckLists(const comment::Normalized& n, int64_t now, Verdict* v) const {
+  // Allow before block: an admin's exception beats a public list.
+  for (int list : {store::kAllow, store::kBlock}) {
+    store::ListEntry entry;
+    bool found = false;
+    const char* field = "";
+    Status st;
+    if (!(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP))) {
+      st = store_->MatchIp(list, lists::FromAddress(n.ip), now, &entry, &found);
+      field = "ip";
+    }
+    std::string value;
+    if (st.ok() && !found && lists::NormalizeEmail(n.email, &value)) {
+      std::vector<std::string> cands = {value};
+      st = store_->MatchName(list, store::kEmail, cands, now, &entry, &found);
+      if (st.ok() && !found) {
+        cands.clear();
+        for (size_t dot = value.find('@'); dot != std::string::npos; dot = value.find('.', dot + 1))
+          cands.push_back(value.substr(dot + 1));
+        st = store_->MatchName(list, store::kEmailDomain, cands, now, &entry, &found);
+      }
+      field = "email";
+    }
+    if (st.ok() && !found && lists::UrlHost(n.url, &value)) {
+      std::vector<std::string> cands;
+      for (size_t dot = 0; dot != std::string::npos; dot = value.find('.', dot + 1))
+        cands.push_back(value.substr(dot == 0 ? 0 : dot + 1));
+      st = store_->MatchName(list, store::kUrlDomain, cands, now, &entry, &found);
+      field = "url";
+    }
+    if (!st.ok()) {
+      v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+      return false;
+    }
+    if (!found) continue;
+    VerdictHit h;
+    h.field = field;
+    if (list == store::kAllow) {
+      h.name = "LIST_ALLOW";
+      h.description = "On the allow list";
+      v->action = SG_ACTION_ACCEPT;
+    } else {
+      h.name = "LIST_BLOCK";
+      h.description = "On the block list";
+      v->action = rules_->settings().state.block_action;
+      h.points = v->action == SG_ACTION_DISCARD ? rules_->settings().discard_score : rules_->settings().required_score;
+      v->score = h.points;
+    }
+    h.match = entry.what + " (" + ListName(list) + " list, source " + entry.source +
+              (entry.reason.empty() ? "" : ": " + entry.reason) + Expiry(entry.expires) + ")";
+    v->hits.push_back(std::move(h));
+    return true;
+  }
+  return false;
+}
+
+void Engine::AddReputation(const comment::Normalized& n, int64_t now, Verdict* v) const {
+  std::vector<std::string> keys = RepKeys(n);
+  if (keys.empty()) return;
+  std::vector<store::RepCounts> counts;
+  if (!store_->GetReputation(keys, &counts).ok()) {
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+    return;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    store::RepCounts d = reputation::Decayed(counts[i], now, rep_);
+    double points = reputation::Points(d.spam, d.ham, rep_);
+    if (points == 0) continue;
+    VerdictHit h;
+    bool addr = i == 0;
+    h.name = addr ? (points > 0 ? "REPUTATION_IP_BAD" : "REPUTATION_IP_GOOD")
+                  : (points > 0 ? "REPUTATION_NET_BAD" : "REPUTATION_NET_GOOD");
+    h.points = points;
+    h.field = "ip";
+    h.description = addr ? "Past spam and ham from this address" : "Past spam and ham from this network";
+    lists::IpRange what = addr ? lists::FromAddress(n.ip) : lists::Network(n.ip, n.ip.v6 ? rep_.prefix6 : rep_.prefix4);
+    h.match = (addr ? "IP " : "network ") + what.ToString() + ": " + reputation::Evidence(d, rep_);
+    v->score += points;
+    v->hits.push_back(std::move(h));
+  }
 }
 
 void Engine::Score(const comment::Comment& c, Verdict* v) const {
@@ -52,16 +226,135 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   comment::Normalized n;
   comment::Normalize(c, limits_, &n);
   v->flags = n.flags;
+  if (state_unavailable_) v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+  const int64_t now = Now(c);
+  if (store_ && CheckLists(n, now, v)) return;
+
+  content_evaluations_.fetch_add(1, std::memory_order_relaxed);
+  std::vector<rules::Hit> hits;
+  v->score = rules_->Evaluate(n, &hits);
+  v->hits.reserve(hits.size() + 2);
+  for (auto& h : hits) {
+    VerdictHit vh;
+    vh.rule = h.rule;
+    vh.points = rules_->rules()[size_t(h.rule)].score;
+    vh.match = std::move(h.match);
+    v->hits.push_back(std::move(vh));
+  }
+  if (store_) AddReputation(n, now, v);
+
+  std::stable_sort(v->hits.begin(), v->hits.end(),
+                   [](const VerdictHit& a, const VerdictHit& b) { return a.points > b.points; });
   // Rounded to 1/1000 so that sums of decimal scores meet thresholds exactly.
-  v->score = std::round(rules_->Evaluate(n, &v->hits) * 1000.0) / 1000.0;
-  std::stable_sort(v->hits.begin(), v->hits.end(), [this](const rules::Hit& a, const rules::Hit& b) {
-    return rules_->rules()[size_t(a.rule)].score > rules_->rules()[size_t(b.rule)].score;
-  });
+  v->score = std::round(v->score * 1000.0) / 1000.0;
   const rules::Settings& s = rules_->settings();
   if (v->score >= s.discard_score) v->action = SG_ACTION_DISCARD;
   else if (v->score >= s.required_score) v->action = SG_ACTION_SPAM;
   else if (v->score >= s.moderate_score) v->action = SG_ACTION_MODERATE;
   else v->action = SG_ACTION_ACCEPT;
+
+  if (store_ && s.state.auto_learn) {
+    int label = v->score >= s.discard_score ? SG_LABEL_SPAM : v->score <= s.state.auto_learn_ham_score ? SG_LABEL_HAM : 0;
+    if (label != 0 && !LearnNormalized(c, n, label).ok()) v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+  }
+}
+
+Status Engine::LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const {
+  store::LearnOp op;
+  const std::string& id = c.fields[SG_FIELD_ID];
+  op.cid = id.empty() ? ContentId(c) : "id:" + id;
+  op.label = label;
+  op.keys = RepKeys(n);
+  op.now = Now(c);
+  op.half_life = rep_.HalfLifeSeconds();
+  store::LearnOutcome outcome;
+  return store_->Learn(op, &outcome);
+}
+
+Status Engine::Learn(const comment::Comment& c, int label) const {
+  if (label != SG_LABEL_SPAM && label != SG_LABEL_HAM)
+    return Status::InvalidArgument("label must be SG_LABEL_SPAM or SG_LABEL_HAM, got " + std::to_string(label));
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  comment::Normalized n;
+  comment::Normalize(c, limits_, &n);
+  return LearnNormalized(c, n, label);
+}
+
+Status Engine::ListAdd(int list, int kind, const std::string& entry, const std::string& source,
+                       const std::string& reason, int64_t expires) const {
+  if (list != store::kAllow && list != store::kBlock)
+    return Status::InvalidArgument("list must be SG_LIST_ALLOW or SG_LIST_BLOCK");
+  if (source.empty()) return Status::InvalidArgument("an entry needs a source (who or what added it)");
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  int64_t now = int64_t(::time(nullptr));
+  std::string value, error;
+  switch (kind) {
+    case SG_ENTRY_IP: {
+      lists::IpRange r;
+      if (!lists::ParseRange(entry, &r, &error)) return Status::InvalidArgument("'" + entry + "': " + error);
+      return store_->AddIp(list, r, source, reason, now, expires);
+    }
+    case SG_ENTRY_EMAIL:
+      if (!lists::NormalizeEmail(entry, &value)) return Status::InvalidArgument("'" + entry + "' is not an e-mail address");
+      return store_->AddName(list, store::kEmail, value, source, reason, now, expires);
+    case SG_ENTRY_EMAIL_DOMAIN:
+    case SG_ENTRY_URL_DOMAIN:
+      if (!lists::NormalizeDomain(entry, &value)) return Status::InvalidArgument("'" + entry + "' is not a domain");
+      return store_->AddName(list, kind == SG_ENTRY_EMAIL_DOMAIN ? store::kEmailDomain : store::kUrlDomain, value,
+                             source, reason, now, expires);
+    default:
+      return Status::InvalidArgument("unknown entry kind " + std::to_string(kind));
+  }
+}
+
+Status Engine::ListRemove(int list, const std::string& entry, size_t* removed) const {
+  if (list != store::kAllow && list != store::kBlock)
+    return Status::InvalidArgument("list must be SG_LIST_ALLOW or SG_LIST_BLOCK");
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  return store_->Remove(list, entry, removed);
+}
+
+Status Engine::ListImport(int list, const std::string& path, const std::string& source, const std::string& reason,
+                          int64_t expires, ImportReport* report) const {
+  if (list != store::kAllow && list != store::kBlock)
+    return Status::InvalidArgument("list must be SG_LIST_ALLOW or SG_LIST_BLOCK");
+  if (source.empty()) return Status::InvalidArgument("an import needs a source name (it replaces that source)");
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot open");
+  *report = ImportReport();
+  std::vector<store::ImportEntry> entries;
+  std::string line;
+  size_t line_no = 0;
+  constexpr size_t kMaxLine = 4096;
+  while (std::getline(in, line)) {
+    ++line_no;
+    lists::ListLine parsed;
+    lists::LineKind k;
+    if (line.size() > kMaxLine) {
+      k = lists::LineKind::kMalformed;
+      parsed.error = "line longer than " + std::to_string(kMaxLine) + " bytes";
+    } else {
+      k = lists::ParseListLine(line, &parsed);
+    }
+    if (k == lists::LineKind::kSkip) continue;
+    if (k == lists::LineKind::kMalformed) {
+      ++report->skipped;
+      if (report->messages.size() < 100)
+        report->messages.push_back(path + ":" + std::to_string(line_no) + ": " + parsed.error);
+      continue;
+    }
+    entries.push_back({parsed.range, parsed.reason.empty() ? reason : parsed.reason});
+  }
+  if (in.bad()) return Status::IOError(path + ": read error");
+  st = store_->ReplaceSource(list, source, entries, int64_t(::time(nullptr)), expires);
+  if (!st.ok()) return st;
+  report->imported = entries.size();
+  return Status::OK();
 }
 
 }  // namespace spamguard::engine

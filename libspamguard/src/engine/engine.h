@@ -1,16 +1,24 @@
-// The engine: owns the compiled rules and runs the pipeline
-//   normalize -> content rules -> verdict
-// Later stages (lists, rate limits, reputation) slot in before and after
-// the content rules. An Engine is immutable after Open and safe to share
-// between threads for Score.
+// The engine: owns the compiled rules and the store, and runs the pipeline,
+// cheapest stage first with early exits:
+//
+//   normalize -> allow/block lists -> content rules -> reputation -> verdict
+//
+// An allow-listed sender is accepted and a block-listed one refused before
+// any regex runs. If the store is unavailable, scoring still answers from
+// the content rules and the verdict says state was unavailable.
+//
+// An Engine is safe to share between threads for Score and Learn.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "comment/comment.h"
+#include "reputation/reputation.h"
 #include "rules/ruleset.h"
+#include "store/store.h"
 #include "util/status.h"
 
 namespace spamguard::engine {
@@ -22,6 +30,22 @@ struct Options {
   int64_t max_body_bytes = 0;   // 0: from the .cf, else default
   int64_t max_field_bytes = 0;
   int64_t max_links = 0;
+  std::string database;         // "": from the .cf, else kDefaultDatabase; "none": no state
+  int fail_closed = -1;         // -1: from the .cf
+  int64_t busy_timeout_ms = 0;  // 0: from the .cf
+};
+
+constexpr const char* kDefaultDatabase = "/var/lib/spamguard/spamguard.db";
+
+// A reason in a verdict: a rule of the rule set (rule >= 0), or a stage's
+// own symbol (lists, reputation) with its text held here.
+struct VerdictHit {
+  int rule = -1;
+  std::string name;
+  double points = 0;
+  const char* field = "";
+  std::string description;
+  std::string match;
 };
 
 struct Verdict {
@@ -31,7 +55,12 @@ struct Verdict {
   int flags = 0;
   // The rule set the hits refer to; kept alive with the verdict.
   std::shared_ptr<const rules::RuleSet> rules;
-  std::vector<rules::Hit> hits;  // highest points first
+  std::vector<VerdictHit> hits;  // highest points first
+};
+
+struct ImportReport {
+  size_t imported = 0, skipped = 0;
+  std::vector<std::string> messages;  // "file:line: reason", at most 100
 };
 
 class Engine {
@@ -39,20 +68,44 @@ class Engine {
   static Status OpenFile(const std::string& path, const Options& opts, std::unique_ptr<Engine>* out);
   static Status OpenString(std::string_view text, const std::string& name, const Options& opts,
                            std::unique_ptr<Engine>* out);
+  ~Engine();
 
   // Thread-safe.
   void Score(const comment::Comment& c, Verdict* v) const;
+  // label: SG_LABEL_SPAM or SG_LABEL_HAM. Idempotent per comment.
+  Status Learn(const comment::Comment& c, int label) const;
+
+  // kind: SG_ENTRY_*; expires: unix seconds, 0 for never.
+  Status ListAdd(int list, int kind, const std::string& entry, const std::string& source, const std::string& reason,
+                 int64_t expires) const;
+  Status ListRemove(int list, const std::string& entry, size_t* removed) const;
+  Status ListImport(int list, const std::string& path, const std::string& source, const std::string& reason,
+                    int64_t expires, ImportReport* report) const;
 
   const rules::RuleSet& rules() const { return *rules_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
   const comment::Limits& limits() const { return limits_; }
+  bool has_state() const { return store_ != nullptr; }
+  // How many comments reached the content rules (for tests of the pipeline).
+  uint64_t content_evaluations() const { return content_evaluations_.load(); }
 
  private:
   static Status Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector<std::string> warnings,
                        const Options& opts, std::unique_ptr<Engine>* out);
+  Status RequireStore() const;
+  bool CheckLists(const comment::Normalized& n, int64_t now, Verdict* v) const;
+  void AddReputation(const comment::Normalized& n, int64_t now, Verdict* v) const;
+  std::vector<std::string> RepKeys(const comment::Normalized& n) const;
+  Status LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const;
+
   std::shared_ptr<const rules::RuleSet> rules_;
   std::vector<std::string> warnings_;
   comment::Limits limits_;
+  std::unique_ptr<store::Store> store_;
+  bool state_unavailable_ = false;  // a database was wanted but could not be opened
+  std::string state_error_;
+  reputation::Settings rep_;
+  mutable std::atomic<uint64_t> content_evaluations_{0};
 };
 
 }  // namespace spamguard::engine

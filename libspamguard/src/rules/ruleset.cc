@@ -373,7 +373,36 @@ class Builder {
       if (!st.ok() && st.code() == SG_EIO) return Status::IOError(origin + ": include " + st.message());
       return st;
     }
+    if (directive == "database") {
+      std::string path(StripComment(rest));
+      if (path.empty()) return Err(origin, "database: missing file name (or 'none')");
+      if (path != "none" && path[0] != '/') {
+        size_t slash = file.rfind('/');
+        if (slash != std::string::npos) path = file.substr(0, slash + 1) + path;
+      }
+      settings_.state.database = path;
+      return Status::OK();
+    }
     rest = StripComment(rest);
+    StateSettings& st = settings_.state;
+    if (directive == "busy_timeout_ms") return SetInt(rest, origin, "busy_timeout_ms", 1, 600000, &st.busy_timeout_ms);
+    if (directive == "fail_closed") return SetBool(rest, origin, "fail_closed", &st.fail_closed);
+    if (directive == "auto_learn") return SetBool(rest, origin, "auto_learn", &st.auto_learn);
+    if (directive == "auto_learn_ham_score") return SetScore(rest, origin, "auto_learn_ham_score", &st.auto_learn_ham_score);
+    if (directive == "block_action") {
+      if (rest == "spam") st.block_action = SG_ACTION_SPAM;
+      else if (rest == "discard") st.block_action = SG_ACTION_DISCARD;
+      else return Err(origin, "block_action: expected spam or discard, got '" + std::string(rest) + "'");
+      return Status::OK();
+    }
+    if (directive == "reputation_half_life_days")
+      return SetReal(rest, origin, "reputation_half_life_days", 0, 3650, &st.rep_half_life_days);
+    if (directive == "reputation_min_evidence")
+      return SetReal(rest, origin, "reputation_min_evidence", 0, 1e6, &st.rep_min_evidence);
+    if (directive == "reputation_cap") return SetReal(rest, origin, "reputation_cap", 0, 100, &st.rep_cap);
+    if (directive == "reputation_weight") return SetReal(rest, origin, "reputation_weight", 0, 100, &st.rep_weight);
+    if (directive == "reputation_prefix4") return SetInt(rest, origin, "reputation_prefix4", 8, 32, &st.rep_prefix4);
+    if (directive == "reputation_prefix6") return SetInt(rest, origin, "reputation_prefix6", 16, 128, &st.rep_prefix6);
     if (directive == "required_score") return SetScore(rest, origin, "required_score", &settings_.required_score);
     if (directive == "moderate_score") return SetScore(rest, origin, "moderate_score", &settings_.moderate_score);
     if (directive == "discard_score") return SetScore(rest, origin, "discard_score", &settings_.discard_score);
@@ -390,6 +419,30 @@ class Builder {
 
   Status SetScore(std::string_view v, const std::string& origin, const char* what, double* out) {
     if (!ParseNumber(v, out)) return Err(origin, std::string(what) + ": expected a number, got '" + std::string(v) + "'");
+    return Status::OK();
+  }
+
+  Status SetInt(std::string_view v, const std::string& origin, const char* what, int lo, int hi, int* out) {
+    int64_t n;
+    if (!ParseCount(v, lo, hi, &n))
+      return Err(origin, std::string(what) + ": expected a whole number from " + std::to_string(lo) + " to " +
+                             std::to_string(hi) + ", got '" + std::string(v) + "'");
+    *out = int(n);
+    return Status::OK();
+  }
+
+  Status SetReal(std::string_view v, const std::string& origin, const char* what, double lo, double hi, double* out) {
+    double d;
+    if (!ParseNumber(v, &d) || d < lo || d > hi)
+      return Err(origin, std::string(what) + ": expected a number from " + Num(lo) + " to " + Num(hi) + ", got '" +
+                             std::string(v) + "'");
+    *out = d;
+    return Status::OK();
+  }
+
+  Status SetBool(std::string_view v, const std::string& origin, const char* what, bool* out) {
+    if (v != "0" && v != "1") return Err(origin, std::string(what) + ": expected 0 or 1, got '" + std::string(v) + "'");
+    *out = v == "1";
     return Status::OK();
   }
 

@@ -58,12 +58,25 @@ struct Rule {
   bool Silent() const { return score == 0.0 || name.compare(0, 2, "__") == 0; }
 };
 
+// Settings of the stateful stages, read from the same file.
+struct StateSettings {
+  std::string database;  // path; "none": no state; empty: the default path
+  int busy_timeout_ms = 5000;
+  bool fail_closed = false;  // refuse to open when the database is unavailable
+  int block_action = SG_ACTION_SPAM;
+  double rep_half_life_days = 30, rep_min_evidence = 3, rep_cap = 4, rep_weight = 1;
+  int rep_prefix4 = 24, rep_prefix6 = 64;
+  bool auto_learn = false;
+  double auto_learn_ham_score = 0;
+};
+
 struct Settings {
   double moderate_score = 2.5;
   double required_score = 5.0;
   double discard_score = 12.0;
   comment::Limits limits;
   bool has_max_body = false, has_max_field = false, has_max_links = false;
+  StateSettings state;
 };
 
 struct LoadOptions {

@@ -9,6 +9,7 @@ using namespace spamguard::engine;
 namespace {
 
 std::unique_ptr<Engine> Open(const std::string& text, Options o = Options()) {
+  if (o.database.empty()) o.database = "none";
   std::unique_ptr<Engine> e;
   Status st = Engine::OpenString(text, "t.cf", o, &e);
   BOOST_REQUIRE_MESSAGE(st.ok(), st.message());

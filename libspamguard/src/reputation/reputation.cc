@@ -1,0 +1,37 @@
+#include "reputation/reputation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace spamguard::reputation {
+
+store::RepCounts Decayed(const store::RepCounts& c, int64_t now, const Settings& s) {
+  store::RepCounts d = c;
+  double hl = s.HalfLifeSeconds();
+  if (hl > 0 && now > c.updated) {
+    double f = std::exp2(-double(now - c.updated) / hl);
+    d.spam *= f;
+    d.ham *= f;
+  }
+  d.updated = now;
+  return d;
+}
+
+double Points(double spam, double ham, const Settings& s) {
+  if (spam + ham < s.min_evidence || spam + ham <= 0) return 0;
+  double p = s.weight * std::log((spam + 1) / (ham + 1));
+  p = std::clamp(p, -s.cap, s.cap);
+  return std::round(p * 100) / 100;
+}
+
+std::string Evidence(const store::RepCounts& d, const Settings& s) {
+  char buf[128];
+  if (s.half_life_days > 0)
+    snprintf(buf, sizeof buf, "%.1f spam, %.1f ham (half-life %g days)", d.spam, d.ham, s.half_life_days);
+  else
+    snprintf(buf, sizeof buf, "%.0f spam, %.0f ham", d.spam, d.ham);
+  return buf;
+}
+
+}  // namespace spamguard::reputation

@@ -1,0 +1,792 @@
+#include "store/sqlite_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "lists/import.h"
+#include "lists/ip_index.h"
+
+namespace spamguard::store {
+namespace {
+
+constexpr int kIpKind = 0;  // list_entry.kind of address entries
+
+// Schema steps; step N brings user_version N-1 to N. Never edit a shipped
+// step: add a new one.
+const char* const kMigrations[] = {
+    // 1: lists, reputation, learned comments.
+    "CREATE TABLE list_entry("
+    "  id INTEGER PRIMARY KEY, list INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    "  fam INTEGER, lo BLOB, plen INTEGER, value TEXT,"
+    "  source TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', added INTEGER NOT NULL);"
+    "CREATE INDEX list_entry_ip ON list_entry(list, fam, lo) WHERE kind = 0;"
+    "CREATE INDEX list_entry_name ON list_entry(list, kind, value);"
+    "CREATE INDEX list_entry_source ON list_entry(list, source);"
+    "CREATE TABLE reputation(key BLOB PRIMARY KEY, spam REAL NOT NULL, ham REAL NOT NULL,"
+    "  updated INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE learned(cid TEXT PRIMARY KEY, label INTEGER NOT NULL, keys BLOB NOT NULL,"
+    "  at INTEGER NOT NULL) WITHOUT ROWID;",
+    // 2: entry expiry, and the flat index of address ranges for one-probe
+    // lookups (filled from the entries by the migration code below).
+    "ALTER TABLE list_entry ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE list_entry ADD COLUMN hi BLOB;"
+    "UPDATE list_entry SET hi = lo WHERE kind = 0;"
+    "CREATE TABLE ip_index(list INTEGER NOT NULL, fam INTEGER NOT NULL, lo BLOB NOT NULL, hi BLOB NOT NULL,"
+    "  entry INTEGER NOT NULL, PRIMARY KEY(list, fam, lo)) WITHOUT ROWID;",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
+
+const char* kSelIndex = "SELECT lo, hi, entry FROM ip_index WHERE list=?1 AND fam=?2 AND lo<=?3 ORDER BY lo DESC LIMIT 1";
+const char* kSelEntry =
+    "SELECT id, list, kind, fam, lo, plen, value, source, reason, added, expires FROM list_entry WHERE id=?1";
+const char* kSelAncestor =
+    "SELECT id FROM list_entry WHERE list=?1 AND kind=0 AND fam=?2 AND lo=?3 AND plen=?4 "
+    "AND (expires=0 OR expires>?5) LIMIT 1";
+const char* kSelName =
+    "SELECT id FROM list_entry WHERE list=?1 AND kind=?2 AND value=?3 AND (expires=0 OR expires>?4) LIMIT 1";
+const char* kSelRep = "SELECT spam, ham, updated FROM reputation WHERE key=?1";
+const char* kUpsertRep =
+    "INSERT INTO reputation(key, spam, ham, updated) VALUES(?1, ?2, ?3, ?4) "
+    "ON CONFLICT(key) DO UPDATE SET spam=excluded.spam, ham=excluded.ham, updated=excluded.updated";
+const char* kSelLearned = "SELECT label, keys, at FROM learned WHERE cid=?1";
+const char* kUpsertLearned =
+    "INSERT INTO learned(cid, label, keys, at) VALUES(?1, ?2, ?3, ?4) "
+    "ON CONFLICT(cid) DO UPDATE SET label=excluded.label, keys=excluded.keys, at=excluded.at";
+const char* kInsIp =
+    "INSERT INTO list_entry(list, kind, fam, lo, hi, plen, source, reason, added, expires) "
+    "VALUES(?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const char* kInsName =
+    "INSERT INTO list_entry(list, kind, value, source, reason, added, expires) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const char* kSelAllIp =
+    "SELECT id, lo, plen FROM list_entry WHERE list=?1 AND kind=0 AND fam=?2 AND (expires=0 OR expires>?3) "
+    "ORDER BY lo, plen";
+const char* kSelRegionIp =
+    "SELECT id, lo, plen FROM list_entry WHERE list=?1 AND kind=0 AND fam=?2 AND lo>=?3 AND lo<=?4 "
+    "AND (expires=0 OR expires>?5) ORDER BY lo, plen";
+const char* kInsIndex = "INSERT OR REPLACE INTO ip_index(list, fam, lo, hi, entry) VALUES(?1, ?2, ?3, ?4, ?5)";
+const char* kSelIndexBefore =
+    "SELECT lo, hi, entry FROM ip_index WHERE list=?1 AND fam=?2 AND lo<?3 ORDER BY lo DESC LIMIT 1";
+const char* kSelIndexLastIn =
+    "SELECT lo, hi, entry FROM ip_index WHERE list=?1 AND fam=?2 AND lo>=?3 AND lo<=?4 ORDER BY lo DESC LIMIT 1";
+const char* kDelIndexRegion = "DELETE FROM ip_index WHERE list=?1 AND fam=?2 AND lo>=?3 AND lo<=?4";
+const char* kDelIndexAll = "DELETE FROM ip_index WHERE list=?1 AND fam=?2";
+const char* kDelSourceIp = "DELETE FROM list_entry WHERE list=?1 AND source=?2 AND kind=0";
+const char* kDelIp = "DELETE FROM list_entry WHERE list=?1 AND kind=0 AND fam=?2 AND lo=?3 AND plen=?4";
+const char* kDelName = "DELETE FROM list_entry WHERE list=?1 AND kind<>0 AND value=?2";
+const char* kDelExpired = "DELETE FROM list_entry WHERE list=?1 AND expires>0 AND expires<=?2";
+const char* kSelEntries =
+    "SELECT id FROM list_entry WHERE (?1=0 OR list=?1) ORDER BY id DESC LIMIT ?2";
+
+void BindBlob(sqlite3_stmt* s, int i, std::string_view b) {
+  sqlite3_bind_blob(s, i, b.data(), int(b.size()), SQLITE_TRANSIENT);
+}
+void BindText(sqlite3_stmt* s, int i, std::string_view t) {
+  sqlite3_bind_text(s, i, t.data(), int(t.size()), SQLITE_TRANSIENT);
+}
+std::string ColumnBlob(sqlite3_stmt* s, int i) {
+  const void* p = sqlite3_column_blob(s, i);
+  return p ? std::string(static_cast<const char*>(p), size_t(sqlite3_column_bytes(s, i))) : std::string();
+}
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p ? std::string(reinterpret_cast<const char*>(p), size_t(sqlite3_column_bytes(s, i))) : std::string();
+}
+void ToBytes(const std::string& blob, std::array<uint8_t, 16>* out) {
+  out->fill(0);
+  memcpy(out->data(), blob.data(), std::min(blob.size(), out->size()));
+}
+std::string_view AsView(const std::array<uint8_t, 16>& a, size_t width) {
+  return {reinterpret_cast<const char*>(a.data()), width};
+}
+
+// Keys a comment was learned under, stored with it so a later relearn
+// moves its weight from exactly those keys.
+std::string EncodeKeys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) {
+    out.push_back(char(k.size()));
+    out += k;
+  }
+  return out;
+}
+std::vector<std::string> DecodeKeys(const std::string& blob) {
+  std::vector<std::string> keys;
+  size_t i = 0;
+  while (i < blob.size()) {
+    size_t n = static_cast<unsigned char>(blob[i++]);
+    if (i + n > blob.size()) break;
+    keys.push_back(blob.substr(i, n));
+    i += n;
+  }
+  return keys;
+}
+
+double Decay(int64_t elapsed, double half_life) {
+  if (half_life <= 0 || elapsed <= 0) return 1.0;
+  return std::exp2(-double(elapsed) / half_life);
+}
+
+}  // namespace
+
+std::string RepKey(const lists::IpRange& net) {
+  std::string k;
+  k.push_back(char(net.fam));
+  k.push_back(char(net.plen));
+  k.append(net.Lo());
+  return k;
+}
+
+SqliteStore::~SqliteStore() {
+  stmts_.clear();  // finalize before closing
+  db_.reset();
+}
+
+Status SqliteStore::Error(const std::string& what, int rc) const {
+  std::string msg = "database " + path_ + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc));
+  int primary = rc & 0xFF;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Busy(msg);
+  return Status::IOError(msg);
+}
+
+Status SqliteStore::Exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    std::string full = "database " + path_ + ": " + msg;
+    return (rc & 0xFF) == SQLITE_BUSY ? Status::Busy(full) : Status::IOError(full);
+  }
+  return Status::OK();
+}
+
+Status SqliteStore::Prepare(const char* sql, sqlite3_stmt** out) {
+  auto it = stmts_.find(sql);
+  if (it != stmts_.end()) {
+    sqlite3_reset(it->second.get());
+    sqlite3_clear_bindings(it->second.get());
+    *out = it->second.get();
+    return Status::OK();
+  }
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return Error("prepare", rc);
+  stmts_.emplace(sql, StmtPtr(s));
+  *out = s;
+  return Status::OK();
+}
+
+Status SqliteStore::Begin() {
+  if (read_only_) return Status::IOError("database " + path_ + " is read-only");
+  return Exec("BEGIN IMMEDIATE");
+}
+Status SqliteStore::Commit() { return Exec("COMMIT"); }
+void SqliteStore::Rollback() {
+  if (!sqlite3_get_autocommit(db_.get())) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Status SqliteStore::Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
+  auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path));
+  if (access(path.c_str(), F_OK) != 0) {
+    // Created here, not by SQLite, so that it is private to its owner.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST)
+      return Status::IOError("database " + path + ": cannot create: " + strerror(errno));
+    if (fd >= 0) ::close(fd);
+  }
+  s->read_only_ = access(path.c_str(), W_OK) != 0;
+  int flags = (s->read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  s->db_.reset(db);  // a failed open still returns a handle to close
+  if (rc != SQLITE_OK) return s->Error("cannot open", rc);
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, opts.busy_timeout_ms);
+  Status st = s->Exec("PRAGMA foreign_keys=OFF");
+  if (!st.ok()) return st;
+  // Reading the schema is what finds a file that is not a database.
+  sqlite3_stmt* q = nullptr;
+  st = s->Prepare("PRAGMA user_version", &q);
+  if (!st.ok()) return st;
+  rc = sqlite3_step(q);
+  sqlite3_reset(q);
+  if (rc != SQLITE_ROW) return s->Error("cannot read", rc);
+  if (!s->read_only_) {
+    st = s->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
+    if (!st.ok()) return st;
+  }
+  st = s->Migrate();
+  if (!st.ok()) return st;
+  *out = std::move(s);
+  return Status::OK();
+}
+
+Status SqliteStore::Migrate() {
+  auto version = [this](int* v) -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare("PRAGMA user_version", &q);
+    if (!st.ok()) return st;
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) return Error("cannot read the schema version", rc);
+    *v = sqlite3_column_int(q, 0);
+    sqlite3_reset(q);
+    return Status::OK();
+  };
+  int v = 0;
+  Status st = version(&v);
+  if (!st.ok()) return st;
+  if (v > kSchemaVersion)
+    return Status::IOError("database " + path_ + ": schema version " + std::to_string(v) +
+                           " is newer than this spamguard understands (" + std::to_string(kSchemaVersion) + ")");
+  if (v == kSchemaVersion) return Status::OK();
+  if (read_only_)
+    return Status::IOError("database " + path_ + ": schema version " + std::to_string(v) +
+                           " needs an upgrade, but the file is read-only");
+  st = Begin();
+  if (!st.ok()) return st;
+  st = version(&v);  // another process may have migrated meanwhile
+  for (; st.ok() && v < kSchemaVersion; ++v) {
+    st = Exec(kMigrations[v]);
+    if (st.ok() && v + 1 == 2) {
+      st = RebuildAll(kAllow, 0);
+      if (st.ok()) st = RebuildAll(kBlock, 0);
+    }
+  }
+  if (st.ok()) st = Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  // Statements prepared against the old schema are stale.
+  stmts_.clear();
+  return st;
+}
+
+Status SqliteStore::ReadEntry(int64_t id, ListEntry* out) {
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kSelEntry, &q);
+  if (!st.ok()) return st;
+  sqlite3_bind_int64(q, 1, id);
+  int rc = sqlite3_step(q);
+  if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? Status::NotFound("no list entry " + std::to_string(id)) : Error("read entry", rc);
+  *out = ListEntry();
+  out->id = sqlite3_column_int64(q, 0);
+  out->list = sqlite3_column_int(q, 1);
+  if (sqlite3_column_int(q, 2) == kIpKind) {
+    lists::IpRange r;
+    r.fam = sqlite3_column_int(q, 3);
+    ToBytes(ColumnBlob(q, 4), &r.lo);
+    r.plen = sqlite3_column_int(q, 5);
+    out->what = r.ToString();
+  } else {
+    out->what = ColumnText(q, 6);
+  }
+  out->source = ColumnText(q, 7);
+  out->reason = ColumnText(q, 8);
+  out->added = sqlite3_column_int64(q, 9);
+  out->expires = sqlite3_column_int64(q, 10);
+  sqlite3_reset(q);
+  return Status::OK();
+}
+
+Status SqliteStore::ProbeAncestors(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) {
+  // The slow path, used when the index points at an expired entry: try
+  // every prefix of the address, most specific first.
+  int full = ip.fam == 4 ? 32 : 128;
+  comment::IpAddress addr;
+  addr.v6 = ip.fam == 6;
+  addr.bytes = ip.lo;
+  for (int plen = full; plen >= 0; --plen) {
+    lists::IpRange net = lists::Network(addr, plen);
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(kSelAncestor, &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int(q, 1, list);
+    sqlite3_bind_int(q, 2, ip.fam);
+    BindBlob(q, 3, net.Lo());
+    sqlite3_bind_int(q, 4, plen);
+    sqlite3_bind_int64(q, 5, now);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      int64_t id = sqlite3_column_int64(q, 0);
+      sqlite3_reset(q);
+      *found = true;
+      return ReadEntry(id, out);
+    }
+    if (rc != SQLITE_DONE) return Error("list lookup", rc);
+  }
+  return Status::OK();
+}
+
+Status SqliteStore::MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *found = false;
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kSelIndex, &q);
+  if (!st.ok()) return st;
+  sqlite3_bind_int(q, 1, list);
+  sqlite3_bind_int(q, 2, ip.fam);
+  BindBlob(q, 3, ip.Lo());
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_DONE) return Status::OK();
+  if (rc != SQLITE_ROW) return Error("list lookup", rc);
+  std::string hi = ColumnBlob(q, 1);
+  int64_t id = sqlite3_column_int64(q, 2);
+  sqlite3_reset(q);
+  if (hi < std::string(ip.Lo())) return Status::OK();
+  st = ReadEntry(id, out);
+  if (!st.ok()) return st.code() == SG_ENOTFOUND ? Status::OK() : st;
+  if (out->expires != 0 && out->expires <= now) return ProbeAncestors(list, ip, now, out, found);
+  *found = true;
+  return Status::OK();
+}
+
+Status SqliteStore::MatchName(int list, int kind, const std::vector<std::string>& candidates, int64_t now,
+                              ListEntry* out, bool* found) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *found = false;
+  for (const auto& c : candidates) {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(kSelName, &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int(q, 1, list);
+    sqlite3_bind_int(q, 2, kind);
+    BindText(q, 3, c);
+    sqlite3_bind_int64(q, 4, now);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      int64_t id = sqlite3_column_int64(q, 0);
+      sqlite3_reset(q);
+      *found = true;
+      return ReadEntry(id, out);
+    }
+    if (rc != SQLITE_DONE) return Error("list lookup", rc);
+  }
+  return Status::OK();
+}
+
+Status SqliteStore::GetReputation(const std::vector<std::string>& keys, std::vector<RepCounts>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->assign(keys.size(), RepCounts());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(kSelRep, &q);
+    if (!st.ok()) return st;
+    BindBlob(q, 1, keys[i]);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      (*out)[i].spam = sqlite3_column_double(q, 0);
+      (*out)[i].ham = sqlite3_column_double(q, 1);
+      (*out)[i].updated = sqlite3_column_int64(q, 2);
+    } else if (rc != SQLITE_DONE) {
+      return Error("reputation lookup", rc);
+    }
+    sqlite3_reset(q);
+  }
+  return Status::OK();
+}
+
+Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status st = Begin();
+  if (!st.ok()) return st;
+  auto apply = [&](const std::string& key, double d_spam, double d_ham) -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status s2 = Prepare(kSelRep, &q);
+    if (!s2.ok()) return s2;
+    BindBlob(q, 1, key);
+    double spam = 0, ham = 0;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      double f = Decay(op.now - sqlite3_column_int64(q, 2), op.half_life);
+      spam = sqlite3_column_double(q, 0) * f;
+      ham = sqlite3_column_double(q, 1) * f;
+    } else if (rc != SQLITE_DONE) {
+      return Error("reputation read", rc);
+    }
+    sqlite3_reset(q);
+    s2 = Prepare(kUpsertRep, &q);
+    if (!s2.ok()) return s2;
+    BindBlob(q, 1, key);
+    sqlite3_bind_double(q, 2, std::max(0.0, spam + d_spam));
+    sqlite3_bind_double(q, 3, std::max(0.0, ham + d_ham));
+    sqlite3_bind_int64(q, 4, op.now);
+    rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("reputation write", rc);
+    return Status::OK();
+  };
+  auto body = [&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status s2 = Prepare(kSelLearned, &q);
+    if (!s2.ok()) return s2;
+    BindText(q, 1, op.cid);
+    int rc = sqlite3_step(q);
+    *outcome = LearnOutcome::kAdded;
+    if (rc == SQLITE_ROW) {
+      int label = sqlite3_column_int(q, 0);
+      std::vector<std::string> old_keys = DecodeKeys(ColumnBlob(q, 1));
+      int64_t at = sqlite3_column_int64(q, 2);
+      sqlite3_reset(q);
+      if (label == op.label) {
+        *outcome = LearnOutcome::kUnchanged;
+        return Status::OK();
+      }
+      // Take back what the earlier label added, as decayed since.
+      double w = Decay(op.now - at, op.half_life);
+      for (const auto& k : old_keys) {
+        s2 = apply(k, label == 1 ? -w : 0, label == 2 ? -w : 0);
+        if (!s2.ok()) return s2;
+      }
+      *outcome = LearnOutcome::kMoved;
+    } else if (rc != SQLITE_DONE) {
+      return Error("learned read", rc);
+    }
+    sqlite3_reset(q);
+    for (const auto& k : op.keys) {
+      s2 = apply(k, op.label == 1 ? 1 : 0, op.label == 2 ? 1 : 0);
+      if (!s2.ok()) return s2;
+    }
+    s2 = Prepare(kUpsertLearned, &q);
+    if (!s2.ok()) return s2;
+    BindText(q, 1, op.cid);
+    sqlite3_bind_int(q, 2, op.label);
+    BindBlob(q, 3, EncodeKeys(op.keys));
+    sqlite3_bind_int64(q, 4, op.now);
+    rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("learned write", rc);
+    return Status::OK();
+  };
+  st = body();
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
+}
+
+Status SqliteStore::RebuildAll(int list, int64_t now) {
+  for (int fam : {4, 6}) {
+    size_t width = fam == 4 ? 4 : 16;
+    sqlite3_stmt* del = nullptr;
+    Status st = Prepare(kDelIndexAll, &del);
+    if (!st.ok()) return st;
+    sqlite3_bind_int(del, 1, list);
+    sqlite3_bind_int(del, 2, fam);
+    int rc = sqlite3_step(del);
+    if (rc != SQLITE_DONE) return Error("index rebuild", rc);
+    // The scan and the inserts need two statements at once.
+    sqlite3_stmt* scan = nullptr;
+    rc = sqlite3_prepare_v2(db_.get(), kSelAllIp, -1, &scan, nullptr);
+    if (rc != SQLITE_OK) return Error("index rebuild", rc);
+    StmtPtr scan_owner(scan);
+    sqlite3_bind_int(scan, 1, list);
+    sqlite3_bind_int(scan, 2, fam);
+    sqlite3_bind_int64(scan, 3, now);
+    Status ins_st;
+    lists::Sweeper sweep(width, [&](const lists::Interval& iv) {
+      if (!ins_st.ok()) return;
+      sqlite3_stmt* ins = nullptr;
+      ins_st = Prepare(kInsIndex, &ins);
+      if (!ins_st.ok()) return;
+      sqlite3_bind_int(ins, 1, list);
+      sqlite3_bind_int(ins, 2, fam);
+      BindBlob(ins, 3, AsView(iv.lo, width));
+      BindBlob(ins, 4, AsView(iv.hi, width));
+      sqlite3_bind_int64(ins, 5, iv.id);
+      int r2 = sqlite3_step(ins);
+      if (r2 != SQLITE_DONE) ins_st = Error("index write", r2);
+    });
+    while ((rc = sqlite3_step(scan)) == SQLITE_ROW) {
+      lists::IpRange r;
+      r.fam = fam;
+      ToBytes(ColumnBlob(scan, 1), &r.lo);
+      r.plen = sqlite3_column_int(scan, 2);
+      comment::IpAddress a;
+      a.v6 = fam == 6;
+      a.bytes = r.lo;
+      r = lists::Network(a, r.plen);
+      sweep.Add(r, sqlite3_column_int64(scan, 0));
+      if (!ins_st.ok()) return ins_st;
+    }
+    if (rc != SQLITE_DONE) return Error("index rebuild", rc);
+    sweep.Finish();
+    if (!ins_st.ok()) return ins_st;
+  }
+  return Status::OK();
+}
+
+Status SqliteStore::RebuildIndex(int list, int fam, const lists::IpRange* region, int64_t now) {
+  if (region == nullptr) return RebuildAll(list, now);
+  const size_t width = fam == 4 ? 4 : 16;
+  const std::string lo(region->Lo()), hi(region->Hi());
+  Status st;
+  // Entries that cover the region: its ancestors (probed per prefix) and
+  // everything inside it.
+  std::vector<std::pair<lists::IpRange, int64_t>> entries;
+  comment::IpAddress a;
+  a.v6 = fam == 6;
+  a.bytes = region->lo;
+  for (int plen = 0; plen < region->plen; ++plen) {
+    lists::IpRange net = lists::Network(a, plen);
+    sqlite3_stmt* q = nullptr;
+    st = Prepare(kSelAncestor, &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int(q, 1, list);
+    sqlite3_bind_int(q, 2, fam);
+    BindBlob(q, 3, net.Lo());
+    sqlite3_bind_int(q, 4, plen);
+    sqlite3_bind_int64(q, 5, now);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) entries.emplace_back(net, sqlite3_column_int64(q, 0));
+    else if (rc != SQLITE_DONE) return Error("index rebuild", rc);
+    sqlite3_reset(q);
+  }
+  {
+    sqlite3_stmt* q = nullptr;
+    st = Prepare(kSelRegionIp, &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int(q, 1, list);
+    sqlite3_bind_int(q, 2, fam);
+    BindBlob(q, 3, lo);
+    BindBlob(q, 4, hi);
+    sqlite3_bind_int64(q, 5, now);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      comment::IpAddress e;
+      e.v6 = fam == 6;
+      ToBytes(ColumnBlob(q, 1), &e.bytes);
+      entries.emplace_back(lists::Network(e, sqlite3_column_int(q, 2)), sqlite3_column_int64(q, 0));
+    }
+    if (rc != SQLITE_DONE) return Error("index rebuild", rc);
+    sqlite3_reset(q);
+  }
+  // Old intervals that reach outside the region keep their outside parts.
+  std::vector<lists::Interval> keep;
+  for (const char* sql : {kSelIndexBefore, kSelIndexLastIn}) {
+    sqlite3_stmt* q = nullptr;
+    st = Prepare(sql, &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int(q, 1, list);
+    sqlite3_bind_int(q, 2, fam);
+    BindBlob(q, 3, lo);
+    if (sql == kSelIndexLastIn) BindBlob(q, 4, hi);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      lists::Interval iv;
+      ToBytes(ColumnBlob(q, 0), &iv.lo);
+      ToBytes(ColumnBlob(q, 1), &iv.hi);
+      iv.id = sqlite3_column_int64(q, 2);
+      bool before = sql == kSelIndexBefore;
+      std::string ivhi(AsView(iv.hi, width));
+      if (before && ivhi >= lo) {
+        // Starts before the region and reaches into it: cut at lo - 1, and
+        // keep any part past hi.
+        lists::Interval left = iv;
+        left.hi = region->lo;
+        lists::Decrement(left.hi.data(), width);
+        keep.push_back(left);
+      }
+      if (ivhi > hi) {
+        lists::Interval right = iv;
+        right.lo = region->hi;
+        lists::Increment(right.lo.data(), width);
+        keep.push_back(right);
+      }
+    } else if (rc != SQLITE_DONE) {
+      return Error("index rebuild", rc);
+    }
+    sqlite3_reset(q);
+  }
+  sqlite3_stmt* del = nullptr;
+  st = Prepare(kDelIndexRegion, &del);
+  if (!st.ok()) return st;
+  sqlite3_bind_int(del, 1, list);
+  sqlite3_bind_int(del, 2, fam);
+  BindBlob(del, 3, lo);
+  BindBlob(del, 4, hi);
+  int rc = sqlite3_step(del);
+  if (rc != SQLITE_DONE) return Error("index rebuild", rc);
+
+  auto insert = [&](const lists::Interval& iv) -> Status {
+    sqlite3_stmt* ins = nullptr;
+    Status s2 = Prepare(kInsIndex, &ins);
+    if (!s2.ok()) return s2;
+    sqlite3_bind_int(ins, 1, list);
+    sqlite3_bind_int(ins, 2, fam);
+    BindBlob(ins, 3, AsView(iv.lo, width));
+    BindBlob(ins, 4, AsView(iv.hi, width));
+    sqlite3_bind_int64(ins, 5, iv.id);
+    int r2 = sqlite3_step(ins);
+    return r2 == SQLITE_DONE ? Status::OK() : Error("index write", r2);
+  };
+  for (const auto& iv : keep) {
+    st = insert(iv);
+    if (!st.ok()) return st;
+  }
+  std::sort(entries.begin(), entries.end(), [width](const auto& x, const auto& y) {
+    int c = memcmp(x.first.lo.data(), y.first.lo.data(), width);
+    return c != 0 ? c < 0 : x.first.plen < y.first.plen;
+  });
+  lists::Sweeper sweep(width, [&](const lists::Interval& iv0) {
+    if (!st.ok()) return;
+    lists::Interval iv = iv0;  // clip to the region
+    if (memcmp(iv.hi.data(), region->lo.data(), width) < 0 || memcmp(iv.lo.data(), region->hi.data(), width) > 0) return;
+    if (memcmp(iv.lo.data(), region->lo.data(), width) < 0) iv.lo = region->lo;
+    if (memcmp(iv.hi.data(), region->hi.data(), width) > 0) iv.hi = region->hi;
+    st = insert(iv);
+  });
+  for (const auto& [r, id] : entries) sweep.Add(r, id);
+  sweep.Finish();
+  return st;
+}
+
+Status SqliteStore::AddIp(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
+                          int64_t added, int64_t expires) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status st = Begin();
+  if (!st.ok()) return st;
+  auto body = [&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status s2 = Prepare(kInsIp, &q);
+    if (!s2.ok()) return s2;
+    sqlite3_bind_int(q, 1, list);
+    sqlite3_bind_int(q, 2, range.fam);
+    BindBlob(q, 3, range.Lo());
+    BindBlob(q, 4, range.Hi());
+    sqlite3_bind_int(q, 5, range.plen);
+    BindText(q, 6, source);
+    BindText(q, 7, reason);
+    sqlite3_bind_int64(q, 8, added);
+    sqlite3_bind_int64(q, 9, expires);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("list write", rc);
+    return RebuildIndex(list, range.fam, &range, added);
+  };
+  st = body();
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
+}
+
+Status SqliteStore::AddName(int list, int kind, const std::string& value, const std::string& source,
+                            const std::string& reason, int64_t added, int64_t expires) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (read_only_) return Status::IOError("database " + path_ + " is read-only");
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kInsName, &q);
+  if (!st.ok()) return st;
+  sqlite3_bind_int(q, 1, list);
+  sqlite3_bind_int(q, 2, kind);
+  BindText(q, 3, value);
+  BindText(q, 4, source);
+  BindText(q, 5, reason);
+  sqlite3_bind_int64(q, 6, added);
+  sqlite3_bind_int64(q, 7, expires);
+  int rc = sqlite3_step(q);
+  return rc == SQLITE_DONE ? Status::OK() : Error("list write", rc);
+}
+
+Status SqliteStore::Remove(int list, const std::string& what, size_t* removed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *removed = 0;
+  Status st = Begin();
+  if (!st.ok()) return st;
+  auto body = [&]() -> Status {
+    lists::IpRange range;
+    std::string error, name;
+    sqlite3_stmt* q = nullptr;
+    if (lists::ParseRange(what, &range, &error)) {
+      Status s2 = Prepare(kDelIp, &q);
+      if (!s2.ok()) return s2;
+      sqlite3_bind_int(q, 1, list);
+      sqlite3_bind_int(q, 2, range.fam);
+      BindBlob(q, 3, range.Lo());
+      sqlite3_bind_int(q, 4, range.plen);
+      int rc = sqlite3_step(q);
+      if (rc != SQLITE_DONE) return Error("list write", rc);
+      *removed = size_t(sqlite3_changes(db_.get()));
+      return *removed ? RebuildIndex(list, range.fam, &range, 0) : Status::OK();
+    }
+    if (!lists::NormalizeEmail(what, &name) && !lists::NormalizeDomain(what, &name))
+      return Status::InvalidArgument("'" + what + "' is not an IP, CIDR, e-mail address or domain");
+    Status s2 = Prepare(kDelName, &q);
+    if (!s2.ok()) return s2;
+    sqlite3_bind_int(q, 1, list);
+    BindText(q, 2, name);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("list write", rc);
+    *removed = size_t(sqlite3_changes(db_.get()));
+    return Status::OK();
+  };
+  st = body();
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
+}
+
+Status SqliteStore::ReplaceSource(int list, const std::string& source, const std::vector<ImportEntry>& entries,
+                                  int64_t added, int64_t expires) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status st = Begin();
+  if (!st.ok()) return st;
+  auto body = [&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status s2 = Prepare(kDelSourceIp, &q);
+    if (!s2.ok()) return s2;
+    sqlite3_bind_int(q, 1, list);
+    BindText(q, 2, source);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("list write", rc);
+    // Entries that expired meanwhile go too.
+    s2 = Prepare(kDelExpired, &q);
+    if (!s2.ok()) return s2;
+    sqlite3_bind_int(q, 1, list);
+    sqlite3_bind_int64(q, 2, added);
+    rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("list write", rc);
+    for (const auto& e : entries) {
+      s2 = Prepare(kInsIp, &q);
+      if (!s2.ok()) return s2;
+      sqlite3_bind_int(q, 1, list);
+      sqlite3_bind_int(q, 2, e.range.fam);
+      BindBlob(q, 3, e.range.Lo());
+      BindBlob(q, 4, e.range.Hi());
+      sqlite3_bind_int(q, 5, e.range.plen);
+      BindText(q, 6, source);
+      BindText(q, 7, e.reason);
+      sqlite3_bind_int64(q, 8, added);
+      sqlite3_bind_int64(q, 9, expires);
+      rc = sqlite3_step(q);
+      if (rc != SQLITE_DONE) return Error("list write", rc);
+    }
+    return RebuildAll(list, added);
+  };
+  st = body();
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
+}
+
+Status SqliteStore::Entries(int list, size_t limit, std::vector<ListEntry>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->clear();
+  sqlite3_stmt* q = nullptr;
+  std::vector<int64_t> ids;
+  Status st = Prepare(kSelEntries, &q);
+  if (!st.ok()) return st;
+  sqlite3_bind_int(q, 1, list);
+  sqlite3_bind_int64(q, 2, int64_t(limit));
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(q, 0));
+  if (rc != SQLITE_DONE) return Error("list read", rc);
+  for (int64_t id : ids) {
+    ListEntry e;
+    st = ReadEntry(id, &e);
+    if (!st.ok()) return st;
+    out->push_back(std::move(e));
+  }
+  return Status::OK();
+}
+
+}  // namespace spamguard::store

@@ -1,0 +1,81 @@
+// The Store on one SQLite file, shared by every process of a blog.
+//
+// WAL journal, a busy timeout, BEGIN IMMEDIATE for every write (so two
+// writers never deadlock upgrading a read lock), statements prepared once per
+// connection, schema version in PRAGMA user_version with forward migrations.
+// A missing file is created with mode 0600. One connection per store; a
+// mutex serializes its use by the threads of a process.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "store/store.h"
+
+namespace spamguard::store {
+
+struct SqliteOptions {
+  int busy_timeout_ms = 5000;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) and migrates the database. A file that
+  // cannot be written is opened read-only: lookups work, writes fail.
+  static Status Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out);
+  ~SqliteStore() override;
+
+  static constexpr int kSchemaVersion = 2;
+  bool read_only() const { return read_only_; }
+
+  Status MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) override;
+  Status MatchName(int list, int kind, const std::vector<std::string>& candidates, int64_t now, ListEntry* out,
+                   bool* found) override;
+  Status GetReputation(const std::vector<std::string>& keys, std::vector<RepCounts>* out) override;
+  Status Learn(const LearnOp& op, LearnOutcome* outcome) override;
+  Status AddIp(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
+               int64_t added, int64_t expires) override;
+  Status AddName(int list, int kind, const std::string& value, const std::string& source, const std::string& reason,
+                 int64_t added, int64_t expires) override;
+  Status Remove(int list, const std::string& what, size_t* removed) override;
+  Status ReplaceSource(int list, const std::string& source, const std::vector<ImportEntry>& entries, int64_t added,
+                       int64_t expires) override;
+  Status Entries(int list, size_t limit, std::vector<ListEntry>* out) override;
+
+ private:
+  struct StmtDeleter {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+  struct DbDeleter {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  Status Error(const std::string& what, int rc) const;
+  Status Exec(const char* sql);
+  // The cached statement for `sql`, reset and with bindings cleared.
+  Status Prepare(const char* sql, sqlite3_stmt** out);
+  Status Migrate();
+  Status Begin();
+  Status Commit();
+  void Rollback();
+  // Rebuilds the flat IP index of `list` within `region` (all of it when
+  // region is null). Must run inside a write transaction.
+  Status RebuildIndex(int list, int fam, const lists::IpRange* region, int64_t now);
+  Status RebuildAll(int list, int64_t now);
+  Status ReadEntry(int64_t id, ListEntry* out);
+  Status ProbeAncestors(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found);
+
+  std::string path_;
+  std::unique_ptr<sqlite3, DbDeleter> db_;
+  std::unordered_map<const char*, StmtPtr> stmts_;
+  std::mutex mu_;
+  bool read_only_ = false;
+};
+
+}  // namespace spamguard::store

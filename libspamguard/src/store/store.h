@@ -1,0 +1,84 @@
+// The Store: everything spamguard remembers between requests — allow/block
+// lists, IP reputation counts, what was learned. The engine talks to this
+// interface only, so that a shared server (Redis, PostgreSQL) can replace
+// the SQLite file when a blog farm outgrows one machine.
+//
+// Implementations are safe to call from several threads of one process.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lists/ip_range.h"
+#include "util/status.h"
+
+namespace spamguard::store {
+
+enum ListId : int { kAllow = 1, kBlock = 2 };
+enum NameKind : int { kEmail = 1, kEmailDomain = 2, kUrlDomain = 3 };
+
+struct ListEntry {
+  int64_t id = 0;
+  int list = 0;
+  std::string what;  // "203.0.113.0/24", "spam@example.com", "example.com"
+  std::string source, reason;
+  int64_t added = 0, expires = 0;  // expires 0: never
+};
+
+// Raw reputation counts as stored; decay is applied by the reader.
+struct RepCounts {
+  double spam = 0, ham = 0;
+  int64_t updated = 0;  // unix seconds of the last change
+};
+
+struct LearnOp {
+  std::string cid;                // comment id or content hash
+  int label = 0;                  // 1 spam, 2 ham
+  std::vector<std::string> keys;  // reputation keys (IP, network)
+  int64_t now = 0;
+  double half_life = 0;           // seconds; 0: no decay
+};
+
+enum class LearnOutcome { kAdded, kMoved, kUnchanged };
+
+struct ImportEntry {
+  lists::IpRange range;
+  std::string reason;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The most specific unexpired entry of `list` containing `ip`.
+  virtual Status MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) = 0;
+  // The first unexpired entry of `list` whose kind and value equal one of
+  // the candidates (tried in order).
+  virtual Status MatchName(int list, int kind, const std::vector<std::string>& candidates, int64_t now,
+                           ListEntry* out, bool* found) = 0;
+
+  virtual Status GetReputation(const std::vector<std::string>& keys, std::vector<RepCounts>* out) = 0;
+  // Idempotent per op.cid; re-learning with the other label moves the
+  // comment's weight from one count to the other. keys_of_previous gives the
+  // keys the comment was learned under before (the engine recomputes them
+  // from the stored address).
+  virtual Status Learn(const LearnOp& op, LearnOutcome* outcome) = 0;
+
+  virtual Status AddIp(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
+                       int64_t added, int64_t expires) = 0;
+  virtual Status AddName(int list, int kind, const std::string& value, const std::string& source,
+                         const std::string& reason, int64_t added, int64_t expires) = 0;
+  // Removes entries of `list` written as `what` (an IP/CIDR or a name).
+  virtual Status Remove(int list, const std::string& what, size_t* removed) = 0;
+  // Replaces every IP entry of (list, source) by `entries`, atomically.
+  virtual Status ReplaceSource(int list, const std::string& source, const std::vector<ImportEntry>& entries,
+                               int64_t added, int64_t expires) = 0;
+  // Entries of `list` (0: both), up to `limit`, newest first.
+  virtual Status Entries(int list, size_t limit, std::vector<ListEntry>* out) = 0;
+};
+
+// Reputation key of a network (an address is a /32 or /128 network).
+std::string RepKey(const lists::IpRange& net);
+
+}  // namespace spamguard::store
