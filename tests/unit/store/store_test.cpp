@@ -1,0 +1,414 @@
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "lists/ip_range.h"
+#include "store/sqlite_store.h"
+
+using namespace spamguard;
+using namespace spamguard::store;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char buf[] = "/tmp/sg_store_test_XXXXXX";
+    path = mkdtemp(buf);
+  }
+  ~TempDir() {
+    std::string cmd = "rm -rf '" + path + "'";
+    if (system(cmd.c_str()) != 0) perror("rm");
+  }
+  std::string File(const std::string& name) const { return path + "/" + name; }
+};
+
+std::unique_ptr<SqliteStore> MustOpen(const std::string& path, int busy_ms = 2000) {
+  std::unique_ptr<SqliteStore> s;
+  SqliteOptions o;
+  o.busy_timeout_ms = busy_ms;
+  Status st = SqliteStore::Open(path, o, &s);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
+  return s;
+}
+
+lists::IpRange R(const std::string& text) {
+  lists::IpRange r;
+  std::string err;
+  BOOST_REQUIRE_MESSAGE(lists::ParseRange(text, &r, &err), text << ": " << err);
+  return r;
+}
+
+std::string Match(SqliteStore& s, int list, const std::string& ip, int64_t now = 1000) {
+  ListEntry e;
+  bool found = false;
+  Status st = s.MatchIp(list, R(ip), now, &e, &found);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
+  return found ? e.what + "|" + e.source + "|" + e.reason : "";
+}
+
+void Sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, (err ? err : "?"));
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(store)
+
+BOOST_AUTO_TEST_CASE(creates_a_private_wal_file) {
+  TempDir d;
+  auto s = MustOpen(d.File("a.db"));
+  struct stat st;
+  BOOST_REQUIRE(stat(d.File("a.db").c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  BOOST_TEST(!s->read_only());
+  sqlite3* db = nullptr;
+  sqlite3_open(d.File("a.db").c_str(), &db);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, nullptr);
+  BOOST_REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+  BOOST_TEST(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))) == "wal");
+  sqlite3_finalize(q);
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr);
+  BOOST_REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+  BOOST_TEST(sqlite3_column_int(q, 0) == SqliteStore::kSchemaVersion);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
+BOOST_AUTO_TEST_CASE(most_specific_entry_wins_and_edits_keep_the_index_right) {
+  TempDir d;
+  auto s = MustOpen(d.File("l.db"));
+  BOOST_REQUIRE(s->AddIp(kBlock, R("10.0.0.0/8"), "big", "", 1, 0).ok());
+  BOOST_REQUIRE(s->AddIp(kBlock, R("10.1.0.0/16"), "mid", "", 1, 0).ok());
+  BOOST_REQUIRE(s->AddIp(kBlock, R("10.1.2.0/24"), "small", "", 1, 0).ok());
+  BOOST_TEST(Match(*s, kBlock, "10.1.2.3") == "10.1.2.0/24|small|");
+  BOOST_TEST(Match(*s, kBlock, "10.1.3.3") == "10.1.0.0/16|mid|");
+  BOOST_TEST(Match(*s, kBlock, "10.9.3.3") == "10.0.0.0/8|big|");
+  BOOST_TEST(Match(*s, kBlock, "11.0.0.0") == "");
+  BOOST_TEST(Match(*s, kAllow, "10.1.2.3") == "");
+  size_t removed = 0;
+  BOOST_REQUIRE(s->Remove(kBlock, "10.1.0.0/16", &removed).ok());
+  BOOST_TEST(removed == 1u);
+  BOOST_TEST(Match(*s, kBlock, "10.1.3.3") == "10.0.0.0/8|big|");
+  BOOST_TEST(Match(*s, kBlock, "10.1.2.3") == "10.1.2.0/24|small|");
+  BOOST_TEST(Match(*s, kBlock, "10.1.255.255") == "10.0.0.0/8|big|");
+  BOOST_REQUIRE(s->Remove(kBlock, "10.0.0.0/8", &removed).ok());
+  BOOST_TEST(Match(*s, kBlock, "10.9.3.3") == "");
+  BOOST_TEST(Match(*s, kBlock, "10.1.2.3") == "10.1.2.0/24|small|");
+  BOOST_REQUIRE(s->AddIp(kBlock, R("2001:db8::/32"), "v6", "", 1, 0).ok());
+  BOOST_TEST(Match(*s, kBlock, "2001:db8:1::1") == "2001:db8::/32|v6|");
+  BOOST_TEST(Match(*s, kBlock, "2001:db9::1") == "");
+}
+
+// Random adds and removes, checked against a brute-force search of what
+// is stored, exercise the region rebuild of the flat index.
+BOOST_AUTO_TEST_CASE(random_edits_match_brute_force) {
+  TempDir d;
+  auto s = MustOpen(d.File("r.db"));
+  std::mt19937 rng(7);
+  std::vector<std::pair<lists::IpRange, std::string>> live;
+  for (int step = 0; step < 300; ++step) {
+    if (!live.empty() && rng() % 3 == 0) {
+      size_t k = rng() % live.size();
+      size_t removed = 0;
+      BOOST_REQUIRE(s->Remove(kBlock, live[k].first.ToString(), &removed).ok());
+      // Remove takes every duplicate of that block.
+      std::string gone = live[k].first.ToString();
+      live.erase(std::remove_if(live.begin(), live.end(), [&](auto& e) { return e.first.ToString() == gone; }),
+                 live.end());
+    } else {
+      comment::IpAddress a;
+      a.bytes[0] = 172;
+      a.bytes[1] = uint8_t(16 + rng() % 2);
+      a.bytes[2] = uint8_t(rng() % 256);
+      a.bytes[3] = uint8_t(rng() % 256);
+      lists::IpRange r = lists::Network(a, 12 + int(rng() % 21));
+      std::string src = "s" + std::to_string(step);
+      BOOST_REQUIRE(s->AddIp(kBlock, r, src, "", 1, 0).ok());
+      live.emplace_back(r, src);
+    }
+    for (int probe = 0; probe < 20; ++probe) {
+      lists::IpRange ip;
+      ip.fam = 4;
+      ip.plen = 32;
+      ip.lo[0] = 172;
+      ip.lo[1] = uint8_t(16 + rng() % 2);
+      ip.lo[2] = uint8_t(rng() % 256);
+      ip.lo[3] = uint8_t(rng() % 256);
+      ip.hi = ip.lo;
+      int best = -1;
+      for (const auto& [r, src] : live)
+        if (memcmp(r.lo.data(), ip.lo.data(), 4) <= 0 && memcmp(ip.lo.data(), r.hi.data(), 4) <= 0)
+          best = std::max(best, r.plen);
+      ListEntry e;
+      bool found = false;
+      BOOST_REQUIRE(s->MatchIp(kBlock, ip, 10, &e, &found).ok());
+      BOOST_REQUIRE_EQUAL(found, best >= 0);
+      if (found) {
+        lists::IpRange got;
+        std::string err;
+        BOOST_REQUIRE(lists::ParseRange(e.what, &got, &err));
+        BOOST_REQUIRE_EQUAL(got.plen, best);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(expired_entries_stop_matching) {
+  TempDir d;
+  auto s = MustOpen(d.File("e.db"));
+  BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/24"), "outer", "", 1, 0).ok());
+  BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/28"), "temp", "auto-ban", 1, 500).ok());
+  BOOST_TEST(Match(*s, kBlock, "192.0.2.3", 100) == "192.0.2.0/28|temp|auto-ban");
+  BOOST_TEST(Match(*s, kBlock, "192.0.2.3", 600) == "192.0.2.0/24|outer|");  // falls back to the outer block
+  BOOST_REQUIRE(s->AddName(kBlock, kEmail, "x@example.com", "t", "", 1, 500).ok());
+  std::vector<std::string> c = {"x@example.com"};
+  ListEntry e;
+  bool found = false;
+  BOOST_REQUIRE(s->MatchName(kBlock, kEmail, c, 100, &e, &found).ok());
+  BOOST_TEST(found);
+  BOOST_REQUIRE(s->MatchName(kBlock, kEmail, c, 600, &e, &found).ok());
+  BOOST_TEST(!found);
+}
+
+BOOST_AUTO_TEST_CASE(reimport_replaces_a_source_atomically) {
+  TempDir d;
+  auto s = MustOpen(d.File("i.db"));
+  std::vector<ImportEntry> a = {{R("198.51.100.0/24"), "old"}, {R("203.0.113.0/24"), "old"}};
+  BOOST_REQUIRE(s->ReplaceSource(kBlock, "drop", a, 1, 0).ok());
+  BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/24"), "admin", "mine", 1, 0).ok());
+  std::vector<ImportEntry> b = {{R("198.51.100.0/25"), "new"}};
+  BOOST_REQUIRE(s->ReplaceSource(kBlock, "drop", b, 2, 0).ok());
+  BOOST_TEST(Match(*s, kBlock, "198.51.100.1") == "198.51.100.0/25|drop|new");
+  BOOST_TEST(Match(*s, kBlock, "198.51.100.200") == "");
+  BOOST_TEST(Match(*s, kBlock, "203.0.113.1") == "");
+  BOOST_TEST(Match(*s, kBlock, "192.0.2.1") == "192.0.2.0/24|admin|mine");  // other sources stay
+}
+
+BOOST_AUTO_TEST_CASE(sql_meta_characters_are_data) {
+  TempDir d;
+  auto s = MustOpen(d.File("q.db"));
+  const std::string evil = "x'); DROP TABLE list_entry; --\"\\%_";
+  BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/24"), evil, evil, 1, 0).ok());
+  BOOST_REQUIRE(s->AddName(kBlock, kEmailDomain, "example.com", evil, evil, 1, 0).ok());
+  BOOST_TEST(Match(*s, kBlock, "192.0.2.9") == "192.0.2.0/24|" + evil + "|" + evil);
+  LearnOp op;
+  op.cid = evil;
+  op.label = 1;
+  op.keys = {evil};
+  op.now = 5;
+  LearnOutcome out;
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  std::vector<RepCounts> counts;
+  BOOST_REQUIRE(s->GetReputation({evil}, &counts).ok());
+  BOOST_TEST(counts[0].spam == 1.0);
+  std::vector<ListEntry> all;
+  BOOST_REQUIRE(s->Entries(0, 10, &all).ok());
+  BOOST_TEST(all.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(learning_is_idempotent_and_moves_between_labels) {
+  TempDir d;
+  auto s = MustOpen(d.File("learn.db"));
+  LearnOp op;
+  op.cid = "c1";
+  op.label = 1;
+  op.keys = {"k-ip", "k-net"};
+  op.now = 1000;
+  LearnOutcome out;
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  BOOST_TEST(int(out) == int(LearnOutcome::kAdded));
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  BOOST_TEST(int(out) == int(LearnOutcome::kUnchanged));
+  op.label = 2;
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  BOOST_TEST(int(out) == int(LearnOutcome::kMoved));
+  std::vector<RepCounts> c;
+  BOOST_REQUIRE(s->GetReputation({"k-ip", "k-net", "unknown"}, &c).ok());
+  BOOST_TEST(c[0].spam == 0.0);
+  BOOST_TEST(c[0].ham == 1.0);
+  BOOST_TEST(c[1].ham == 1.0);
+  BOOST_TEST(c[2].spam + c[2].ham == 0.0);
+  // With a half-life, a relearn a half-life later moves what is left.
+  op.cid = "c2";
+  op.label = 1;
+  op.half_life = 100;
+  op.now = 2000;
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  op.label = 2;
+  op.now = 2100;
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  BOOST_REQUIRE(s->GetReputation({"k-ip"}, &c).ok());
+  BOOST_TEST(c[0].spam < 1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(migrates_a_version_1_file) {
+  TempDir d;
+  std::string path = d.File("v1.db");
+  // The version-1 schema, as the first release wrote it, with data.
+  Sql(path,
+      "CREATE TABLE list_entry(id INTEGER PRIMARY KEY, list INTEGER NOT NULL, kind INTEGER NOT NULL,"
+      " fam INTEGER, lo BLOB, plen INTEGER, value TEXT, source TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+      " added INTEGER NOT NULL);"
+      "CREATE INDEX list_entry_ip ON list_entry(list, fam, lo) WHERE kind = 0;"
+      "CREATE INDEX list_entry_name ON list_entry(list, kind, value);"
+      "CREATE INDEX list_entry_source ON list_entry(list, source);"
+      "CREATE TABLE reputation(key BLOB PRIMARY KEY, spam REAL NOT NULL, ham REAL NOT NULL,"
+      " updated INTEGER NOT NULL) WITHOUT ROWID;"
+      "CREATE TABLE learned(cid TEXT PRIMARY KEY, label INTEGER NOT NULL, keys BLOB NOT NULL,"
+      " at INTEGER NOT NULL) WITHOUT ROWID;"
+      "INSERT INTO list_entry(list, kind, fam, lo, plen, source, reason, added)"
+      " VALUES(2, 0, 4, x'C0000200', 24, 'old', 'v1 entry', 1);"
+      "INSERT INTO reputation VALUES(x'01', 3, 1, 10);"
+      "PRAGMA user_version=1;");
+  auto s = MustOpen(path);
+  BOOST_TEST(Match(*s, kBlock, "192.0.2.77") == "192.0.2.0/24|old|v1 entry");
+  std::vector<RepCounts> c;
+  BOOST_REQUIRE(s->GetReputation({std::string("\x01", 1)}, &c).ok());
+  BOOST_TEST(c[0].spam == 3.0);
+  BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/26"), "new", "", 2, 0).ok());
+  BOOST_TEST(Match(*s, kBlock, "192.0.2.7") == "192.0.2.0/26|new|");
+}
+
+BOOST_AUTO_TEST_CASE(newer_schema_is_refused) {
+  TempDir d;
+  Sql(d.File("future.db"), "PRAGMA user_version=99;");
+  std::unique_ptr<SqliteStore> s;
+  Status st = SqliteStore::Open(d.File("future.db"), SqliteOptions(), &s);
+  BOOST_TEST(!st.ok());
+  BOOST_TEST(st.message().find("schema version 99 is newer") != std::string::npos, st.message());
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_and_truncated_files_give_clear_errors) {
+  TempDir d;
+  std::ofstream(d.File("junk.db")) << "this is not a database, just text that is long enough to look like a header";
+  std::unique_ptr<SqliteStore> s;
+  Status st = SqliteStore::Open(d.File("junk.db"), SqliteOptions(), &s);
+  BOOST_TEST(st.code() == SG_EIO);
+  BOOST_TEST(st.message().find("junk.db") != std::string::npos, st.message());
+  BOOST_TEST(st.message().find("not a database") != std::string::npos, st.message());
+
+  // A real database cut in half.
+  {
+    auto good = MustOpen(d.File("cut.db"));
+    std::vector<ImportEntry> many;
+    for (int i = 0; i < 5000; ++i) {
+      comment::IpAddress a;
+      a.bytes = {10, uint8_t(i >> 8), uint8_t(i), 0};
+      many.push_back({lists::Network(a, 24), "r"});
+    }
+    BOOST_REQUIRE(good->ReplaceSource(kBlock, "x", many, 1, 0).ok());
+  }
+  Sql(d.File("cut.db"), "PRAGMA wal_checkpoint(TRUNCATE);");
+  struct stat sb;
+  BOOST_REQUIRE(stat(d.File("cut.db").c_str(), &sb) == 0);
+  BOOST_REQUIRE(truncate(d.File("cut.db").c_str(), sb.st_size / 2) == 0);
+  unlink((d.File("cut.db") + "-wal").c_str());
+  unlink((d.File("cut.db") + "-shm").c_str());
+  st = SqliteStore::Open(d.File("cut.db"), SqliteOptions(), &s);
+  if (st.ok()) {
+    // The header may survive; then lookups must fail cleanly, not crash.
+    ListEntry e;
+    bool found = false;
+    Status m = s->MatchIp(kBlock, R("10.19.135.1"), 2, &e, &found);
+    BOOST_TEST((m.ok() || m.code() == SG_EIO), m.message());
+    BOOST_TEST_MESSAGE("truncated file: open ok, lookup: " << (m.ok() ? "ok" : m.message()));
+  } else {
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST_MESSAGE("truncated file: " << st.message());
+  }
+}
+
+// Checks, as the current user, that a read-only file still answers
+// lookups and refuses writes with a clear error. Returns a failure count.
+int ReadOnlyChecks(const std::string& path) {
+  int failures = 0;
+  std::unique_ptr<SqliteStore> s;
+  Status st = SqliteStore::Open(path, SqliteOptions(), &s);
+  if (!st.ok()) return fprintf(stderr, "open: %s\n", st.message().c_str()), 1;
+  failures += !s->read_only();
+  ListEntry e;
+  bool found = false;
+  failures += !(s->MatchIp(kBlock, R("192.0.2.1"), 1, &e, &found).ok() && found);
+  st = s->AddIp(kBlock, R("198.51.100.0/24"), "admin", "", 1, 0);
+  failures += st.code() != SG_EIO || st.message().find("read-only") == std::string::npos;
+  LearnOp op;
+  op.cid = "c";
+  op.label = 1;
+  op.keys = {"k"};
+  LearnOutcome out;
+  failures += s->Learn(op, &out).code() != SG_EIO;
+  return failures;
+}
+
+BOOST_AUTO_TEST_CASE(read_only_file_reads_but_refuses_writes) {
+  TempDir d;
+  std::string path = d.File("ro.db");
+  {
+    auto s = MustOpen(path);
+    BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/24"), "admin", "", 1, 0).ok());
+  }
+  Sql(path, "PRAGMA journal_mode=DELETE;");
+  BOOST_REQUIRE(chmod(path.c_str(), 0444) == 0);
+  if (geteuid() != 0) {
+    BOOST_TEST(ReadOnlyChecks(path) == 0);
+    return;
+  }
+  // root writes anything: check as an unprivileged user in a child.
+  BOOST_REQUIRE(chmod(d.path.c_str(), 0755) == 0);
+  pid_t pid = fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+    _exit(ReadOnlyChecks(path));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_lock_held_past_the_busy_timeout_is_a_busy_error) {
+  TempDir d;
+  std::string path = d.File("lock.db");
+  auto s = MustOpen(path, 200);
+  sqlite3* other = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  LearnOp op;
+  op.cid = "c";
+  op.label = 1;
+  op.keys = {"k"};
+  op.now = 1;
+  LearnOutcome out;
+  auto t0 = std::chrono::steady_clock::now();
+  Status st = s->Learn(op, &out);
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  BOOST_TEST(st.code() == SG_EBUSY);
+  BOOST_TEST(st.message().find("lock") != std::string::npos, st.message());
+  BOOST_TEST(waited >= 0.15);  // it did wait for the timeout first
+  // Readers are not blocked by a writer in WAL mode.
+  ListEntry e;
+  bool found = false;
+  BOOST_TEST(s->MatchIp(kBlock, R("192.0.2.1"), 1, &e, &found).ok());
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  BOOST_TEST(s->Learn(op, &out).ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
