@@ -239,6 +239,9 @@ SG_API int sg_engine_score(sg_result **out, sg_engine *engine,
 
 /** 1 when the engine has a usable database, else 0 (also for NULL). */
 SG_API int sg_engine_has_state(const sg_engine *engine);
+/** Why the database could not be used ("" when it is, or none was wanted).
+ *  Lives as long as the engine; never NULL. */
+SG_API const char *sg_engine_state_message(const sg_engine *engine);
 
 /** Teach the engine that a comment is spam or ham (SG_LABEL_*). Updates the
  *  spam/ham counts of its client address and network. Idempotent per comment

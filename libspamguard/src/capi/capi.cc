@@ -468,6 +468,9 @@ SG_API int sg_config_set_str(sg_config* config, int key, const char* value) {
 }
 
 SG_API int sg_engine_has_state(const sg_engine* engine) { return engine && engine->rep && engine->rep->has_state(); }
+SG_API const char* sg_engine_state_message(const sg_engine* engine) {
+  return engine && engine->rep ? engine->rep->state_error().c_str() : "";
+}
 
 SG_API int sg_engine_learn(sg_engine* engine, const sg_comment* comment, int label) {
   return Guard([&] {

@@ -86,6 +86,7 @@ class Engine {
   const std::vector<std::string>& warnings() const { return warnings_; }
   const comment::Limits& limits() const { return limits_; }
   bool has_state() const { return store_ != nullptr; }
+  const std::string& state_error() const { return state_error_; }
   // How many comments reached the content rules (for tests of the pipeline).
   uint64_t content_evaluations() const { return content_evaluations_.load(); }
 

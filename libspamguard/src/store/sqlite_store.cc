@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -191,6 +193,18 @@ void SqliteStore::Rollback() {
 }
 
 Status SqliteStore::Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
+  // Processes that create or upgrade the file at the same moment can meet
+  // a lock SQLite does not wait for (it would deadlock); start over then,
+  // until the busy timeout has passed.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.busy_timeout_ms);
+  for (int attempt = 0;; ++attempt) {
+    Status st = OpenOnce(path, opts, out);
+    if (st.code() != SG_EBUSY || std::chrono::steady_clock::now() >= deadline) return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50, 2 << std::min(attempt, 4))));
+  }
+}
+
+Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path));
   if (access(path.c_str(), F_OK) != 0) {
     // Created here, not by SQLite, so that it is private to its owner.

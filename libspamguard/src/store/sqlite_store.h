@@ -56,6 +56,7 @@ class SqliteStore final : public Store {
   using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
   explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  static Status OpenOnce(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out);
   Status Error(const std::string& what, int rc) const;
   Status Exec(const char* sql);
   // The cached statement for `sql`, reset and with bindings cleared.
