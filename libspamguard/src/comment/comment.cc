@@ -46,7 +46,24 @@ void AddLink(std::string_view raw, Normalized* out, size_t max_links) {
   out->links.push_back(std::move(norm));
 }
 
+void ParseClientIp(const std::string& ip, Normalized* out) {
+  if (ip.find_first_not_of(" \t\r\n") == std::string::npos) {
+    out->flags |= SG_FLAG_NO_IP;
+  } else if (!ParseIp(ip, &out->ip)) {
+    out->flags |= SG_FLAG_BAD_IP;
+  }
+}
+
 }  // namespace
+
+void NormalizeIdentity(const Comment& in, const Limits& limits, Normalized* out) {
+  *out = Normalized();
+  out->kind = in.kind;
+  std::string scratch;
+  PlainField(in.fields[SG_FIELD_EMAIL], limits.max_field_bytes, &out->email, &out->flags, &scratch);
+  PlainField(in.fields[SG_FIELD_URL], limits.max_field_bytes, &out->url, &out->flags, &scratch);
+  ParseClientIp(in.fields[SG_FIELD_IP], out);
+}
 
 void Normalize(const Comment& in, const Limits& limits, Normalized* out) {
   *out = Normalized();
@@ -92,12 +109,7 @@ void Normalize(const Comment& in, const Limits& limits, Normalized* out) {
   AddLink(out->url, out, limits.max_links);
   AddLink(out->source_url, out, limits.max_links);
 
-  const std::string& ip = f[SG_FIELD_IP];
-  if (ip.find_first_not_of(" \t\r\n") == std::string::npos) {
-    out->flags |= SG_FLAG_NO_IP;
-  } else if (!ParseIp(ip, &out->ip)) {
-    out->flags |= SG_FLAG_BAD_IP;
-  }
+  ParseClientIp(f[SG_FIELD_IP], out);
 }
 
 }  // namespace spamguard::comment

@@ -53,4 +53,8 @@ struct Normalized {
 
 void Normalize(const Comment& in, const Limits& limits, Normalized* out);
 
+// Only what the allow/block lists look at: the client IP, e-mail and author
+// URL. Cheap enough to run before deciding whether the rest is needed.
+void NormalizeIdentity(const Comment& in, const Limits& limits, Normalized* out);
+
 }  // namespace spamguard::comment

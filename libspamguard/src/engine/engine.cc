@@ -138,72 +138,51 @@ std::vector<std::string> Engine::RepKeys(const comment::Normalized& n) const {
   return keys;
 }
 
-bool Engine::CheckLists(const comment::Normalized& n, int64_t now, Verdict* v) const {
-  // Allow before block: an admin's exception beats a public list.
-  for (int list : {store::kAllow, store::kBlock}) {
-    store::ListEntry entry;
-    bool found = false;
-    const char* field = "";
-    Status st;
-    if (!(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP))) {
-      st = store_->MatchIp(list, lists::FromAddress(n.ip), now, &entry, &found);
-      field = "ip";
-    }
-    std::string value;
-    if (st.ok() && !found && lists::NormalizeEmail(n.email, &value)) {
-      std::vector<std::string> cands = {value};
-      st = store_->MatchName(list, store::kEmail, cands, now, &entry, &found);
-      if (st.ok() && !found) {
-        cands.clear();
-        for (size_t dot = value.find('@'); dot != std::string::npos; dot = value.find('.', dot + 1))
-          cands.push_back(value.substr(dot + 1));
-        st = store_->MatchName(list, store::kEmailDomain, cands, now, &entry, &found);
-      }
-      field = "email";
-    }
-    if (st.ok() && !found && lists::UrlHost(n.url, &value)) {
-      std::vector<std::string> cands;
-      for (size_t dot = 0; dot != std::string::npos; dot = value.find('.', dot + 1))
-        cands.push_back(value.substr(dot == 0 ? 0 : dot + 1));
-      st = store_->MatchName(list, store::kUrlDomain, cands, now, &entry, &found);
-      field = "url";
-    }
-    if (!st.ok()) {
-      v->flags |= SG_FLAG_STATE_UNAVAILABLE;
-      return false;
-    }
-    if (!found) continue;
+bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits) const {
+  store::LookupRequest req;
+  req.now = now;
+  req.has_ip = !(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP));
+  if (req.has_ip) req.ip = lists::FromAddress(n.ip);
+  if (lists::NormalizeEmail(n.email, &req.email)) {
+    for (size_t dot = req.email.find('@'); dot != std::string::npos; dot = req.email.find('.', dot + 1))
+      req.email_domains.push_back(req.email.substr(dot + 1));
+  } else {
+    req.email.clear();
+  }
+  std::string host;
+  if (lists::UrlHost(n.url, &host))
+    for (size_t dot = 0; dot != std::string::npos; dot = host.find('.', dot + 1))
+      req.url_domains.push_back(host.substr(dot == 0 ? 0 : dot + 1));
+  req.rep_keys = RepKeys(n);
+
+  store::LookupResult res;
+  if (!store_->Lookup(req, &res).ok()) {
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+    return false;
+  }
+  if (res.list != 0) {
     VerdictHit h;
-    h.field = field;
-    if (list == store::kAllow) {
+    h.field = res.field;
+    const rules::Settings& s = rules_->settings();
+    if (res.list == store::kAllow) {
       h.name = "LIST_ALLOW";
       h.description = "On the allow list";
       v->action = SG_ACTION_ACCEPT;
     } else {
       h.name = "LIST_BLOCK";
       h.description = "On the block list";
-      v->action = rules_->settings().state.block_action;
-      h.points = v->action == SG_ACTION_DISCARD ? rules_->settings().discard_score : rules_->settings().required_score;
+      v->action = s.state.block_action;
+      h.points = v->action == SG_ACTION_DISCARD ? s.discard_score : s.required_score;
       v->score = h.points;
     }
-    h.match = entry.what + " (" + ListName(list) + " list, source " + entry.source +
-              (entry.reason.empty() ? "" : ": " + entry.reason) + Expiry(entry.expires) + ")";
+    const store::ListEntry& e = res.entry;
+    h.match = e.what + " (" + ListName(res.list) + " list, source " + e.source +
+              (e.reason.empty() ? "" : ": " + e.reason) + Expiry(e.expires) + ")";
     v->hits.push_back(std::move(h));
     return true;
   }
-  return false;
-}
-
-void Engine::AddReputation(const comment::Normalized& n, int64_t now, Verdict* v) const {
-  std::vector<std::string> keys = RepKeys(n);
-  if (keys.empty()) return;
-  std::vector<store::RepCounts> counts;
-  if (!store_->GetReputation(keys, &counts).ok()) {
-    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
-    return;
-  }
-  for (size_t i = 0; i < keys.size(); ++i) {
-    store::RepCounts d = reputation::Decayed(counts[i], now, rep_);
+  for (size_t i = 0; i < req.rep_keys.size() && i < res.rep.size(); ++i) {
+    store::RepCounts d = reputation::Decayed(res.rep[i], now, rep_);
     double points = reputation::Points(d.spam, d.ham, rep_);
     if (points == 0) continue;
     VerdictHit h;
@@ -215,20 +194,28 @@ void Engine::AddReputation(const comment::Normalized& n, int64_t now, Verdict* v
     h.description = addr ? "Past spam and ham from this address" : "Past spam and ham from this network";
     lists::IpRange what = addr ? lists::FromAddress(n.ip) : lists::Network(n.ip, n.ip.v6 ? rep_.prefix6 : rep_.prefix4);
     h.match = (addr ? "IP " : "network ") + what.ToString() + ": " + reputation::Evidence(d, rep_);
-    v->score += points;
-    v->hits.push_back(std::move(h));
+    rep_hits->push_back(std::move(h));
   }
+  return false;
 }
 
 void Engine::Score(const comment::Comment& c, Verdict* v) const {
   *v = Verdict();
   v->rules = rules_;
-  comment::Normalized n;
-  comment::Normalize(c, limits_, &n);
-  v->flags = n.flags;
   if (state_unavailable_) v->flags |= SG_FLAG_STATE_UNAVAILABLE;
   const int64_t now = Now(c);
-  if (store_ && CheckLists(n, now, v)) return;
+  comment::Normalized n;
+  std::vector<VerdictHit> rep_hits;
+  if (store_) {
+    // Lists first, on the fields they need: a listed sender costs one store
+    // lookup and no normalization of the text.
+    comment::NormalizeIdentity(c, limits_, &n);
+    bool decided = Lookup(n, now, v, &rep_hits);
+    v->flags |= n.flags;
+    if (decided) return;
+  }
+  comment::Normalize(c, limits_, &n);
+  v->flags |= n.flags;
 
   content_evaluations_.fetch_add(1, std::memory_order_relaxed);
   std::vector<rules::Hit> hits;
@@ -241,7 +228,10 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
     vh.match = std::move(h.match);
     v->hits.push_back(std::move(vh));
   }
-  if (store_) AddReputation(n, now, v);
+  for (auto& h : rep_hits) {
+    v->score += h.points;
+    v->hits.push_back(std::move(h));
+  }
 
   std::stable_sort(v->hits.begin(), v->hits.end(),
                    [](const VerdictHit& a, const VerdictHit& b) { return a.points > b.points; });

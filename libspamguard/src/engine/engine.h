@@ -94,8 +94,9 @@ class Engine {
   static Status Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector<std::string> warnings,
                        const Options& opts, std::unique_ptr<Engine>* out);
   Status RequireStore() const;
-  bool CheckLists(const comment::Normalized& n, int64_t now, Verdict* v) const;
-  void AddReputation(const comment::Normalized& n, int64_t now, Verdict* v) const;
+  // One store lookup: true when a list decided (the verdict is complete);
+  // otherwise the reputation hits to add after the content rules.
+  bool Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits) const;
   std::vector<std::string> RepKeys(const comment::Normalized& n) const;
   Status LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const;
 

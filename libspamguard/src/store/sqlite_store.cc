@@ -26,8 +26,8 @@ const char* const kMigrations[] = {
     "  id INTEGER PRIMARY KEY, list INTEGER NOT NULL, kind INTEGER NOT NULL,"
     "  fam INTEGER, lo BLOB, plen INTEGER, value TEXT,"
     "  source TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', added INTEGER NOT NULL);"
-    "CREATE INDEX list_entry_ip ON list_entry(list, fam, lo) WHERE kind = 0;"
-    "CREATE INDEX list_entry_name ON list_entry(list, kind, value);"
+    "CREATE INDEX list_entry_ip ON list_entry(list, fam, lo);"
+    "CREATE INDEX list_entry_name ON list_entry(kind, value);"
     "CREATE INDEX list_entry_source ON list_entry(list, source);"
     "CREATE TABLE reputation(key BLOB PRIMARY KEY, spam REAL NOT NULL, ham REAL NOT NULL,"
     "  updated INTEGER NOT NULL) WITHOUT ROWID;"
@@ -43,14 +43,20 @@ const char* const kMigrations[] = {
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
-const char* kSelIndex = "SELECT lo, hi, entry FROM ip_index WHERE list=?1 AND fam=?2 AND lo<=?3 ORDER BY lo DESC LIMIT 1";
 const char* kSelEntry =
     "SELECT id, list, kind, fam, lo, plen, value, source, reason, added, expires FROM list_entry WHERE id=?1";
+// The interval that may hold an address, with its entry, in one statement.
+// (Written as a plain join: a subquery or an IN list would make SQLite
+// build a temporary table on every call.)
+const char* kSelIndexEntry =
+    "SELECT i.hi, e.id, e.list, e.kind, e.fam, e.lo, e.plen, e.value, e.source, e.reason, e.added, e.expires "
+    "FROM ip_index AS i JOIN list_entry AS e ON e.id = i.entry "
+    "WHERE i.list=?1 AND i.fam=?2 AND i.lo<=?3 ORDER BY i.lo DESC LIMIT 1";
 const char* kSelAncestor =
     "SELECT id FROM list_entry WHERE list=?1 AND kind=0 AND fam=?2 AND lo=?3 AND plen=?4 "
     "AND (expires=0 OR expires>?5) LIMIT 1";
 const char* kSelName =
-    "SELECT id FROM list_entry WHERE list=?1 AND kind=?2 AND value=?3 AND (expires=0 OR expires>?4) LIMIT 1";
+    "SELECT id FROM list_entry WHERE kind=?2 AND value=?3 AND list=?1 AND (expires=0 OR expires>?4) LIMIT 1";
 const char* kSelRep = "SELECT spam, ham, updated FROM reputation WHERE key=?1";
 const char* kUpsertRep =
     "INSERT INTO reputation(key, spam, ham, updated) VALUES(?1, ?2, ?3, ?4) "
@@ -79,7 +85,7 @@ const char* kDelIndexRegion = "DELETE FROM ip_index WHERE list=?1 AND fam=?2 AND
 const char* kDelIndexAll = "DELETE FROM ip_index WHERE list=?1 AND fam=?2";
 const char* kDelSourceIp = "DELETE FROM list_entry WHERE list=?1 AND source=?2 AND kind=0";
 const char* kDelIp = "DELETE FROM list_entry WHERE list=?1 AND kind=0 AND fam=?2 AND lo=?3 AND plen=?4";
-const char* kDelName = "DELETE FROM list_entry WHERE list=?1 AND kind<>0 AND value=?2";
+const char* kDelName = "DELETE FROM list_entry WHERE list=?1 AND kind IN (1, 2, 3) AND value=?2";
 const char* kDelExpired = "DELETE FROM list_entry WHERE list=?1 AND expires>0 AND expires<=?2";
 const char* kSelEntries =
     "SELECT id FROM list_entry WHERE (?1=0 OR list=?1) ORDER BY id DESC LIMIT ?2";
@@ -233,6 +239,9 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
   if (!s->read_only_) {
     st = s->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
     if (!st.ok()) return st;
+    // Pages are read through a shared mapping instead of a read() each.
+    st = s->Exec("PRAGMA mmap_size=268435456; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY");
+    if (!st.ok()) return st;
   }
   st = s->Migrate();
   if (!st.ok()) return st;
@@ -279,6 +288,25 @@ Status SqliteStore::Migrate() {
   return st;
 }
 
+void SqliteStore::EntryFromRow(sqlite3_stmt* q, int col, ListEntry* out) {
+  *out = ListEntry();
+  out->id = sqlite3_column_int64(q, col);
+  out->list = sqlite3_column_int(q, col + 1);
+  if (sqlite3_column_int(q, col + 2) == kIpKind) {
+    lists::IpRange r;
+    r.fam = sqlite3_column_int(q, col + 3);
+    ToBytes(ColumnBlob(q, col + 4), &r.lo);
+    r.plen = sqlite3_column_int(q, col + 5);
+    out->what = r.ToString();
+  } else {
+    out->what = ColumnText(q, col + 6);
+  }
+  out->source = ColumnText(q, col + 7);
+  out->reason = ColumnText(q, col + 8);
+  out->added = sqlite3_column_int64(q, col + 9);
+  out->expires = sqlite3_column_int64(q, col + 10);
+}
+
 Status SqliteStore::ReadEntry(int64_t id, ListEntry* out) {
   sqlite3_stmt* q = nullptr;
   Status st = Prepare(kSelEntry, &q);
@@ -286,22 +314,7 @@ Status SqliteStore::ReadEntry(int64_t id, ListEntry* out) {
   sqlite3_bind_int64(q, 1, id);
   int rc = sqlite3_step(q);
   if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? Status::NotFound("no list entry " + std::to_string(id)) : Error("read entry", rc);
-  *out = ListEntry();
-  out->id = sqlite3_column_int64(q, 0);
-  out->list = sqlite3_column_int(q, 1);
-  if (sqlite3_column_int(q, 2) == kIpKind) {
-    lists::IpRange r;
-    r.fam = sqlite3_column_int(q, 3);
-    ToBytes(ColumnBlob(q, 4), &r.lo);
-    r.plen = sqlite3_column_int(q, 5);
-    out->what = r.ToString();
-  } else {
-    out->what = ColumnText(q, 6);
-  }
-  out->source = ColumnText(q, 7);
-  out->reason = ColumnText(q, 8);
-  out->added = sqlite3_column_int64(q, 9);
-  out->expires = sqlite3_column_int64(q, 10);
+  EntryFromRow(q, 0, out);
   sqlite3_reset(q);
   return Status::OK();
 }
@@ -337,9 +350,13 @@ Status SqliteStore::ProbeAncestors(int list, const lists::IpRange& ip, int64_t n
 
 Status SqliteStore::MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) {
   std::lock_guard<std::mutex> lock(mu_);
+  return MatchIpLocked(list, ip, now, out, found);
+}
+
+Status SqliteStore::MatchIpLocked(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) {
   *found = false;
   sqlite3_stmt* q = nullptr;
-  Status st = Prepare(kSelIndex, &q);
+  Status st = Prepare(kSelIndexEntry, &q);
   if (!st.ok()) return st;
   sqlite3_bind_int(q, 1, list);
   sqlite3_bind_int(q, 2, ip.fam);
@@ -347,12 +364,10 @@ Status SqliteStore::MatchIp(int list, const lists::IpRange& ip, int64_t now, Lis
   int rc = sqlite3_step(q);
   if (rc == SQLITE_DONE) return Status::OK();
   if (rc != SQLITE_ROW) return Error("list lookup", rc);
-  std::string hi = ColumnBlob(q, 1);
-  int64_t id = sqlite3_column_int64(q, 2);
+  bool covers = ColumnBlob(q, 0) >= std::string(ip.Lo());
+  if (covers) EntryFromRow(q, 1, out);
   sqlite3_reset(q);
-  if (hi < std::string(ip.Lo())) return Status::OK();
-  st = ReadEntry(id, out);
-  if (!st.ok()) return st.code() == SG_ENOTFOUND ? Status::OK() : st;
+  if (!covers) return Status::OK();
   if (out->expires != 0 && out->expires <= now) return ProbeAncestors(list, ip, now, out, found);
   *found = true;
   return Status::OK();
@@ -361,6 +376,11 @@ Status SqliteStore::MatchIp(int list, const lists::IpRange& ip, int64_t now, Lis
 Status SqliteStore::MatchName(int list, int kind, const std::vector<std::string>& candidates, int64_t now,
                               ListEntry* out, bool* found) {
   std::lock_guard<std::mutex> lock(mu_);
+  return MatchNameLocked(list, kind, candidates, now, out, found);
+}
+
+Status SqliteStore::MatchNameLocked(int list, int kind, const std::vector<std::string>& candidates, int64_t now,
+                                    ListEntry* out, bool* found) {
   *found = false;
   for (const auto& c : candidates) {
     sqlite3_stmt* q = nullptr;
@@ -384,6 +404,10 @@ Status SqliteStore::MatchName(int list, int kind, const std::vector<std::string>
 
 Status SqliteStore::GetReputation(const std::vector<std::string>& keys, std::vector<RepCounts>* out) {
   std::lock_guard<std::mutex> lock(mu_);
+  return GetReputationLocked(keys, out);
+}
+
+Status SqliteStore::GetReputationLocked(const std::vector<std::string>& keys, std::vector<RepCounts>* out) {
   out->assign(keys.size(), RepCounts());
   for (size_t i = 0; i < keys.size(); ++i) {
     sqlite3_stmt* q = nullptr;
@@ -401,6 +425,107 @@ Status SqliteStore::GetReputation(const std::vector<std::string>& keys, std::vec
     sqlite3_reset(q);
   }
   return Status::OK();
+}
+
+namespace {
+
+// Name entries of both lists: the e-mail (?1), its domains (?2..?7) and
+// the author URL's domains (?8..?13); unused slots stay NULL and match
+// nothing. One indexed probe per slot, without temporary tables.
+constexpr int kDomainSlots = 6;
+std::string NamesQuery() {
+  std::string q;
+  for (int slot = 1; slot <= 1 + 2 * kDomainSlots; ++slot) {
+    int kind = slot == 1 ? kEmail : slot <= 1 + kDomainSlots ? kEmailDomain : kUrlDomain;
+    if (!q.empty()) q += " UNION ALL ";
+    q += "SELECT id, list, kind, value FROM list_entry WHERE kind=" + std::to_string(kind) + " AND value=?" +
+         std::to_string(slot) + " AND (expires=0 OR expires>?14)";
+  }
+  return q;
+}
+const std::string kLookupNamesSql = NamesQuery();
+const char* kLookupNames = kLookupNamesSql.c_str();
+const char* kLookupRep =
+    "SELECT key, spam, ham, updated FROM reputation WHERE key=?1 "
+    "UNION ALL SELECT key, spam, ham, updated FROM reputation WHERE key=?2";
+
+// Rank of a name match: lower is more specific.
+int NameRank(int kind, const std::string& value, const LookupRequest& req) {
+  const std::vector<std::string>& doms = kind == kEmailDomain ? req.email_domains : req.url_domains;
+  if (kind == kEmail) return 0;
+  for (size_t i = 0; i < doms.size(); ++i)
+    if (doms[i] == value) return (kind == kEmailDomain ? 1 : 100) + int(i);
+  return 1000;
+}
+
+}  // namespace
+
+Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *out = LookupResult();
+  // One read transaction: one lock for all the probes of a comment.
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare("BEGIN", &q);
+  if (!st.ok()) return st;
+  int rc = sqlite3_step(q);
+  if (rc != SQLITE_DONE) return Error("begin read", rc);
+  auto body = [&]() -> Status {
+    // Best match per list: (rank, entry id, field); rank 0 is the address.
+    struct Best {
+      int rank = 1 << 30;
+      int64_t id = 0;
+      const char* field = "";
+    } best[3];
+    if (req.has_ip) {
+      for (int list : {kAllow, kBlock}) {
+        ListEntry e;
+        bool found = false;
+        Status s2 = MatchIpLocked(list, req.ip, req.now, &e, &found);
+        if (!s2.ok()) return s2;
+        if (found) best[list] = {0, e.id, "ip"};
+      }
+    }
+    if (!req.email.empty() || !req.url_domains.empty()) {
+      Status s2 = Prepare(kLookupNames, &q);
+      if (!s2.ok()) return s2;
+      if (!req.email.empty()) BindText(q, 1, req.email);
+      for (size_t i = 0; i < req.email_domains.size() && i < kDomainSlots; ++i) BindText(q, 2 + int(i), req.email_domains[i]);
+      for (size_t i = 0; i < req.url_domains.size() && i < kDomainSlots; ++i) BindText(q, 8 + int(i), req.url_domains[i]);
+      sqlite3_bind_int64(q, 14, req.now);
+      while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int list = sqlite3_column_int(q, 1), kind = sqlite3_column_int(q, 2);
+        int rank = NameRank(kind, ColumnText(q, 3), req);
+        if (list >= 1 && list <= 2 && rank < best[list].rank)
+          best[list] = {rank, sqlite3_column_int64(q, 0), kind == kUrlDomain ? "url" : "email"};
+      }
+      if (rc != SQLITE_DONE) return Error("list lookup", rc);
+      sqlite3_reset(q);
+    }
+    for (int list : {kAllow, kBlock}) {
+      if (best[list].id == 0) continue;
+      out->list = list;
+      out->field = best[list].field;
+      return ReadEntry(best[list].id, &out->entry);
+    }
+    out->rep.assign(req.rep_keys.size(), RepCounts());
+    if (req.rep_keys.empty()) return Status::OK();
+    Status s2 = Prepare(kLookupRep, &q);
+    if (!s2.ok()) return s2;
+    for (size_t i = 0; i < 2 && i < req.rep_keys.size(); ++i) BindBlob(q, 1 + int(i), req.rep_keys[i]);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      std::string key = ColumnBlob(q, 0);
+      for (size_t i = 0; i < req.rep_keys.size(); ++i)
+        if (req.rep_keys[i] == key) out->rep[i] = {sqlite3_column_double(q, 1), sqlite3_column_double(q, 2), sqlite3_column_int64(q, 3)};
+    }
+    if (rc != SQLITE_DONE) return Error("reputation lookup", rc);
+    sqlite3_reset(q);
+    return Status::OK();
+  };
+  st = body();
+  Status end = Prepare("COMMIT", &q);
+  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
+  if (!end.ok()) Rollback();
+  return st.ok() ? end : st;
 }
 
 Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
@@ -778,7 +903,13 @@ Status SqliteStore::ReplaceSource(int list, const std::string& source, const std
   };
   st = body();
   if (st.ok()) st = Commit();
-  if (!st.ok()) Rollback();
+  if (!st.ok()) {
+    Rollback();
+    return st;
+  }
+  // A big import leaves a big WAL that every reader would search; copy it
+  // into the database now rather than at some later commit.
+  sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   return st;
 }
 

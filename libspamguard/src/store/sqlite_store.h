@@ -32,6 +32,7 @@ class SqliteStore final : public Store {
   static constexpr int kSchemaVersion = 2;
   bool read_only() const { return read_only_; }
 
+  Status Lookup(const LookupRequest& req, LookupResult* out) override;
   Status MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) override;
   Status MatchName(int list, int kind, const std::vector<std::string>& candidates, int64_t now, ListEntry* out,
                    bool* found) override;
@@ -70,6 +71,13 @@ class SqliteStore final : public Store {
   Status RebuildIndex(int list, int fam, const lists::IpRange* region, int64_t now);
   Status RebuildAll(int list, int64_t now);
   Status ReadEntry(int64_t id, ListEntry* out);
+  // Fills *out from the 11 entry columns of a row starting at `col`.
+  static void EntryFromRow(sqlite3_stmt* q, int col, ListEntry* out);
+  // The unlocked lookups, for use inside Lookup's read transaction.
+  Status MatchIpLocked(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found);
+  Status MatchNameLocked(int list, int kind, const std::vector<std::string>& candidates, int64_t now, ListEntry* out,
+                         bool* found);
+  Status GetReputationLocked(const std::vector<std::string>& keys, std::vector<RepCounts>* out);
   Status ProbeAncestors(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found);
 
   std::string path_;

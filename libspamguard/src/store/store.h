@@ -47,9 +47,32 @@ struct ImportEntry {
   std::string reason;
 };
 
+// Everything scoring needs from the store, asked in one call (one read
+// transaction here; one round trip for a server-backed store).
+struct LookupRequest {
+  int64_t now = 0;
+  bool has_ip = false;
+  lists::IpRange ip;                       // the client address
+  std::string email;                       // normalized, or empty
+  std::vector<std::string> email_domains;  // most specific first
+  std::vector<std::string> url_domains;    // most specific first
+  std::vector<std::string> rep_keys;       // fetched only when not listed
+};
+
+struct LookupResult {
+  int list = 0;            // 0: on no list; else kAllow or kBlock
+  const char* field = "";  // what matched: "ip", "email", "url"
+  ListEntry entry;
+  std::vector<RepCounts> rep;  // one per rep_key
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Allow list first (address, e-mail, e-mail domain, URL domain), then the
+  // block list; reputation counts when on neither.
+  virtual Status Lookup(const LookupRequest& req, LookupResult* out) = 0;
 
   // The most specific unexpired entry of `list` containing `ip`.
   virtual Status MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) = 0;
