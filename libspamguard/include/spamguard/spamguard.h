@@ -124,6 +124,15 @@ extern "C" {
 #define SG_CFG_BUSY_TIMEOUT_MS 107 /**< how long a write waits for another process's lock (default
                                         5000; the .cf's busy_timeout_ms) */
 
+#define SG_CFG_RATELIMIT_MODE 108 /**< where rate-limit state lives: SG_RATELIMIT_DATABASE (0,
+                                       default: the database, shared by every process; in memory
+                                       when there is none), SG_RATELIMIT_MEMORY (this engine only:
+                                       replaying a dump's limits on its own timestamps without
+                                       touching the database), SG_RATELIMIT_OFF */
+#define SG_RATELIMIT_DATABASE 0
+#define SG_RATELIMIT_MEMORY 1
+#define SG_RATELIMIT_OFF 2
+
 /** String configuration keys (sg_config_set_str). */
 #define SG_CFG_DATABASE 200 /**< SQLite file of lists, reputation and learned comments; "none":
                                  no state. Default: the .cf's `database`, else
@@ -335,7 +344,8 @@ SG_API void sg_result_free(sg_result *result);
 SG_API int sg_result_action(const sg_result *result);
 /** The total score; 0 for NULL. */
 SG_API double sg_result_score(const sg_result *result);
-/** Seconds to wait before retrying, for SG_ACTION_THROTTLE; else 0. */
+/** Seconds to wait before retrying (at least 1), for SG_ACTION_THROTTLE;
+ *  else 0. A CGI answers 429 with a Retry-After header. */
 SG_API int64_t sg_result_retry_after(const sg_result *result);
 /** Bitwise OR of SG_FLAG_*; 0 for NULL. */
 SG_API int sg_result_flags(const sg_result *result);

@@ -24,6 +24,7 @@ struct sg_config {
   int64_t lazy_compile = 0;
   int64_t fail_closed = 0;
   int64_t busy_timeout_ms = 0;
+  int64_t ratelimit_mode = 0;
   std::string database;
 };
 
@@ -66,6 +67,7 @@ constexpr ParamInfo kParams[] = {
     {SG_CFG_LAZY_COMPILE, &sg_config::lazy_compile, 0, 1},
     {SG_CFG_FAIL_CLOSED, &sg_config::fail_closed, 0, 1},
     {SG_CFG_BUSY_TIMEOUT_MS, &sg_config::busy_timeout_ms, 1, 600000},
+    {SG_CFG_RATELIMIT_MODE, &sg_config::ratelimit_mode, 1, 2},
 };
 
 const ParamInfo* FindParam(int key) {
@@ -81,6 +83,7 @@ engine::Options ToOptions(const sg_config* c) {
   o.lazy_compile = c->lazy_compile != 0;
   if (c->fail_closed) o.fail_closed = 1;
   o.busy_timeout_ms = c->busy_timeout_ms;
+  o.ratelimit_mode = int(c->ratelimit_mode);
   o.database = c->database;
   o.re2_max_mem = c->re2_max_mem;
   o.max_body_bytes = c->max_body_bytes;

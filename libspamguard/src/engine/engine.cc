@@ -10,6 +10,7 @@
 
 #include "lists/import.h"
 #include "lists/ip_range.h"
+#include "ratelimit/memory_rate_store.h"
 #include "store/sqlite_store.h"
 
 namespace spamguard::engine {
@@ -24,6 +25,12 @@ rules::LoadOptions ToLoadOptions(const Options& o) {
 }
 
 int64_t Now(const comment::Comment& c) { return c.time != 0 ? c.time : int64_t(::time(nullptr)); }
+
+int64_t NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
 
 // A stable id for a comment without one: FNV-1a over its kind and fields.
 std::string ContentId(const comment::Comment& c) {
@@ -118,10 +125,127 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
       e->store_ = std::move(s);
     }
   }
+  if (!ss.ratelimits.empty() && opts.ratelimit_mode != SG_RATELIMIT_OFF) {
+    if (e->store_ && opts.ratelimit_mode == SG_RATELIMIT_DATABASE) {
+      e->rates_ = e->store_.get();
+    } else {
+      e->memory_rates_ = std::make_unique<ratelimit::MemoryRateStore>();
+      e->rates_ = e->memory_rates_.get();
+    }
+  }
   e->rules_ = std::move(rs);
   e->warnings_ = std::move(warnings);
   *out = std::move(e);
   return Status::OK();
+}
+
+namespace {
+
+const char* LimitName(const rules::RateLimitSpec& r) {
+  switch (r.key) {
+    case rules::RateLimitSpec::kIp: return "RATELIMIT_IP";
+    case rules::RateLimitSpec::kNet: return "RATELIMIT_NET";
+    case rules::RateLimitSpec::kPost: return "RATELIMIT_POST";
+    case rules::RateLimitSpec::kEmail: return "RATELIMIT_EMAIL";
+    case rules::RateLimitSpec::kGlobal: return "RATELIMIT_GLOBAL";
+    case rules::RateLimitSpec::kKind:
+      return r.kind == SG_KIND_TRACKBACK ? "RATELIMIT_TRACKBACK" : r.kind == SG_KIND_PINGBACK ? "RATELIMIT_PINGBACK"
+                                                                                               : "RATELIMIT_COMMENT";
+  }
+  return "RATELIMIT";
+}
+
+}  // namespace
+
+bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalized& n, int64_t now_ms,
+                             Verdict* v) const {
+  const rules::StateSettings& ss = rules_->settings().state;
+  const bool ip_ok = !(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP));
+  std::vector<store::RateKey> keys;
+  std::vector<size_t> spec_of;  // key -> spec
+  std::vector<std::string> who;  // what the key stands for, for the verdict
+  std::string email;
+  for (size_t i = 0; i < ss.ratelimits.size(); ++i) {
+    const rules::RateLimitSpec& r = ss.ratelimits[i];
+    std::string value, shown;
+    switch (r.key) {
+      case rules::RateLimitSpec::kIp:
+        // Comments without a usable address share one bucket, so that a
+        // flood of bogus addresses is limited too.
+        value = ip_ok ? std::string(lists::FromAddress(n.ip).Lo()) : std::string("?");
+        shown = ip_ok ? n.ip.text : "comments without a valid address";
+        break;
+      case rules::RateLimitSpec::kNet: {
+        if (!ip_ok) continue;
+        lists::IpRange net = lists::Network(n.ip, n.ip.v6 ? r.prefix6 : r.prefix);
+        value = store::RepKey(net);
+        shown = net.ToString();
+        break;
+      }
+      case rules::RateLimitSpec::kPost:
+        value = !c.fields[SG_FIELD_POST_ID].empty() ? c.fields[SG_FIELD_POST_ID] : c.fields[SG_FIELD_PERMALINK];
+        if (value.empty()) continue;
+        shown = "post " + value.substr(0, 100);
+        break;
+      case rules::RateLimitSpec::kEmail:
+        if (!lists::NormalizeEmail(n.email, &email)) continue;
+        value = email;
+        shown = email;
+        break;
+      case rules::RateLimitSpec::kKind:
+        if (int(n.kind) != r.kind) continue;
+        shown = "all " + std::string(r.kind == SG_KIND_TRACKBACK ? "trackbacks" : r.kind == SG_KIND_PINGBACK ? "pingbacks" : "comments");
+        break;
+      case rules::RateLimitSpec::kGlobal:
+        shown = "all submissions";
+        break;
+    }
+    store::RateKey k;
+    k.key = "rl\x1f" + r.text + "\x1f" + value;
+    k.interval_ms = std::max<int64_t>(1, r.period_ms / r.count);
+    k.tolerance_ms = (r.burst - 1) * k.interval_ms;
+    k.period_ms = r.period_ms;
+    keys.push_back(std::move(k));
+    spec_of.push_back(i);
+    who.push_back(std::move(shown));
+  }
+  if (keys.empty()) return false;
+  store::RateDecision d;
+  if (!rates_->RateCheck(keys, now_ms, &d).ok()) {
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;  // fail open: no limit is better than a lost comment
+    return false;
+  }
+  if (d.allowed) return false;
+  const rules::RateLimitSpec& r = ss.ratelimits[spec_of[d.denied]];
+  v->action = SG_ACTION_THROTTLE;
+  v->retry_after = std::max<int64_t>(1, (d.retry_after_ms + 999) / 1000);
+  VerdictHit h;
+  h.name = LimitName(r);
+  h.field = r.key == rules::RateLimitSpec::kIp || r.key == rules::RateLimitSpec::kNet ? "ip" : "ratelimit";
+  h.description = "Over a rate limit";
+  h.match = who[d.denied] + ": over '" + r.text + "', retry in " + std::to_string(v->retry_after) + " s";
+  v->hits.push_back(std::move(h));
+
+  // Escalation: an address or network that stays over its limit for
+  // ratelimit_ban_after periods goes on the block list for a while.
+  bool bannable = (r.key == rules::RateLimitSpec::kIp && ip_ok) || r.key == rules::RateLimitSpec::kNet;
+  if (store_ && ss.ratelimit_ban_after > 0 && bannable &&
+      now_ms - d.over_since_ms >= int64_t(ss.ratelimit_ban_after) * r.period_ms) {
+    lists::IpRange range = r.key == rules::RateLimitSpec::kIp
+                               ? lists::FromAddress(n.ip)
+                               : lists::Network(n.ip, n.ip.v6 ? r.prefix6 : r.prefix);
+    int64_t now_s = now_ms / 1000;
+    std::string reason = "over '" + r.text + "' for " + std::to_string(ss.ratelimit_ban_after) + " periods";
+    if (store_->AddIp(store::kBlock, range, "ratelimit", reason, now_s, now_s + ss.ratelimit_ban_seconds).ok()) {
+      VerdictHit b;
+      b.name = "RATELIMIT_BAN";
+      b.field = "ip";
+      b.description = "Banned for staying over a rate limit";
+      b.match = range.ToString() + " " + reason + "; block-listed for " + std::to_string(ss.ratelimit_ban_seconds) + " s";
+      v->hits.push_back(std::move(b));
+    }
+  }
+  return true;
 }
 
 Status Engine::RequireStore() const {
@@ -206,11 +330,12 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   const int64_t now = Now(c);
   comment::Normalized n;
   std::vector<VerdictHit> rep_hits;
-  if (store_) {
-    // Lists first, on the fields they need: a listed sender costs one store
-    // lookup and no normalization of the text.
+  if (store_ || rates_) {
+    // Lists and rate limits first, on the fields they need: a listed or
+    // throttled sender costs one store lookup and no work on the text.
     comment::NormalizeIdentity(c, limits_, &n);
-    bool decided = Lookup(n, now, v, &rep_hits);
+    bool decided = store_ && Lookup(n, now, v, &rep_hits);
+    if (!decided && rates_) decided = CheckRateLimits(c, n, c.time != 0 ? c.time * 1000 : NowMs(), v);
     v->flags |= n.flags;
     if (decided) return;
   }

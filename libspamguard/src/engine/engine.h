@@ -33,6 +33,7 @@ struct Options {
   std::string database;         // "": from the .cf, else kDefaultDatabase; "none": no state
   int fail_closed = -1;         // -1: from the .cf
   int64_t busy_timeout_ms = 0;  // 0: from the .cf
+  int ratelimit_mode = 0;       // SG_RATELIMIT_*: 0 database (memory without one), 1 memory, 2 off
 };
 
 constexpr const char* kDefaultDatabase = "/var/lib/spamguard/spamguard.db";
@@ -94,6 +95,8 @@ class Engine {
   static Status Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector<std::string> warnings,
                        const Options& opts, std::unique_ptr<Engine>* out);
   Status RequireStore() const;
+  // Rate limits: true when one refused the comment (the verdict is complete).
+  bool CheckRateLimits(const comment::Comment& c, const comment::Normalized& n, int64_t now_ms, Verdict* v) const;
   // One store lookup: true when a list decided (the verdict is complete);
   // otherwise the reputation hits to add after the content rules.
   bool Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits) const;
@@ -107,6 +110,8 @@ class Engine {
   bool state_unavailable_ = false;  // a database was wanted but could not be opened
   std::string state_error_;
   reputation::Settings rep_;
+  store::RateStore* rates_ = nullptr;  // store_, or memory_rates_, or none
+  std::unique_ptr<store::RateStore> memory_rates_;
   mutable std::atomic<uint64_t> content_evaluations_{0};
 };
 

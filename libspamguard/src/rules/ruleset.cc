@@ -385,6 +385,14 @@ class Builder {
     }
     rest = StripComment(rest);
     StateSettings& st = settings_.state;
+    if (directive == "ratelimit") return AddRateLimit(rest, origin);
+    if (directive == "ratelimit_ban_after") return SetInt(rest, origin, "ratelimit_ban_after", 0, 1000, &st.ratelimit_ban_after);
+    if (directive == "ratelimit_ban_seconds") {
+      int v = 0;
+      Status s2 = SetInt(rest, origin, "ratelimit_ban_seconds", 1, 365 * 86400, &v);
+      st.ratelimit_ban_seconds = v;
+      return s2;
+    }
     if (directive == "busy_timeout_ms") return SetInt(rest, origin, "busy_timeout_ms", 1, 600000, &st.busy_timeout_ms);
     if (directive == "fail_closed") return SetBool(rest, origin, "fail_closed", &st.fail_closed);
     if (directive == "auto_learn") return SetBool(rest, origin, "auto_learn", &st.auto_learn);
@@ -419,6 +427,75 @@ class Builder {
 
   Status SetScore(std::string_view v, const std::string& origin, const char* what, double* out) {
     if (!ParseNumber(v, out)) return Err(origin, std::string(what) + ": expected a number, got '" + std::string(v) + "'");
+    return Status::OK();
+  }
+
+  // ratelimit KEY RATE/PERIOD [burst N]
+  Status AddRateLimit(std::string_view rest, const std::string& origin) {
+    const std::string usage = " (expected: ratelimit KEY RATE/PERIOD [burst N], e.g. 'ratelimit ip 5/60s burst 3')";
+    RateLimitSpec r;
+    r.origin = origin;
+    std::string_view key = NextWord(&rest), rate = NextWord(&rest);
+    if (key == "ip") r.key = RateLimitSpec::kIp;
+    else if (key == "post") r.key = RateLimitSpec::kPost;
+    else if (key == "email") r.key = RateLimitSpec::kEmail;
+    else if (key == "global") r.key = RateLimitSpec::kGlobal;
+    else if (key == "comment" || key == "trackback" || key == "pingback") {
+      r.key = RateLimitSpec::kKind;
+      r.kind = key == "comment" ? SG_KIND_COMMENT : key == "trackback" ? SG_KIND_TRACKBACK : SG_KIND_PINGBACK;
+    } else if (key.substr(0, 3) == "ip/") {
+      // ip/24 (IPv4 prefix; IPv6 uses /64), ip/64 (IPv6 prefix; IPv4 uses /24), or ip/24/64.
+      std::string_view lens = key.substr(3);
+      size_t slash = lens.find('/');
+      int64_t a = 0, b = -1;
+      if (!ParseCount(lens.substr(0, slash), 1, 128, &a) ||
+          (slash != std::string_view::npos && !ParseCount(lens.substr(slash + 1), 1, 128, &b)))
+        return Err(origin, "ratelimit: bad prefix in '" + std::string(key) + "'" + usage);
+      r.key = RateLimitSpec::kNet;
+      if (b >= 0) {
+        if (a > 32) return Err(origin, "ratelimit: IPv4 prefix must be 1 to 32 in '" + std::string(key) + "'");
+        r.prefix = int(a);
+        r.prefix6 = int(b);
+      } else if (a <= 32) {
+        r.prefix = int(a);
+      } else {
+        r.prefix = 24;
+        r.prefix6 = int(a);
+      }
+    } else {
+      return Err(origin, "ratelimit: unknown key '" + std::string(key.substr(0, 30)) +
+                             "' (ip, ip/24, ip/64, post, email, comment, trackback, pingback, global)");
+    }
+    size_t slash = rate.find('/');
+    if (slash == std::string_view::npos) return Err(origin, "ratelimit: rate '" + std::string(rate) + "' has no /PERIOD" + usage);
+    if (!ParseCount(rate.substr(0, slash), 1, 1000000, &r.count))
+      return Err(origin, "ratelimit: the count in '" + std::string(rate) + "' must be a whole number from 1 to 1000000");
+    std::string_view per = rate.substr(slash + 1);
+    int64_t unit = 1000;
+    if (!per.empty()) {
+      char u = per.back();
+      if (u == 's' || u == 'm' || u == 'h' || u == 'd') {
+        unit = u == 's' ? 1000 : u == 'm' ? 60000 : u == 'h' ? 3600000 : 86400000;
+        per.remove_suffix(1);
+      }
+    }
+    int64_t n = 0;
+    if (per.empty() || per[0] == '-' || !ParseCount(per, 0, 1 << 30, &n))
+      return Err(origin, "ratelimit: bad period in '" + std::string(rate) + "' (a positive number with s, m, h or d)");
+    r.period_ms = n * unit;
+    if (r.period_ms <= 0) return Err(origin, "ratelimit: the period in '" + std::string(rate) + "' must be more than zero");
+    if (r.period_ms > int64_t(366) * 86400000) return Err(origin, "ratelimit: the period must be at most 366 days");
+    r.burst = r.count;
+    if (!rest.empty() && rest[0] != '#') {
+      std::string_view word = NextWord(&rest);
+      std::string_view val = NextWord(&rest);
+      if (word != "burst") return Err(origin, "ratelimit: unexpected '" + std::string(word.substr(0, 20)) + "'" + usage);
+      if (!ParseCount(val, 1, 100000, &r.burst))
+        return Err(origin, "ratelimit: burst must be a whole number from 1 to 100000, got '" + std::string(val) + "'");
+      if (!rest.empty() && rest[0] != '#') return Err(origin, "ratelimit: unexpected text after the burst" + usage);
+    }
+    r.text = std::string(key) + " " + std::string(rate) + (r.burst != r.count ? " burst " + std::to_string(r.burst) : "");
+    settings_.state.ratelimits.push_back(std::move(r));
     return Status::OK();
   }
 

@@ -58,6 +58,19 @@ struct Rule {
   bool Silent() const { return score == 0.0 || name.compare(0, 2, "__") == 0; }
 };
 
+// One `ratelimit` line: KEY RATE/PERIOD [burst N].
+struct RateLimitSpec {
+  enum Key : uint8_t { kIp, kNet, kPost, kEmail, kKind, kGlobal } key = kIp;
+  int prefix = 0;        // kNet: prefix length (IPv4 /N, or the IPv6 one below)
+  int prefix6 = 64;      // kNet: IPv6 prefix length
+  int kind = 0;          // kKind: SG_KIND_*
+  int64_t count = 0;     // RATE
+  int64_t period_ms = 0; // PERIOD
+  int64_t burst = 0;     // requests allowed at once (default: count)
+  std::string text;      // as written, for verdicts: "ip 5/60s burst 3"
+  std::string origin;
+};
+
 // Settings of the stateful stages, read from the same file.
 struct StateSettings {
   std::string database;  // path; "none": no state; empty: the default path
@@ -68,6 +81,9 @@ struct StateSettings {
   int rep_prefix4 = 24, rep_prefix6 = 64;
   bool auto_learn = false;
   double auto_learn_ham_score = 0;
+  std::vector<RateLimitSpec> ratelimits;
+  int ratelimit_ban_after = 0;        // periods over a limit before an address is banned; 0: never
+  int64_t ratelimit_ban_seconds = 3600;
 };
 
 struct Settings {

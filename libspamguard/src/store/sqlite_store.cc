@@ -12,6 +12,7 @@
 
 #include "lists/import.h"
 #include "lists/ip_index.h"
+#include "ratelimit/gcra.h"
 
 namespace spamguard::store {
 namespace {
@@ -40,6 +41,9 @@ const char* const kMigrations[] = {
     "UPDATE list_entry SET hi = lo WHERE kind = 0;"
     "CREATE TABLE ip_index(list INTEGER NOT NULL, fam INTEGER NOT NULL, lo BLOB NOT NULL, hi BLOB NOT NULL,"
     "  entry INTEGER NOT NULL, PRIMARY KEY(list, fam, lo)) WITHOUT ROWID;",
+    // 3: rate-limit state, one theoretical arrival time per key.
+    "CREATE TABLE ratelimit(key BLOB PRIMARY KEY, tat INTEGER NOT NULL,"
+    "  over_since INTEGER NOT NULL DEFAULT 0, last_over INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
@@ -87,6 +91,12 @@ const char* kDelSourceIp = "DELETE FROM list_entry WHERE list=?1 AND source=?2 A
 const char* kDelIp = "DELETE FROM list_entry WHERE list=?1 AND kind=0 AND fam=?2 AND lo=?3 AND plen=?4";
 const char* kDelName = "DELETE FROM list_entry WHERE list=?1 AND kind IN (1, 2, 3) AND value=?2";
 const char* kDelExpired = "DELETE FROM list_entry WHERE list=?1 AND expires>0 AND expires<=?2";
+const char* kSelRate = "SELECT tat, over_since, last_over FROM ratelimit WHERE key=?1";
+const char* kUpsertRate =
+    "INSERT INTO ratelimit(key, tat) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET tat=excluded.tat";
+const char* kMarkOver =
+    "INSERT INTO ratelimit(key, tat, over_since, last_over) VALUES(?1, ?2, ?3, ?4) "
+    "ON CONFLICT(key) DO UPDATE SET over_since=excluded.over_since, last_over=excluded.last_over";
 const char* kSelEntries =
     "SELECT id FROM list_entry WHERE (?1=0 OR list=?1) ORDER BY id DESC LIMIT ?2";
 
@@ -526,6 +536,61 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
   if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
   if (!end.ok()) Rollback();
   return st.ok() ? end : st;
+}
+
+Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *out = RateDecision();
+  if (keys.empty()) return Status::OK();
+  Status st = Begin();
+  if (!st.ok()) return st;
+  auto body = [&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    // Decide on every key first, then charge them all, so that a refusal
+    // charges nothing.
+    std::vector<int64_t> tats(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Status s2 = Prepare(kSelRate, &q);
+      if (!s2.ok()) return s2;
+      BindBlob(q, 1, keys[i].key);
+      int rc = sqlite3_step(q);
+      bool have = rc == SQLITE_ROW;
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("rate read", rc);
+      int64_t tat = have ? sqlite3_column_int64(q, 0) : 0;
+      int64_t over = have ? sqlite3_column_int64(q, 1) : 0;
+      int64_t last_over = have ? sqlite3_column_int64(q, 2) : 0;
+      sqlite3_reset(q);
+      ratelimit::GcraStep step = ratelimit::Gcra(have, tat, now_ms, keys[i].interval_ms, keys[i].tolerance_ms);
+      if (!step.allowed) {
+        out->allowed = false;
+        out->denied = i;
+        out->retry_after_ms = step.retry_ms;
+        out->over_since_ms = ratelimit::OverSince(over, last_over, now_ms, keys[i].period_ms);
+        s2 = Prepare(kMarkOver, &q);
+        if (!s2.ok()) return s2;
+        BindBlob(q, 1, keys[i].key);
+        sqlite3_bind_int64(q, 2, tat);
+        sqlite3_bind_int64(q, 3, out->over_since_ms);
+        sqlite3_bind_int64(q, 4, now_ms);
+        rc = sqlite3_step(q);
+        return rc == SQLITE_DONE ? Status::OK() : Error("rate write", rc);
+      }
+      tats[i] = step.tat;
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Status s2 = Prepare(kUpsertRate, &q);
+      if (!s2.ok()) return s2;
+      BindBlob(q, 1, keys[i].key);
+      sqlite3_bind_int64(q, 2, tats[i]);
+      int rc = sqlite3_step(q);
+      if (rc != SQLITE_DONE) return Error("rate write", rc);
+    }
+    return Status::OK();
+  };
+  st = body();
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
 }
 
 Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {

@@ -29,10 +29,11 @@ class SqliteStore final : public Store {
   static Status Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out);
   ~SqliteStore() override;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   bool read_only() const { return read_only_; }
 
   Status Lookup(const LookupRequest& req, LookupResult* out) override;
+  Status RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) override;
   Status MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) override;
   Status MatchName(int list, int kind, const std::vector<std::string>& candidates, int64_t now, ListEntry* out,
                    bool* found) override;

@@ -47,6 +47,27 @@ struct ImportEntry {
   std::string reason;
 };
 
+// Rate limits: keys checked together; all conform (and are charged) or the
+// first that does not is reported and none is charged.
+struct RateKey {
+  std::string key;
+  int64_t interval_ms = 0, tolerance_ms = 0;
+  int64_t period_ms = 0;  // refusals further apart than this start a new "over" spell
+};
+
+struct RateDecision {
+  bool allowed = true;
+  size_t denied = 0;           // index of the first refusing key
+  int64_t retry_after_ms = 0;
+  int64_t over_since_ms = 0;   // since when that key has been refused with no gap longer than a period
+};
+
+class RateStore {
+ public:
+  virtual ~RateStore() = default;
+  virtual Status RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) = 0;
+};
+
 // Everything scoring needs from the store, asked in one call (one read
 // transaction here; one round trip for a server-backed store).
 struct LookupRequest {
@@ -66,9 +87,8 @@ struct LookupResult {
   std::vector<RepCounts> rep;  // one per rep_key
 };
 
-class Store {
+class Store : public RateStore {
  public:
-  virtual ~Store() = default;
 
   // Allow list first (address, e-mail, e-mail domain, URL domain), then the
   // block list; reputation counts when on neither.

@@ -1,0 +1,33 @@
+#include "ratelimit/memory_rate_store.h"
+
+#include <vector>
+
+#include "ratelimit/gcra.h"
+
+namespace spamguard::ratelimit {
+
+Status MemoryRateStore::RateCheck(const std::vector<store::RateKey>& keys, int64_t now_ms, store::RateDecision* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *out = store::RateDecision();
+  std::vector<int64_t> tats(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = state_.find(keys[i].key);
+    bool have = it != state_.end();
+    GcraStep step = Gcra(have, have ? it->second.tat : 0, now_ms, keys[i].interval_ms, keys[i].tolerance_ms);
+    if (!step.allowed) {
+      State& s = state_[keys[i].key];
+      s.over_since = OverSince(s.over_since, s.last_over, now_ms, keys[i].period_ms);
+      s.last_over = now_ms;
+      out->allowed = false;
+      out->denied = i;
+      out->retry_after_ms = step.retry_ms;
+      out->over_since_ms = s.over_since;
+      return Status::OK();
+    }
+    tats[i] = step.tat;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) state_[keys[i].key].tat = tats[i];
+  return Status::OK();
+}
+
+}  // namespace spamguard::ratelimit

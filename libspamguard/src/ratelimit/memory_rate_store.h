@@ -1,0 +1,26 @@
+// Rate-limit state in memory: for an engine without a database, and for
+// replaying a dump's limits on its own timestamps without touching the live
+// database. Thread-safe; not shared between processes.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "store/store.h"
+
+namespace spamguard::ratelimit {
+
+class MemoryRateStore final : public store::RateStore {
+ public:
+  Status RateCheck(const std::vector<store::RateKey>& keys, int64_t now_ms, store::RateDecision* out) override;
+
+ private:
+  struct State {
+    int64_t tat = 0, over_since = 0, last_over = 0;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, State> state_;
+};
+
+}  // namespace spamguard::ratelimit
