@@ -58,12 +58,17 @@ std::string DefaultRules() {
 // The database given with --db (or $SPAMGUARD_DB); empty for the rule
 // file's `database` setting or the library's default.
 std::string g_database;
+// Rate limits: on for single comments, off when rescoring a dump unless it
+// asks to replay them (in memory, on the dump's own timestamps).
+int g_ratelimit_mode = SG_RATELIMIT_DATABASE;
 
 EnginePtr OpenEngine(const std::string& path) {
   sg_engine* e = nullptr;
   sg_config* cfg = nullptr;
   int rc = sg_config_new(&cfg);
   if (rc == SG_OK && !g_database.empty()) rc = sg_config_set_str(cfg, SG_CFG_DATABASE, g_database.c_str());
+  if (rc == SG_OK && g_ratelimit_mode != SG_RATELIMIT_DATABASE)
+    rc = sg_config_set_int(cfg, SG_CFG_RATELIMIT_MODE, g_ratelimit_mode);
   if (rc == SG_OK) rc = sg_engine_open(&e, path.c_str(), cfg);
   sg_config_free(cfg);
   if (rc < 0) {
@@ -300,6 +305,9 @@ int main(int argc, char** argv) {
   rescore->add_flag("-q,--quiet", quiet, "print only the summary");
   rescore->add_flag("--json", json, "print one JSON verdict per line (summary goes to stderr)");
   rescore->add_option("--top", top, "rules listed in the summary")->capture_default_str();
+  bool replay_limits = false;
+  rescore->add_flag("--replay-limits", replay_limits,
+                    "apply the rate limits on the dump's own timestamps, in memory (the database is not touched)");
 
   auto* rules_cmd = app.add_subcommand("rules", "check and try rules");
   rules_cmd->require_subcommand(1);
@@ -333,7 +341,10 @@ int main(int argc, char** argv) {
     }
     return ScoreOne(rec, rules, score_json);
   }
-  if (*rescore) return Rescore(files, rules, quiet, json, top);
+  if (*rescore) {
+    g_ratelimit_mode = replay_limits ? SG_RATELIMIT_MEMORY : SG_RATELIMIT_OFF;
+    return Rescore(files, rules, quiet, json, top);
+  }
   if (*lint) return Lint(rules, list);
   if (*test) {
     sgcli::Record r;

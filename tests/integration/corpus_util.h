@@ -23,11 +23,13 @@ struct Labeled {
   CommentPtr comment;
 };
 
-// An engine on a rule file with no database: content rules only.
+// An engine on a rule file with no database and no rate limits: content
+// rules only.
 inline int OpenContentOnly(sg_engine** out, const char* rules) {
   sg_config* cfg = nullptr;
   int rc = sg_config_new(&cfg);
   if (rc == SG_OK) rc = sg_config_set_str(cfg, SG_CFG_DATABASE, "none");
+  if (rc == SG_OK) rc = sg_config_set_int(cfg, SG_CFG_RATELIMIT_MODE, SG_RATELIMIT_OFF);
   if (rc == SG_OK) rc = sg_engine_open(out, rules, cfg);
   sg_config_free(cfg);
   return rc;

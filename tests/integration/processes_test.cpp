@@ -104,4 +104,58 @@ BOOST_AUTO_TEST_CASE(eight_processes_share_one_database_without_lost_updates) {
   BOOST_TEST(system(rm.c_str()) == 0);
 }
 
+// 8 processes hammer one rate-limit key at the same instant: exactly the
+// allowed count gets through.
+BOOST_AUTO_TEST_CASE(eight_processes_hammering_one_key_let_through_exactly_the_allowed_count) {
+  char dir[] = "/tmp/sg_rlprocs_XXXXXX";
+  BOOST_REQUIRE(mkdtemp(dir) != nullptr);
+  std::string rules = std::string(dir) + "/rl.cf";
+  std::ofstream(rules) << "database rl.db\nratelimit global 100/1h burst 100\nbody X /x/\n";
+  constexpr int kEach = 50;
+  int fds[2];
+  BOOST_REQUIRE(pipe(fds) == 0);
+  pid_t pids[kProcs];
+  for (int k = 0; k < kProcs; ++k) {
+    pids[k] = fork();
+    BOOST_REQUIRE(pids[k] >= 0);
+    if (pids[k] == 0) {
+      close(fds[0]);
+      sg_engine* e = nullptr;
+      if (sg_engine_open(&e, rules.c_str(), nullptr) != SG_OK || !sg_engine_has_state(e)) _exit(101);
+      sg_comment* c = nullptr;
+      sg_comment_new(&c);
+      sg_comment_set_time(c, 1700000000);  // the same instant for all: no refill
+      int allowed = 0, errors = 0;
+      for (int i = 0; i < kEach; ++i) {
+        std::string ip = "198.51.100." + std::to_string(k * kEach % 250 + i % 5);
+        sg_comment_set_field(c, SG_FIELD_IP, ip.data(), ip.size());
+        sg_result* r = nullptr;
+        if (sg_engine_score(&r, e, c) != SG_OK || (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE)) ++errors;
+        else if (sg_result_action(r) != SG_ACTION_THROTTLE) ++allowed;
+        sg_result_free(r);
+      }
+      char line[64];
+      int n = snprintf(line, sizeof line, "%d %d\n", allowed, errors);
+      _exit(write(fds[1], line, size_t(n)) == n ? 0 : 102);
+    }
+  }
+  close(fds[1]);
+  for (int k = 0; k < kProcs; ++k) {
+    int status = 0;
+    waitpid(pids[k], &status, 0);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  FILE* f = fdopen(fds[0], "r");
+  int allowed = 0, errors = 0, a, b;
+  while (fscanf(f, "%d %d", &a, &b) == 2) {
+    allowed += a;
+    errors += b;
+  }
+  fclose(f);
+  BOOST_TEST(errors == 0);
+  BOOST_TEST(allowed == 100);
+  std::string rm = std::string("rm -rf ") + dir;
+  BOOST_TEST(system(rm.c_str()) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,6 +17,7 @@ const Engine& Default() {
     std::unique_ptr<Engine> out;
     Options o;
     o.database = "none";  // content rules only
+    o.ratelimit_mode = SG_RATELIMIT_OFF;
     Status st = Engine::OpenFile(SG_SOURCE_DIR "/data/spamguard.cf", o, &out);
     if (!st.ok()) BOOST_FAIL(st.message());
     return out;
@@ -28,7 +29,7 @@ std::set<std::string> Fired(const comment::Comment& c, double* score = nullptr) 
   Verdict v;
   Default().Score(c, &v);
   std::set<std::string> names;
-  for (const auto& h : v.hits) names.insert(v.rules->rules()[size_t(h.rule)].name);
+  for (const auto& h : v.hits) names.insert(h.rule >= 0 ? v.rules->rules()[size_t(h.rule)].name : h.name);
   if (score) *score = v.score;
   return names;
 }
