@@ -75,6 +75,15 @@ contains "lint broken" "look-behind"
 check "lint missing" 1 "$sg" rules lint -r "$tmp/none.cf"
 contains "lint missing" "none.cf: cannot open"
 
+# Rate limits replay on the dump's own timestamps only when asked.
+for i in 1 2 3 4 5 6; do
+  printf '{"id":"f%s","ip":"192.0.2.9","body":"hello","created":"2024-01-01T00:00:00Z"}\n' "$i"
+done >"$tmp/flood.jsonl"
+check "rescore without replay" 0 "$sg" rescore -q -r "$rules" "$tmp/flood.jsonl"
+contains "rescore without replay" "throttle 0"
+check "rescore with replay" 0 "$sg" rescore -q --replay-limits -r "$rules" "$tmp/flood.jsonl"
+contains "rescore with replay" "accept 3, moderate 0, spam 0, discard 0, throttle 3"
+
 check "rules test" 0 "$sg" rules test -r "$rules" "free spins at the online casino"
 contains "rules test" "SG_GAMBLING_ONLINE"
 
