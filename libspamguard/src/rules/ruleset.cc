@@ -741,8 +741,15 @@ class Builder {
           RE2 alone(rule.re->pattern(), Re2Options());
           if (!alone.ok()) return Status::RuleError(rule.origin + ": rule " + rule.name + ": bad regex: " + alone.error());
         }
-        return Status::RuleError(std::string("the ") + TargetName(fs.target) +
-                                 " rules together exceed the RE2 memory budget (re2_max_mem)");
+        // Point at the largest pattern of the set, the likeliest to change.
+        const Rule* largest = nullptr;
+        for (int r : fs.rule_of)
+          if (!largest || rs->rules_[size_t(r)].re->pattern().size() > largest->re->pattern().size())
+            largest = &rs->rules_[size_t(r)];
+        return Status::RuleError(largest->origin + ": rule " + largest->name + ": the " + TargetName(fs.target) +
+                                 " rules together exceed the RE2 memory budget (re2_max_mem " +
+                                 std::to_string(opts_.re2_max_mem) + " bytes); this is the largest pattern (" +
+                                 std::to_string(largest->re->pattern().size()) + " bytes)");
       }
       rs->sets_.push_back(std::move(fs));
     }
