@@ -6,6 +6,8 @@
 
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,6 +127,108 @@ BOOST_AUTO_TEST_CASE(sigkill_while_learning_and_importing) {
   }
   sqlite3_finalize(q);
   sqlite3_close(db);
+  std::string rm = std::string("rm -rf ") + dir;
+  BOOST_TEST(system(rm.c_str()) == 0);
+}
+
+// A full disk, made with a file-size limit on the writing process: writes
+// fail with an error the caller sees, nothing crashes, and every write that
+// reported success is in the file afterwards.
+BOOST_AUTO_TEST_CASE(full_disk_gives_errors_and_loses_no_acknowledged_write) {
+  char dir[] = "/tmp/sg_full_XXXXXX";
+  BOOST_REQUIRE(mkdtemp(dir) != nullptr);
+  std::string rules = std::string(dir) + "/full.cf", list = std::string(dir) + "/list.txt";
+  std::ofstream(rules) << "database full.db\nbody X /x/\n";
+  {
+    std::ofstream out(list);
+    for (int i = 0; i < 50000; ++i) out << "10." << (i >> 8) << "." << (i & 255) << ".0/24\n";
+  }
+  {  // create the file at its normal size first
+    sg_engine* e = nullptr;
+    BOOST_REQUIRE(sg_engine_open(&e, rules.c_str(), nullptr) == SG_OK);
+    sg_engine_close(e);
+  }
+  int fds[2];
+  BOOST_REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = {512 * 1024, 512 * 1024};  // no file may grow past 512 KiB
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0) _exit(10);
+    sg_engine* e = nullptr;
+    if (sg_engine_open(&e, rules.c_str(), nullptr) != SG_OK || !sg_engine_has_state(e)) _exit(11);
+    sg_comment* c = nullptr;
+    sg_comment_new(&c);
+    int failures = 0;
+    std::string acks;
+    for (int i = 0; i < 20000 && failures < 50; ++i) {
+      std::string id = "f" + std::to_string(i) + std::string(200, 'p');  // long ids fill pages fast
+      std::string ip = "198.51.100." + std::to_string(i % 250);
+      sg_comment_reset(c);
+      sg_comment_set_field(c, SG_FIELD_ID, id.data(), id.size());
+      sg_comment_set_field(c, SG_FIELD_IP, ip.data(), ip.size());
+      int rc = sg_engine_learn(e, c, SG_LABEL_SPAM);
+      if (rc == SG_OK) acks += "id:" + id + "\n";
+      else if (rc == SG_EIO) ++failures;
+      else _exit(12);
+    }
+    sg_import_report* rep = nullptr;
+    int irc = sg_engine_list_import(&rep, e, SG_LIST_BLOCK, list.c_str(), "big", nullptr, 0);
+    sg_import_report_free(rep);
+    // A scoring call still answers.
+    sg_result* r = nullptr;
+    int src = sg_engine_score(&r, e, c);
+    sg_result_free(r);
+    acks += "failures " + std::to_string(failures) + " import " + std::to_string(irc) + " score " + std::to_string(src) +
+            " message " + sg_error_message() + "\n";
+    if (write(fds[1], acks.data(), acks.size()) != ssize_t(acks.size())) _exit(13);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_REQUIRE(WIFEXITED(status));
+  BOOST_REQUIRE_EQUAL(WEXITSTATUS(status), 0);
+  size_t tail = out.rfind("failures ");
+  BOOST_REQUIRE(tail != std::string::npos);
+  std::string summary = out.substr(tail);
+  BOOST_TEST_MESSAGE(summary);
+  BOOST_TEST(summary.find("failures 50") == 0u, summary);            // the full disk was reported, 50 times
+  BOOST_TEST(summary.find("import -4") != std::string::npos, summary);  // SG_EIO, nothing imported
+  BOOST_TEST(summary.find("score 0") != std::string::npos, summary);
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open((std::string(dir) + "/full.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, nullptr);
+  BOOST_REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+  BOOST_TEST(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))) == "ok");
+  sqlite3_finalize(q);
+  size_t acked = 0, missing = 0;
+  sqlite3_prepare_v2(db, "SELECT 1 FROM learned WHERE cid=?1", -1, &q, nullptr);
+  for (size_t pos = 0; pos < tail;) {
+    size_t end = out.find('\n', pos);
+    std::string id = out.substr(pos, end - pos);
+    pos = end + 1;
+    ++acked;
+    sqlite3_reset(q);
+    sqlite3_bind_text(q, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    missing += sqlite3_step(q) != SQLITE_ROW;
+  }
+  sqlite3_finalize(q);
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM list_entry", -1, &q, nullptr);
+  BOOST_REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+  BOOST_TEST(sqlite3_column_int(q, 0) == 0);  // the failed import left nothing half-done
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  BOOST_TEST(acked > 10u);
+  BOOST_TEST(missing == 0u, missing << " of " << acked << " acknowledged learns lost");
   std::string rm = std::string("rm -rf ") + dir;
   BOOST_TEST(system(rm.c_str()) == 0);
 }
