@@ -15,3 +15,14 @@ sg_build build-asan -DSG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cd build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --output-on-failure -j "$(nproc)" -E '^install\.'
+
+# The multi-threaded and multi-process tests under ThreadSanitizer.
+cd ..
+sg_build build-tsan -DSG_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+cd build-tsan
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --output-on-failure -R 'integration\.(threads|processes|processes_ratelimit)|unit\.ratelimit'
+
+# Each fuzz target briefly (scripts/fuzz.sh runs them longer).
+cd ..
+bash scripts/fuzz.sh "${SG_FUZZ_SECONDS:-45}"

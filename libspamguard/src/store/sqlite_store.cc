@@ -23,7 +23,7 @@ constexpr int kIpKind = 0;  // list_entry.kind of address entries
 // step: add a new one.
 const char* const kMigrations[] = {
     // 1: lists, reputation, learned comments.
-    "CREATE TABLE list_entry("
+    ("CREATE TABLE list_entry("
     "  id INTEGER PRIMARY KEY, list INTEGER NOT NULL, kind INTEGER NOT NULL,"
     "  fam INTEGER, lo BLOB, plen INTEGER, value TEXT,"
     "  source TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', added INTEGER NOT NULL);"
@@ -33,17 +33,17 @@ const char* const kMigrations[] = {
     "CREATE TABLE reputation(key BLOB PRIMARY KEY, spam REAL NOT NULL, ham REAL NOT NULL,"
     "  updated INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE learned(cid TEXT PRIMARY KEY, label INTEGER NOT NULL, keys BLOB NOT NULL,"
-    "  at INTEGER NOT NULL) WITHOUT ROWID;",
+    "  at INTEGER NOT NULL) WITHOUT ROWID;"),
     // 2: entry expiry, and the flat index of address ranges for one-probe
     // lookups (filled from the entries by the migration code below).
-    "ALTER TABLE list_entry ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;"
+    ("ALTER TABLE list_entry ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE list_entry ADD COLUMN hi BLOB;"
     "UPDATE list_entry SET hi = lo WHERE kind = 0;"
     "CREATE TABLE ip_index(list INTEGER NOT NULL, fam INTEGER NOT NULL, lo BLOB NOT NULL, hi BLOB NOT NULL,"
-    "  entry INTEGER NOT NULL, PRIMARY KEY(list, fam, lo)) WITHOUT ROWID;",
+    "  entry INTEGER NOT NULL, PRIMARY KEY(list, fam, lo)) WITHOUT ROWID;"),
     // 3: rate-limit state, one theoretical arrival time per key.
-    "CREATE TABLE ratelimit(key BLOB PRIMARY KEY, tat INTEGER NOT NULL,"
-    "  over_since INTEGER NOT NULL DEFAULT 0, last_over INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+    ("CREATE TABLE ratelimit(key BLOB PRIMARY KEY, tat INTEGER NOT NULL,"
+     "  over_since INTEGER NOT NULL DEFAULT 0, last_over INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"),
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
