@@ -76,6 +76,12 @@ BOOST_AUTO_TEST_CASE(creates_a_private_wal_file) {
   BOOST_REQUIRE(stat(d.File("a.db").c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0600u);
   BOOST_TEST(!s->read_only());
+  // A write makes the WAL and shared-memory files; they get the same mode.
+  BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/24"), "t", "", 1, 0).ok());
+  for (const char* suffix : {"-wal", "-shm"}) {
+    BOOST_REQUIRE(stat((d.File("a.db") + suffix).c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0600u, suffix);
+  }
   sqlite3* db = nullptr;
   sqlite3_open(d.File("a.db").c_str(), &db);
   sqlite3_stmt* q = nullptr;
