@@ -204,6 +204,15 @@ Status SqliteStore::Begin() {
   return Exec("BEGIN IMMEDIATE");
 }
 Status SqliteStore::Commit() { return Exec("COMMIT"); }
+
+Status SqliteStore::Write(const std::function<Status()>& body) {
+  Status st = Begin();
+  if (!st.ok()) return st;
+  st = body();
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
+}
 void SqliteStore::Rollback() {
   if (!sqlite3_get_autocommit(db_.get())) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
@@ -542,8 +551,6 @@ Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, 
   std::lock_guard<std::mutex> lock(mu_);
   *out = RateDecision();
   if (keys.empty()) return Status::OK();
-  Status st = Begin();
-  if (!st.ok()) return st;
   auto body = [&]() -> Status {
     sqlite3_stmt* q = nullptr;
     // Decide on every key first, then charge them all, so that a refusal
@@ -587,16 +594,11 @@ Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, 
     }
     return Status::OK();
   };
-  st = body();
-  if (st.ok()) st = Commit();
-  if (!st.ok()) Rollback();
-  return st;
+  return Write(body);
 }
 
 Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
   std::lock_guard<std::mutex> lock(mu_);
-  Status st = Begin();
-  if (!st.ok()) return st;
   auto apply = [&](const std::string& key, double d_spam, double d_ham) -> Status {
     sqlite3_stmt* q = nullptr;
     Status s2 = Prepare(kSelRep, &q);
@@ -663,10 +665,7 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
     if (rc != SQLITE_DONE) return Error("learned write", rc);
     return Status::OK();
   };
-  st = body();
-  if (st.ok()) st = Commit();
-  if (!st.ok()) Rollback();
-  return st;
+  return Write(body);
 }
 
 Status SqliteStore::RebuildAll(int list, int64_t now) {
@@ -848,8 +847,6 @@ Status SqliteStore::RebuildIndex(int list, int fam, const lists::IpRange* region
 Status SqliteStore::AddIp(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
                           int64_t added, int64_t expires) {
   std::lock_guard<std::mutex> lock(mu_);
-  Status st = Begin();
-  if (!st.ok()) return st;
   auto body = [&]() -> Status {
     sqlite3_stmt* q = nullptr;
     Status s2 = Prepare(kInsIp, &q);
@@ -867,10 +864,7 @@ Status SqliteStore::AddIp(int list, const lists::IpRange& range, const std::stri
     if (rc != SQLITE_DONE) return Error("list write", rc);
     return RebuildIndex(list, range.fam, &range, added);
   };
-  st = body();
-  if (st.ok()) st = Commit();
-  if (!st.ok()) Rollback();
-  return st;
+  return Write(body);
 }
 
 Status SqliteStore::AddName(int list, int kind, const std::string& value, const std::string& source,
@@ -894,8 +888,6 @@ Status SqliteStore::AddName(int list, int kind, const std::string& value, const 
 Status SqliteStore::Remove(int list, const std::string& what, size_t* removed) {
   std::lock_guard<std::mutex> lock(mu_);
   *removed = 0;
-  Status st = Begin();
-  if (!st.ok()) return st;
   auto body = [&]() -> Status {
     lists::IpRange range;
     std::string error, name;
@@ -923,17 +915,12 @@ Status SqliteStore::Remove(int list, const std::string& what, size_t* removed) {
     *removed = size_t(sqlite3_changes(db_.get()));
     return Status::OK();
   };
-  st = body();
-  if (st.ok()) st = Commit();
-  if (!st.ok()) Rollback();
-  return st;
+  return Write(body);
 }
 
 Status SqliteStore::ReplaceSource(int list, const std::string& source, const std::vector<ImportEntry>& entries,
                                   int64_t added, int64_t expires) {
   std::lock_guard<std::mutex> lock(mu_);
-  Status st = Begin();
-  if (!st.ok()) return st;
   auto body = [&]() -> Status {
     sqlite3_stmt* q = nullptr;
     Status s2 = Prepare(kDelSourceIp, &q);
@@ -966,12 +953,8 @@ Status SqliteStore::ReplaceSource(int list, const std::string& source, const std
     }
     return RebuildAll(list, added);
   };
-  st = body();
-  if (st.ok()) st = Commit();
-  if (!st.ok()) {
-    Rollback();
-    return st;
-  }
+  Status st = Write(body);
+  if (!st.ok()) return st;
   // A big import leaves a big WAL that every reader would search; copy it
   // into the database now rather than at some later commit.
   sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);

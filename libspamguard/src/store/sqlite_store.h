@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,6 +68,9 @@ class SqliteStore final : public Store {
   Status Begin();
   Status Commit();
   void Rollback();
+  // Runs `body` in a BEGIN IMMEDIATE transaction: commits when it succeeds,
+  // rolls back when anything fails.
+  Status Write(const std::function<Status()>& body);
   // Rebuilds the flat IP index of `list` within `region` (all of it when
   // region is null). Must run inside a write transaction.
   Status RebuildIndex(int list, int fam, const lists::IpRange* region, int64_t now);

@@ -2,6 +2,8 @@
 // learning, auto-learn, and the fail-open promise.
 #include <boost/test/unit_test.hpp>
 
+#include "../test_util.h"
+
 #include <unistd.h>
 
 #include <fstream>
@@ -14,17 +16,7 @@ using namespace spamguard::engine;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char buf[] = "/tmp/sg_state_test_XXXXXX";
-    path = mkdtemp(buf);
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    if (system(cmd.c_str()) != 0) perror("rm");
-  }
-};
+using sgtest::TempDir;
 
 std::unique_ptr<Engine> Open(const std::string& db, const std::string& extra = "") {
   Options o;

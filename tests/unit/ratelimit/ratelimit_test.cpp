@@ -1,6 +1,8 @@
 // Rate limits: exact GCRA boundaries, the keys, escalation, clocks.
 #include <boost/test/unit_test.hpp>
 
+#include "../test_util.h"
+
 #include <unistd.h>
 
 #include <string>
@@ -14,17 +16,7 @@ using namespace spamguard::engine;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char buf[] = "/tmp/sg_rl_test_XXXXXX";
-    path = mkdtemp(buf);
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    if (system(cmd.c_str()) != 0) perror("rm");
-  }
-};
+using sgtest::TempDir;
 
 std::unique_ptr<Engine> Open(const std::string& cf, const std::string& db = "none") {
   Options o;

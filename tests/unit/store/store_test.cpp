@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include "../test_util.h"
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,18 +21,7 @@ using namespace spamguard::store;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char buf[] = "/tmp/sg_store_test_XXXXXX";
-    path = mkdtemp(buf);
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    if (system(cmd.c_str()) != 0) perror("rm");
-  }
-  std::string File(const std::string& name) const { return path + "/" + name; }
-};
+using sgtest::TempDir;
 
 std::unique_ptr<SqliteStore> MustOpen(const std::string& path, int busy_ms = 2000) {
   std::unique_ptr<SqliteStore> s;
