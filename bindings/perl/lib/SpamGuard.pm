@@ -1,0 +1,91 @@
+package SpamGuard;
+
+use strict;
+use warnings;
+use Carp ();
+
+our $VERSION = '1.00';
+
+require XSLoader;
+XSLoader::load('SpamGuard', $VERSION);
+
+sub new {
+    my ($class, $cf, %opts) = @_;
+    Carp::croak('SpamGuard->new($cf): the rule file is required') unless defined $cf && !ref $cf;
+    return $class->_open($cf, $opts{database}, $opts{ratelimits});
+}
+
+1;
+__END__
+
+=head1 NAME
+
+SpamGuard - fast, explainable comment, trackback and pingback spam filter
+
+=head1 SYNOPSIS
+
+  use SpamGuard;
+
+  my $sg = SpamGuard->new('/usr/share/spamguard/spamguard.cf',
+                          database => '/var/lib/spamguard/spamguard.db');
+  my $v = $sg->score({
+      body   => $text,
+      author => $name,
+      email  => $email,
+      url    => $url,
+      ip     => $ENV{REMOTE_ADDR},
+  });
+  if ($v->{action} eq 'throttle') { print "Status: 429\r\nRetry-After: $v->{retry_after}\r\n" }
+  for my $h (@{ $v->{hits} }) {
+      printf "%+.1f %s %s: %s\n", $h->{points}, $h->{rule}, $h->{description}, $h->{match};
+  }
+  $sg->learn({ id => $comment_id, ip => $ip }, 'spam');
+  $sg->close;
+
+=head1 DESCRIPTION
+
+A thin shim over the spamguard C library (C<spamguard.h>): the same engine,
+rules and database as every other binding, with Perl's conventions.
+
+=head1 METHODS
+
+=over 4
+
+=item SpamGuard->new($cf, %options)
+
+Opens an engine on the rule file C<$cf>. Options: C<database> (the SQLite
+file; C<none> for content rules only), C<ratelimits> (C<off>, C<memory> or
+C<database>, the default). Croaks with the library's message (C<file:line:
+reason> for a broken rule file).
+
+=item $sg->score(\%comment)
+
+Scores a comment and returns a hash reference: C<action> (C<accept>,
+C<moderate>, C<spam>, C<discard>, C<throttle>), C<score>, C<retry_after>
+(seconds, for C<throttle>), C<flags> (array of C<invalid_utf8>,
+C<truncated>, C<bad_ip>, C<no_ip>, C<links_capped>, C<state_unavailable>)
+and C<hits>, an array of hashes with C<rule>, C<points>, C<field>,
+C<description> and C<match>.
+
+The comment's keys: C<kind> (C<comment>, C<trackback>, C<pingback>),
+C<id>, C<author>, C<email>, C<url>, C<body>, C<ip>, C<user_agent>,
+C<referrer>, C<post_id>, C<permalink>, C<blog_name>, C<title>, C<excerpt>,
+C<source_url>, C<time> (unix seconds). Values are passed as bytes, NULs
+included. An unknown key or a reference as a value croaks.
+
+=item $sg->learn(\%comment, 'spam' | 'ham')
+
+Teaches the engine; idempotent per comment (its C<id>, else its content).
+Croaks when the database cannot be written.
+
+=item $sg->close
+
+Closes the engine; using it afterwards croaks.
+
+=back
+
+=head1 THREADS
+
+One object per interpreter thread.
+
+=cut

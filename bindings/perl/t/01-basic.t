@@ -1,0 +1,61 @@
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use SpamGuard;
+
+my $cf = $ENV{SPAMGUARD_RULES} or plan skip_all => 'SPAMGUARD_RULES not set';
+my $dir = tempdir(CLEANUP => 1);
+
+my $sg = SpamGuard->new($cf, database => "$dir/t.db", ratelimits => 'off');
+isa_ok($sg, 'SpamGuard');
+
+my $v = $sg->score({ body => "Buy cheap viagra online", ip => '192.0.2.1', author => 'Cheap Pills' });
+is($v->{action}, 'spam', 'pharmacy spam is spam');
+ok($v->{score} >= 5, 'score at or over the spam threshold');
+ok((grep { $_->{rule} eq 'SG_PHARMA_DRUGS' && $_->{match} eq 'viagra' } @{ $v->{hits} }), 'the hit says what matched');
+is_deeply($v->{flags}, [], 'no flags');
+
+my $ham = $sg->score({ body => 'Thanks, the fix in step 3 worked for me.', ip => '198.51.100.7' });
+is($ham->{action}, 'accept', 'ordinary comment accepted');
+
+# Bytes pass through intact, NULs included.
+my $nul = $sg->score({ body => "hello\0viagra\0", ip => '192.0.2.2' });
+my ($h) = grep { $_->{rule} eq 'SG_PHARMA_DRUGS' } @{ $nul->{hits} };
+is($h->{match}, 'viagra', 'NUL bytes are data');
+my $bad = $sg->score({ body => "caf\xC3 \xFF", ip => '999.1.1.1' });
+ok((grep { $_ eq 'invalid_utf8' } @{ $bad->{flags} }), 'invalid UTF-8 flagged');
+ok((grep { $_ eq 'bad_ip' } @{ $bad->{flags} }), 'bad IP flagged');
+
+# Learning moves reputation.
+$sg->learn({ id => "l$_", ip => '203.0.113.9' }, 'spam') for 1 .. 5;
+my $rep = $sg->score({ body => 'hello', ip => '203.0.113.9' });
+ok((grep { $_->{rule} eq 'REPUTATION_IP_BAD' } @{ $rep->{hits} }), 'reputation from learning');
+
+# Errors croak with the library's message; nothing crashes.
+eval { $sg->score({ body => [1] }) };
+like($@, qr/must be a string/, 'reference value croaks');
+eval { $sg->score({ bogus => 'x' }) };
+like($@, qr/unknown comment field 'bogus'/, 'unknown key croaks');
+eval { $sg->score('not a hash') };
+like($@, qr/hash reference/, 'non-hash croaks');
+eval { $sg->score({ kind => 'spaceship' }) };
+like($@, qr/kind must be/, 'bad kind croaks');
+eval { $sg->learn({ id => 'x' }, 'maybe') };
+like($@, qr/label must be/, 'bad label croaks');
+eval { SpamGuard->new('/nonexistent/spamguard.cf') };
+like($@, qr{/nonexistent/spamguard\.cf: cannot open}, 'missing rule file croaks');
+eval { SpamGuard->new(undef) };
+like($@, qr/rule file is required/, 'undef rule file croaks');
+
+my $none = SpamGuard->new($cf, database => 'none');
+eval { $none->learn({ id => 'x', ip => '192.0.2.1' }, 'spam') };
+like($@, qr/no database/, 'learning without a database croaks');
+
+$sg->close;
+eval { $sg->score({ body => 'x' }) };
+like($@, qr/engine is closed/, 'use after close croaks');
+$sg->close;    # twice is fine
+ok(1, 'closing twice is harmless');
+
+done_testing();

@@ -1,0 +1,62 @@
+<?php
+// Tests of the SpamGuard PHP extension, run by the php CLI; exits non-zero on
+// the first failed check.
+//   php -d extension=modules/spamguard.so tests/basic.php RULES.cf
+$failures = 0;
+function check($cond, $what) {
+  global $failures;
+  if (!$cond) { fwrite(STDERR, "FAIL: $what\n"); $failures++; }
+}
+function throws($fn, $pattern, $what) {
+  try { $fn(); check(false, "$what: no exception"); }
+  catch (SpamGuard\Exception $e) { check(preg_match($pattern, $e->getMessage()) === 1, "$what: " . $e->getMessage()); }
+  catch (Throwable $e) { check(false, "$what: " . get_class($e) . ": " . $e->getMessage()); }
+}
+
+$cf = $argv[1];
+$dir = sys_get_temp_dir() . '/sg_php_' . getmypid();
+mkdir($dir, 0700);
+$sg = new SpamGuard\Engine($cf, ['database' => "$dir/t.db", 'ratelimits' => 'off']);
+
+$v = $sg->score(['body' => 'Buy cheap viagra online', 'ip' => '192.0.2.1', 'author' => 'Cheap Pills']);
+check($v['action'] === 'spam', 'pharmacy spam is spam');
+check($v['score'] >= 5, 'score over the threshold');
+$hit = array_values(array_filter($v['hits'], fn($h) => $h['rule'] === 'SG_PHARMA_DRUGS'));
+check(count($hit) === 1 && $hit[0]['match'] === 'viagra' && $hit[0]['field'] === 'body', 'hit with its match');
+check($v['flags'] === [], 'no flags');
+
+$ham = $sg->score(['body' => 'Thanks, the fix in step 3 worked for me.', 'ip' => '198.51.100.7']);
+check($ham['action'] === 'accept', 'ordinary comment accepted');
+
+$nul = $sg->score(['body' => "hello\0viagra\0", 'ip' => '192.0.2.2']);
+$hit = array_values(array_filter($nul['hits'], fn($h) => $h['rule'] === 'SG_PHARMA_DRUGS'));
+check(count($hit) === 1 && $hit[0]['match'] === 'viagra', 'NUL bytes are data');
+$bad = $sg->score(['body' => "caf\xC3 \xFF", 'ip' => '999.1.1.1', 'time' => 1700000000, 'kind' => 'comment']);
+check(in_array('invalid_utf8', $bad['flags'], true) && in_array('bad_ip', $bad['flags'], true), 'flags');
+$num = $sg->score(['body' => 12345, 'post_id' => 7, 'ip' => null]);
+check($num['action'] === 'accept', 'numbers and null are accepted as values');
+
+for ($i = 0; $i < 5; $i++) $sg->learn(['id' => "l$i", 'ip' => '203.0.113.9'], 'spam');
+$rep = $sg->score(['body' => 'hello', 'ip' => '203.0.113.9']);
+check(count(array_filter($rep['hits'], fn($h) => $h['rule'] === 'REPUTATION_IP_BAD')) === 1, 'reputation from learning');
+
+throws(fn() => $sg->score(['body' => [1]]), '/must be a string/', 'array value');
+throws(fn() => $sg->score(['body' => new stdClass]), '/must be a string/', 'object value');
+throws(fn() => $sg->score(['bogus' => 'x']), "/unknown comment field 'bogus'/", 'unknown key');
+throws(fn() => $sg->score([0 => 'x']), '/field names/', 'numeric key');
+throws(fn() => $sg->score(['kind' => 'spaceship']), '/kind must be/', 'bad kind');
+throws(fn() => $sg->score(['time' => 'yesterday']), '/time must be/', 'bad time');
+throws(fn() => $sg->learn(['id' => 'x'], 'maybe'), '/label must be/', 'bad label');
+throws(fn() => new SpamGuard\Engine('/nonexistent/spamguard.cf'), '#/nonexistent/spamguard\.cf: cannot open#', 'missing rules');
+$none = new SpamGuard\Engine($cf, ['database' => 'none']);
+throws(fn() => $none->learn(['id' => 'x', 'ip' => '192.0.2.1'], 'spam'), '/no database/', 'learn without a database');
+try { $sg->score('not an array'); check(false, 'string comment: no error'); } catch (TypeError $e) { check(true, ''); }
+
+$sg->close();
+throws(fn() => $sg->score(['body' => 'x']), '/engine is closed/', 'use after close');
+$sg->close();
+
+array_map('unlink', glob("$dir/*"));
+rmdir($dir);
+if ($failures) { fwrite(STDERR, "$failures check(s) failed\n"); exit(1); }
+echo "php bindings: all checks passed\n";
