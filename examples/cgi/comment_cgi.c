@@ -1,0 +1,173 @@
+/* comment.cgi — a blog's comment handler as a C CGI program.
+ *
+ * Reads a POSTed comment form (application/x-www-form-urlencoded: author,
+ * email, url, comment, post_id), scores it with spamguard, keeps it with its
+ * verdict, and answers:
+ *
+ *   200  accepted and published          202  held for moderation
+ *   403  rejected as spam                429  too many comments, Retry-After: N
+ *   400  malformed form                  405/411/413/415 not a comment POST
+ *
+ * Every comment that is not throttled is appended, with its verdict, to the
+ * spool file (SPAMGUARD_SPOOL): the verdict is advice, the comment is kept.
+ * Environment: SPAMGUARD_RULES (rule file), SPAMGUARD_DB (database),
+ * SPAMGUARD_SPOOL (where comments go), plus the CGI variables REMOTE_ADDR,
+ * HTTP_USER_AGENT, HTTP_REFERER, CONTENT_LENGTH, CONTENT_TYPE.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <spamguard/spamguard.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+
+#define MAX_BODY (1024 * 1024)
+
+static void respond(const char *status, const char *extra_headers, const char *text) {
+  printf("Status: %s\r\nContent-Type: text/plain; charset=utf-8\r\n%s\r\n%s\n", status, extra_headers, text);
+}
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes in place; returns the new length, or -1 on a bad escape. */
+static long url_decode(char *s, size_t n) {
+  size_t i = 0, o = 0;
+  while (i < n) {
+    if (s[i] == '+') {
+      s[o++] = ' ';
+      i++;
+    } else if (s[i] == '%') {
+      int hi, lo;
+      if (i + 2 >= n) return -1; /* '%' needs two hex digits */
+      hi = hexval((unsigned char)s[i + 1]);
+      lo = hexval((unsigned char)s[i + 2]);
+      if (hi < 0 || lo < 0) return -1;
+      s[o++] = (char)(hi * 16 + lo);
+      i += 3;
+    } else {
+      s[o++] = s[i++];
+    }
+  }
+  return (long)o;
+}
+
+static void json_str(FILE *f, const char *s, size_t n) {
+  size_t i;
+  fputc('"', f);
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c < 0x20) fprintf(f, "\\u%04x", c);
+    else fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+int main(void) {
+  const char *method = getenv("REQUEST_METHOD"), *ctype = getenv("CONTENT_TYPE"), *clen = getenv("CONTENT_LENGTH");
+  const char *rules = getenv("SPAMGUARD_RULES"), *db = getenv("SPAMGUARD_DB"), *spool = getenv("SPAMGUARD_SPOOL");
+  const char *ip = getenv("REMOTE_ADDR"), *ua = getenv("HTTP_USER_AGENT"), *ref = getenv("HTTP_REFERER");
+  static const char *names[] = {"author", "email", "url", "comment", "post_id"};
+  static const int fields[] = {SG_FIELD_AUTHOR, SG_FIELD_EMAIL, SG_FIELD_URL, SG_FIELD_BODY, SG_FIELD_POST_ID};
+  char *body, *raw, *p, *end;
+  const char *vals[5] = {0};
+  size_t lens[5] = {0};
+  long len;
+  size_t got;
+  sg_config *cfg = NULL;
+  sg_engine *engine = NULL;
+  sg_comment *c = NULL;
+  sg_result *r = NULL;
+  int action;
+  char hdr[64];
+
+  if (!method || strcmp(method, "POST") != 0) return respond("405 Method Not Allowed", "Allow: POST\r\n", "POST a comment"), 0;
+  if (!ctype || strncmp(ctype, "application/x-www-form-urlencoded", 33) != 0)
+    return respond("415 Unsupported Media Type", "", "send application/x-www-form-urlencoded"), 0;
+  if (!clen || !*clen) return respond("411 Length Required", "", "Content-Length missing"), 0;
+  len = strtol(clen, &end, 10);
+  if (*end || len < 0) return respond("400 Bad Request", "", "bad Content-Length"), 0;
+  if (len > MAX_BODY) return respond("413 Payload Too Large", "", "comment too large"), 0;
+  body = malloc((size_t)len + 1);
+  if (!body) return respond("500 Internal Server Error", "", "out of memory"), 0;
+  got = fread(body, 1, (size_t)len, stdin);
+  if ((long)got != len) return respond("400 Bad Request", "", "body shorter than Content-Length"), 0;
+  body[len] = '\0';
+
+  raw = malloc((size_t)len + 1); /* kept as sent, for the spool */
+  if (!raw) return respond("500 Internal Server Error", "", "out of memory"), 0;
+  memcpy(raw, body, (size_t)len + 1);
+
+  /* The form first: a malformed request costs no engine. */
+  for (p = body; p < body + len;) {
+    char *amp = memchr(p, '&', (size_t)(body + len - p)), *eq;
+    size_t plen = amp ? (size_t)(amp - p) : (size_t)(body + len - p);
+    long klen, vlen;
+    size_t i;
+    eq = memchr(p, '=', plen);
+    if (!eq) return respond("400 Bad Request", "", "malformed form body"), 0;
+    klen = url_decode(p, (size_t)(eq - p));
+    vlen = url_decode(eq + 1, plen - (size_t)(eq - p) - 1);
+    if (klen < 0 || vlen < 0) return respond("400 Bad Request", "", "malformed form body"), 0;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+      if ((size_t)klen == strlen(names[i]) && !memcmp(p, names[i], (size_t)klen)) {
+        vals[i] = eq + 1;
+        lens[i] = (size_t)vlen;
+      }
+    p += plen + 1;
+  }
+
+  sg_config_new(&cfg);
+  if (db) sg_config_set_str(cfg, SG_CFG_DATABASE, db);
+  if (sg_engine_open(&engine, rules ? rules : "/usr/share/spamguard/spamguard.cf", cfg) != SG_OK) {
+    /* Without rules there is no verdict; the comment is still kept below. */
+    fprintf(stderr, "comment.cgi: %s\n", sg_error_message());
+  }
+  sg_config_free(cfg);
+  sg_comment_new(&c);
+  {
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+      if (vals[i]) sg_comment_set_field(c, fields[i], vals[i], lens[i]);
+  }
+  if (ip) sg_comment_set_field(c, SG_FIELD_IP, ip, strlen(ip));
+  if (ua) sg_comment_set_field(c, SG_FIELD_USER_AGENT, ua, strlen(ua));
+  if (ref) sg_comment_set_field(c, SG_FIELD_REFERRER, ref, strlen(ref));
+
+  action = SG_ACTION_MODERATE; /* no engine: hold it for the admin */
+  if (engine && sg_engine_score(&r, engine, c) == SG_OK) action = sg_result_action(r);
+  if (action == SG_ACTION_THROTTLE) {
+    snprintf(hdr, sizeof hdr, "Retry-After: %lld\r\n", (long long)sg_result_retry_after(r));
+    respond("429 Too Many Requests", hdr, "too many comments; please try again later");
+  } else {
+    if (spool) {
+      FILE *f = fopen(spool, "a");
+      if (f) {
+        char *json = NULL;
+        flock(fileno(f), LOCK_EX);
+        fputs("{\"verdict\":", f);
+        if (r && sg_result_to_json(&json, NULL, r) == SG_OK) fputs(json, f);
+        else fputs("null", f);
+        sg_free(json);
+        fputs(",\"form\":", f);
+        json_str(f, raw, (size_t)len);
+        fputs("}\n", f);
+        fclose(f);
+      }
+    }
+    if (action == SG_ACTION_ACCEPT) respond("200 OK", "", "comment accepted");
+    else if (action == SG_ACTION_MODERATE) respond("202 Accepted", "", "comment held for moderation");
+    else respond("403 Forbidden", "", "comment rejected as spam");
+  }
+  sg_result_free(r);
+  sg_comment_free(c);
+  sg_engine_close(engine);
+  free(body);
+  free(raw);
+  return 0;
+}
