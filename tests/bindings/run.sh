@@ -20,6 +20,29 @@ php -n -d extension="$php_ext" "$src/bindings/php/tests/basic.php" "$src/data/sp
 cp -r "$src/bindings/perl" "$out/perl"
 (cd "$out/perl" && perl Makefile.PL SPAMGUARD_PREFIX="$out/stage" >/dev/null && make >/dev/null)
 (cd "$out/perl" && SPAMGUARD_RULES="$src/data/spamguard.cf" prove -b t/)
+# The Movable Type plugin example, in stand-ins for MT.
+(cd "$out/perl" && perl -Mblib "$src/tests/bindings/mt_plugin_test.pl" \
+  "$src/examples/perl/mt/plugins/SpamGuard/SpamGuard.pl" "$src/data/spamguard.cf")
+
+# The PHP comment handler example under PHP's own web server on loopback.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$out/phpwww"
+cp "$src/examples/php/comment_handler.php" "$out/phpwww/"
+SPAMGUARD_RULES="$src/data/spamguard.cf" SPAMGUARD_DB="$out/php-handler.db" SPAMGUARD_SPOOL="$out/php-spool.jsonl" \
+  php -n -d extension="$php_ext" -S "127.0.0.1:$port" -t "$out/phpwww" >/dev/null 2>&1 &
+php_server=$!
+trap 'kill $php_server 2>/dev/null' EXIT
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/comment_handler.php" && break; sleep 0.1; done
+handler="http://127.0.0.1:$port/comment_handler.php"
+code() { curl -s -o /dev/null -D "$out/php-headers" -w '%{http_code}' "$@"; }
+[ "$(code --data-urlencode 'comment=Thanks, step 3 fixed it.' "$handler")" = 200 ] || { echo "php handler: ham not 200"; exit 1; }
+[ "$(code --data-urlencode 'author=Cheap Pills' --data-urlencode 'comment=Buy cheap viagra without prescription http://pills.example.xyz/' "$handler")" = 403 ] || { echo "php handler: spam not 403"; exit 1; }
+[ "$(code -d 'comment[]=x' "$handler")" = 400 ] || { echo "php handler: array not 400"; exit 1; }
+[ "$(code "$handler")" = 405 ] || { echo "php handler: GET not 405"; exit 1; }
+for i in $(seq 8); do code --data-urlencode "comment=again $i" "$handler" >/dev/null; done
+[ "$(code --data-urlencode 'comment=and again' "$handler")" = 429 ] || { echo "php handler: flood not 429"; exit 1; }
+grep -qi '^Retry-After: [0-9]' "$out/php-headers" || { echo "php handler: no Retry-After"; exit 1; }
+echo "php comment handler: all checks passed"
 
 # Same answers everywhere.
 for f in "$corpora/youtube/comments.jsonl" "$corpora/wordpress-spam/comments.jsonl" "$src/data/samples/comments.jsonl"; do

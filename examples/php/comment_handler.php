@@ -1,0 +1,53 @@
+<?php
+// A blog's comment handler in PHP, with the spamguard extension:
+// POST author, email, url, comment, post_id; answers 200 accepted, 202 held
+// for moderation, 403 rejected, 429 with Retry-After when throttled, 400 for
+// a malformed request. Every comment that is not throttled is kept, with its
+// verdict, in the spool file: the verdict is advice, the comment stays.
+//
+// Settings come from the environment: SPAMGUARD_RULES, SPAMGUARD_DB,
+// SPAMGUARD_SPOOL.
+header('Content-Type: text/plain; charset=utf-8');
+if ($_SERVER['REQUEST_METHOD'] !== 'POST') {
+  http_response_code(405);
+  header('Allow: POST');
+  exit("POST a comment\n");
+}
+foreach (['author', 'email', 'url', 'comment', 'post_id'] as $k) {
+  if (isset($_POST[$k]) && !is_string($_POST[$k])) {
+    http_response_code(400);
+    exit("malformed form\n");
+  }
+}
+$comment = [
+  'author' => $_POST['author'] ?? '',
+  'email' => $_POST['email'] ?? '',
+  'url' => $_POST['url'] ?? '',
+  'body' => $_POST['comment'] ?? '',
+  'post_id' => $_POST['post_id'] ?? '',
+  'ip' => $_SERVER['REMOTE_ADDR'] ?? '',
+  'user_agent' => $_SERVER['HTTP_USER_AGENT'] ?? '',
+  'referrer' => $_SERVER['HTTP_REFERER'] ?? '',
+];
+try {
+  static $engine = null;  // one per PHP-FPM worker when kept in a persistent scope
+  $engine ??= new SpamGuard\Engine(getenv('SPAMGUARD_RULES') ?: '/usr/share/spamguard/spamguard.cf',
+                                   ['database' => getenv('SPAMGUARD_DB') ?: '/var/lib/spamguard/spamguard.db']);
+  $verdict = $engine->score($comment);
+} catch (SpamGuard\Exception $e) {
+  error_log('spamguard: ' . $e->getMessage());
+  $verdict = ['action' => 'moderate', 'score' => 0, 'hits' => [], 'flags' => ['no_verdict']];
+}
+if ($verdict['action'] === 'throttle') {
+  http_response_code(429);
+  header('Retry-After: ' . $verdict['retry_after']);
+  exit("too many comments; please try again later\n");
+}
+$spool = getenv('SPAMGUARD_SPOOL');
+if ($spool) file_put_contents($spool, json_encode(['verdict' => $verdict, 'comment' => $comment],
+                                                  JSON_INVALID_UTF8_SUBSTITUTE) . "\n", FILE_APPEND | LOCK_EX);
+switch ($verdict['action']) {
+  case 'accept': http_response_code(200); echo "comment accepted\n"; break;
+  case 'moderate': http_response_code(202); echo "comment held for moderation\n"; break;
+  default: http_response_code(403); echo "comment rejected as spam\n";
+}
