@@ -241,6 +241,93 @@ int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
   return 0;
 }
 
+// learn spam|ham: one comment from the options, or every comment of dumps.
+int Learn(const std::string& rules, const std::string& label, const sgcli::Record& one,
+          const std::vector<std::string>& files) {
+  EnginePtr engine = OpenEngine(rules);
+  if (!engine) return kExitFailed;
+  int lab = label == "spam" ? SG_LABEL_SPAM : SG_LABEL_HAM;
+  sg_comment* raw = nullptr;
+  if (sg_comment_new(&raw) < 0) return kExitFailed;
+  CommentPtr comment(raw);
+  size_t learned = 0, skipped = 0;
+  auto teach = [&](const sgcli::Record& rec, const std::string& where) {
+    if (sgcli::ToComment(rec, comment.get()) < 0 || sg_engine_learn(engine.get(), comment.get(), lab) < 0) {
+      fprintf(stderr, "spamguard: %s: %s\n", where.c_str(), sg_error_message());
+      return false;
+    }
+    ++learned;
+    return true;
+  };
+  if (files.empty()) {
+    if (!teach(one, "comment")) return kExitFailed;
+  }
+  for (const auto& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      fprintf(stderr, "spamguard: %s: cannot open: %s\n", path.c_str(), strerror(errno));
+      return kExitFailed;
+    }
+    std::string line, error;
+    size_t line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      sgcli::Record rec;
+      if (!sgcli::ParseJsonRecord(line, &rec, &error)) {
+        fprintf(stderr, "spamguard: %s:%zu: skipped: %s\n", path.c_str(), line_no, error.c_str());
+        ++skipped;
+        continue;
+      }
+      if (!teach(rec, path + ":" + std::to_string(line_no))) return kExitFailed;
+    }
+  }
+  printf("learned %zu comments as %s, %zu records skipped\n", learned, label.c_str(), skipped);
+  return 0;
+}
+
+// list add|remove|import on the allow or block list.
+int ListCommand(const std::string& rules, const std::string& op, const std::string& which, const std::string& kind,
+                const std::string& entry, const std::string& source, const std::string& reason, int64_t expires) {
+  EnginePtr engine = OpenEngine(rules);
+  if (!engine) return kExitFailed;
+  if (!sg_engine_has_state(engine.get())) {
+    fprintf(stderr, "spamguard: no database: %s\n", sg_engine_state_message(engine.get()));
+    return kExitFailed;
+  }
+  int list = which == "allow" ? SG_LIST_ALLOW : SG_LIST_BLOCK;
+  if (op == "add") {
+    int k = kind == "ip" ? SG_ENTRY_IP : kind == "email" ? SG_ENTRY_EMAIL : kind == "email-domain" ? SG_ENTRY_EMAIL_DOMAIN
+                                                                                                   : SG_ENTRY_URL_DOMAIN;
+    if (sg_engine_list_add(engine.get(), list, k, entry.c_str(), source.c_str(), reason.c_str(), expires) < 0) {
+      fprintf(stderr, "spamguard: %s\n", sg_error_message());
+      return kExitFailed;
+    }
+    printf("added %s to the %s list\n", entry.c_str(), which.c_str());
+    return 0;
+  }
+  if (op == "remove") {
+    size_t removed = 0;
+    if (sg_engine_list_remove(&removed, engine.get(), list, entry.c_str()) < 0) {
+      fprintf(stderr, "spamguard: %s\n", sg_error_message());
+      return kExitFailed;
+    }
+    printf("removed %zu entries from the %s list\n", removed, which.c_str());
+    return 0;
+  }
+  sg_import_report* rep = nullptr;
+  if (sg_engine_list_import(&rep, engine.get(), list, entry.c_str(), source.c_str(), reason.c_str(), expires) < 0) {
+    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    return kExitFailed;
+  }
+  for (size_t i = 0; i < sg_import_report_message_count(rep); ++i)
+    fprintf(stderr, "spamguard: skipped: %s\n", sg_import_report_message(rep, i));
+  printf("imported %zu entries into the %s list as source '%s', %zu lines skipped\n", sg_import_report_imported(rep),
+         which.c_str(), source.c_str(), sg_import_report_skipped(rep));
+  sg_import_report_free(rep);
+  return 0;
+}
+
 int Lint(const std::string& rules, bool list) {
   EnginePtr engine = OpenEngine(rules);
   if (!engine) return kExitFailed;
@@ -309,6 +396,42 @@ int main(int argc, char** argv) {
   rescore->add_flag("--replay-limits", replay_limits,
                     "apply the rate limits on the dump's own timestamps, in memory (the database is not touched)");
 
+  std::string label;
+  std::vector<std::string> learn_files;
+  auto* learn = app.add_subcommand("learn", "teach the database that comments are spam or ham");
+  learn->add_option("label", label, "spam or ham")->required()->check(CLI::IsMember({"spam", "ham"}));
+  learn->add_option("files", learn_files, "JSON Lines dumps (else one comment from the options)");
+  learn->add_option("--id", rec.id, "comment id");
+  learn->add_option("--ip", rec.ip, "client IP address");
+  learn->add_option("--body", rec.body, "comment text");
+  learn->add_option("--author", rec.author, "author name");
+  learn->add_option("--email", rec.email, "author e-mail");
+
+  auto* list_cmd = app.add_subcommand("list", "manage the allow and block lists");
+  list_cmd->require_subcommand(1);
+  std::string list_which = "block", list_kind = "ip", list_entry, list_source = "admin", list_reason;
+  int64_t list_expires = 0;
+  std::vector<CLI::App*> list_ops;
+  for (const char* op : {"add", "remove", "import"}) {
+    auto* sub = list_cmd->add_subcommand(op, std::string(op) == "add"      ? "add an entry"
+                                             : std::string(op) == "remove" ? "remove an entry"
+                                                                           : "import a list file, replacing that source");
+    sub->add_option("list", list_which, "allow or block")->required()->check(CLI::IsMember({"allow", "block"}));
+    sub->add_option("entry", list_entry, std::string(op) == "import" ? "the list file" : "address, CIDR, e-mail or domain")
+        ->required();
+    if (std::string(op) != "remove") {
+      sub->add_option("--source", list_source, "who or what added it (an import replaces its source)")
+          ->capture_default_str();
+      sub->add_option("--reason", list_reason, "why");
+      sub->add_option("--expires", list_expires, "unix time after which it no longer matches (0: never)");
+    }
+    if (std::string(op) == "add")
+      sub->add_option("--kind", list_kind, "ip, email, email-domain or url-domain")
+          ->check(CLI::IsMember({"ip", "email", "email-domain", "url-domain"}))
+          ->capture_default_str();
+    list_ops.push_back(sub);
+  }
+
   auto* rules_cmd = app.add_subcommand("rules", "check and try rules");
   rules_cmd->require_subcommand(1);
   bool list = false;
@@ -346,6 +469,10 @@ int main(int argc, char** argv) {
     return Rescore(files, rules, quiet, json, top);
   }
   if (*lint) return Lint(rules, list);
+  if (*learn) return Learn(rules, label, rec, learn_files);
+  for (auto* op : list_ops)
+    if (*op) return ListCommand(rules, op->get_name(), list_which, list_kind, list_entry, list_source, list_reason,
+                                list_expires);
   if (*test) {
     sgcli::Record r;
     r.body = text;

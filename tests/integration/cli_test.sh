@@ -84,6 +84,27 @@ contains "rescore without replay" "throttle 0"
 check "rescore with replay" 0 "$sg" rescore -q --replay-limits -r "$rules" "$tmp/flood.jsonl"
 contains "rescore with replay" "accept 3, moderate 0, spam 0, discard 0, throttle 3"
 
+# Learning and lists, on a database of the test's own.
+db="$tmp/cli.db"
+check "list add" 0 "$sg" --db "$db" list add block 203.0.113.0/24 --reason flood
+contains "list add" "added 203.0.113.0/24 to the block list"
+check "blocked" 0 "$sg" --db "$db" score -r "$rules" --ip 203.0.113.5 --body hello
+contains "blocked" "LIST_BLOCK"
+check "list add malformed" 1 "$sg" --db "$db" list add block 300.1.1.1
+contains "list add malformed" "'300.1.1.1': not an IPv4 address"
+check "list remove" 0 "$sg" --db "$db" list remove block 203.0.113.0/24
+contains "list remove" "removed 1 entries"
+printf '198.51.100.0/24 ; SBL1\nbogus\n' >"$tmp/drop.txt"
+check "list import" 0 "$sg" --db "$db" list import block "$tmp/drop.txt" --source drop
+contains "list import" "imported 1 entries into the block list as source 'drop', 1 lines skipped"
+contains "list import" "drop.txt:2:"
+check "learn one" 0 "$sg" --db "$db" learn spam --id x1 --ip 192.0.2.44
+contains "learn one" "learned 1 comments as spam"
+check "learn dump" 0 "$sg" --db "$db" learn ham "$src/data/samples/comments.jsonl"
+contains "learn dump" "learned 20 comments as ham, 0 records skipped"
+check "learn without database" 1 "$sg" --db none learn spam --id x --ip 192.0.2.1
+check "learn bad label" 2 "$sg" --db "$db" learn maybe --id x
+
 check "rules test" 0 "$sg" rules test -r "$rules" "free spins at the online casino"
 contains "rules test" "SG_GAMBLING_ONLINE"
 

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
 #include <cstring>
 
 namespace spamguard::lists {
@@ -50,7 +51,12 @@ bool ParseRange(std::string_view text, IpRange* out, std::string* error) {
     r.plen = 128;
   } else {
     bool dotted = addr.find(':') == std::string_view::npos && addr.find('.') != std::string_view::npos;
-    *error = dotted ? "not an IPv4 address (leading zeros are refused as ambiguous)" : "not an IP address or CIDR";
+    bool leading_zero = false;
+    for (size_t i = 0; i + 1 < addr.size(); ++i)
+      leading_zero |= addr[i] == '0' && (i == 0 || addr[i - 1] == '.') && isdigit(static_cast<unsigned char>(addr[i + 1]));
+    *error = !dotted ? "not an IP address or CIDR"
+             : leading_zero ? "not an IPv4 address (leading zeros are refused as ambiguous)"
+                            : "not an IPv4 address";
     return false;
   }
   if (slash != std::string_view::npos) {
