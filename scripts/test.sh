@@ -9,12 +9,13 @@ cd build
 ctest --output-on-failure -j "$(nproc)"
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer (the
-# install test links an uninstrumented consumer, so it runs above only).
+# install test links an uninstrumented consumer, and the bindings load the
+# library into uninstrumented php and perl, so those run above only).
 cd ..
 sg_build build-asan -DSG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cd build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --output-on-failure -j "$(nproc)" -E '^install\.'
+  ctest --output-on-failure -j "$(nproc)" -E '^(install|bindings)\.'
 
 # The multi-threaded and multi-process tests under ThreadSanitizer.
 cd ..

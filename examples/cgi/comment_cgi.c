@@ -74,7 +74,7 @@ int main(void) {
   const char *ip = getenv("REMOTE_ADDR"), *ua = getenv("HTTP_USER_AGENT"), *ref = getenv("HTTP_REFERER");
   static const char *names[] = {"author", "email", "url", "comment", "post_id"};
   static const int fields[] = {SG_FIELD_AUTHOR, SG_FIELD_EMAIL, SG_FIELD_URL, SG_FIELD_BODY, SG_FIELD_POST_ID};
-  char *body, *raw, *p, *end;
+  char *body = NULL, *raw = NULL, *p, *end;
   const char *vals[5] = {0};
   size_t lens[5] = {0};
   long len;
@@ -94,13 +94,18 @@ int main(void) {
   if (*end || len < 0) return respond("400 Bad Request", "", "bad Content-Length"), 0;
   if (len > MAX_BODY) return respond("413 Payload Too Large", "", "comment too large"), 0;
   body = malloc((size_t)len + 1);
-  if (!body) return respond("500 Internal Server Error", "", "out of memory"), 0;
+  raw = malloc((size_t)len + 1); /* kept as sent, for the spool */
+  if (!body || !raw) {
+    respond("500 Internal Server Error", "", "out of memory");
+    goto done;
+  }
   got = fread(body, 1, (size_t)len, stdin);
-  if ((long)got != len) return respond("400 Bad Request", "", "body shorter than Content-Length"), 0;
+  if ((long)got != len) {
+    respond("400 Bad Request", "", "body shorter than Content-Length");
+    goto done;
+  }
   body[len] = '\0';
 
-  raw = malloc((size_t)len + 1); /* kept as sent, for the spool */
-  if (!raw) return respond("500 Internal Server Error", "", "out of memory"), 0;
   memcpy(raw, body, (size_t)len + 1);
 
   /* The form first: a malformed request costs no engine. */
@@ -110,10 +115,12 @@ int main(void) {
     long klen, vlen;
     size_t i;
     eq = memchr(p, '=', plen);
-    if (!eq) return respond("400 Bad Request", "", "malformed form body"), 0;
-    klen = url_decode(p, (size_t)(eq - p));
-    vlen = url_decode(eq + 1, plen - (size_t)(eq - p) - 1);
-    if (klen < 0 || vlen < 0) return respond("400 Bad Request", "", "malformed form body"), 0;
+    klen = eq ? url_decode(p, (size_t)(eq - p)) : -1;
+    vlen = eq ? url_decode(eq + 1, plen - (size_t)(eq - p) - 1) : -1;
+    if (klen < 0 || vlen < 0) {
+      respond("400 Bad Request", "", "malformed form body");
+      goto done;
+    }
     for (i = 0; i < sizeof names / sizeof names[0]; i++)
       if ((size_t)klen == strlen(names[i]) && !memcmp(p, names[i], (size_t)klen)) {
         vals[i] = eq + 1;
@@ -164,6 +171,7 @@ int main(void) {
     else if (action == SG_ACTION_MODERATE) respond("202 Accepted", "", "comment held for moderation");
     else respond("403 Forbidden", "", "comment rejected as spam");
   }
+done:
   sg_result_free(r);
   sg_comment_free(c);
   sg_engine_close(engine);
