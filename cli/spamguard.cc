@@ -61,12 +61,15 @@ std::string g_database;
 // Rate limits: on for single comments, off when rescoring a dump unless it
 // asks to replay them (in memory, on the dump's own timestamps).
 int g_ratelimit_mode = SG_RATELIMIT_DATABASE;
+// `rules lint` compiles everything at open, to report every problem.
+bool g_eager = false;
 
 EnginePtr OpenEngine(const std::string& path) {
   sg_engine* e = nullptr;
   sg_config* cfg = nullptr;
   int rc = sg_config_new(&cfg);
   if (rc == SG_OK && !g_database.empty()) rc = sg_config_set_str(cfg, SG_CFG_DATABASE, g_database.c_str());
+  if (rc == SG_OK && g_eager) rc = sg_config_set_int(cfg, SG_CFG_EAGER_COMPILE, 1);
   if (rc == SG_OK && g_ratelimit_mode != SG_RATELIMIT_DATABASE)
     rc = sg_config_set_int(cfg, SG_CFG_RATELIMIT_MODE, g_ratelimit_mode);
   if (rc == SG_OK) rc = sg_engine_open(&e, path.c_str(), cfg);
@@ -468,7 +471,10 @@ int main(int argc, char** argv) {
     g_ratelimit_mode = replay_limits ? SG_RATELIMIT_MEMORY : SG_RATELIMIT_OFF;
     return Rescore(files, rules, quiet, json, top);
   }
-  if (*lint) return Lint(rules, list);
+  if (*lint) {
+    g_eager = true;
+    return Lint(rules, list);
+  }
   if (*learn) return Learn(rules, label, rec, learn_files);
   for (auto* op : list_ops)
     if (*op) return ListCommand(rules, op->get_name(), list_which, list_kind, list_entry, list_source, list_reason,

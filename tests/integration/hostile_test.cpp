@@ -251,6 +251,7 @@ BOOST_AUTO_TEST_CASE(hostile_inputs) {
     sg_config* cfg = nullptr;
     sg_config_new(&cfg);
     sg_config_set_str(cfg, SG_CFG_DATABASE, "none");
+    sg_config_set_int(cfg, SG_CFG_EAGER_COMPILE, 1);  // size limits are checked at open
     int got = sg_engine_open_string(&e, rc.text.data(), rc.text.size(), "hostile.cf", cfg);
     sg_config_free(cfg);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -114,10 +114,12 @@ extern "C" {
 #define SG_CFG_MAX_FIELD_BYTES 102 /**< bytes of any other field scanned (default 4096) */
 #define SG_CFG_MAX_LINKS 103      /**< links extracted per comment (default 100) */
 #define SG_CFG_RE2_MAX_MEM 104    /**< RE2 memory budget per field set, bytes (default 32 MiB) */
-#define SG_CFG_LAZY_COMPILE 105   /**< 1: compile each field's rules when a comment first needs them.
-                                       sg_engine_open then only parses and checks the rules (errors are
-                                       still reported), which suits a CGI process that is often
-                                       refused before content rules run. 0 (default): compile at open. */
+#define SG_CFG_EAGER_COMPILE 105  /**< 0 (default): sg_engine_open parses and checks every rule (errors
+                                       are reported at open) and each field's rules compile when a
+                                       comment first needs them, so a request refused by a list or a
+                                       rate limit never pays for compiling. 1: compile everything at open,
+                                       so that rules over the RE2 memory budget are refused at open too
+                                       (otherwise they fall back to matching rule by rule) */
 #define SG_CFG_FAIL_CLOSED 106    /**< 1: sg_engine_open fails when the database cannot be used.
                                        0 (default): the engine opens, scores from content rules and
                                        flags each result SG_FLAG_STATE_UNAVAILABLE */

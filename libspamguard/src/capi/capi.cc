@@ -21,7 +21,7 @@ struct sg_config {
   int64_t max_field_bytes = 0;
   int64_t max_links = 0;
   int64_t re2_max_mem = 0;
-  int64_t lazy_compile = 0;
+  int64_t eager_compile = 0;
   int64_t fail_closed = 0;
   int64_t busy_timeout_ms = 0;
   int64_t ratelimit_mode = 0;
@@ -64,7 +64,7 @@ constexpr ParamInfo kParams[] = {
     {SG_CFG_MAX_FIELD_BYTES, &sg_config::max_field_bytes, 16, int64_t(1) << 24},
     {SG_CFG_MAX_LINKS, &sg_config::max_links, 1, 100000},
     {SG_CFG_RE2_MAX_MEM, &sg_config::re2_max_mem, int64_t(1) << 20, int64_t(1) << 32},
-    {SG_CFG_LAZY_COMPILE, &sg_config::lazy_compile, 0, 1},
+    {SG_CFG_EAGER_COMPILE, &sg_config::eager_compile, 0, 1},
     {SG_CFG_FAIL_CLOSED, &sg_config::fail_closed, 0, 1},
     {SG_CFG_BUSY_TIMEOUT_MS, &sg_config::busy_timeout_ms, 1, 600000},
     {SG_CFG_RATELIMIT_MODE, &sg_config::ratelimit_mode, 1, 2},
@@ -78,9 +78,10 @@ const ParamInfo* FindParam(int key) {
 
 engine::Options ToOptions(const sg_config* c) {
   engine::Options o;
+  o.lazy_compile = true;  // the ABI's default: see SG_CFG_EAGER_COMPILE
   if (c == nullptr) return o;
   o.strict_rules = c->strict_rules != 0;
-  o.lazy_compile = c->lazy_compile != 0;
+  o.lazy_compile = c->eager_compile == 0;
   if (c->fail_closed) o.fail_closed = 1;
   o.busy_timeout_ms = c->busy_timeout_ms;
   o.ratelimit_mode = int(c->ratelimit_mode);
