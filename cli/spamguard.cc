@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dump.h"
 #include "record.h"
 #include "spamguard/spamguard.h"
 
@@ -181,50 +182,47 @@ struct Summary {
   }
 };
 
-int Rescore(const std::vector<std::string>& files, const std::string& rules, bool quiet, bool json, size_t top) {
+int Rescore(const std::vector<std::string>& files, const std::string& format, const std::string& rules, bool quiet,
+            bool json, size_t top) {
   EnginePtr engine = OpenEngine(rules);
   if (!engine) return kExitFailed;
   sg_comment* raw = nullptr;
   if (sg_comment_new(&raw) < 0) return kExitFailed;
   CommentPtr comment(raw);
   Summary sum;
+  bool failed = false;
+  sgcli::DumpCallbacks cb;
+  cb.skip = [&](const std::string& where, const std::string& why) {
+    fprintf(stderr, "spamguard: %s: skipped: %s\n", where.c_str(), why.c_str());
+    ++sum.skipped;
+  };
+  cb.record = [&](const sgcli::Record& rec) {
+    sg_result* r = nullptr;
+    if (sgcli::ToComment(rec, comment.get()) < 0 || sg_engine_score(&r, engine.get(), comment.get()) < 0) {
+      fprintf(stderr, "spamguard: %s: %s\n", rec.id.c_str(), sg_error_message());
+      failed = true;
+      return false;
+    }
+    ResultPtr result(r);
+    sum.Add(rec, r);
+    if (json) {
+      std::string v = ResultJson(r);
+      printf("{\"id\":%s,\"label\":%s,%s\n", JsonQuote(rec.id).c_str(), JsonQuote(rec.label).c_str(), v.c_str() + 1);
+    } else if (!quiet) {
+      PrintVerdict(rec.id, r, stdout);
+    }
+    return true;
+  };
   for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      fprintf(stderr, "spamguard: %s: cannot open: %s\n", path.c_str(), strerror(errno));
-      return kExitFailed;
+    std::string error;
+    if (!sgcli::ReadDump(path, format, cb, &error)) {
+      fprintf(stderr, "spamguard: %s\n", error.c_str());
+      failed = true;
     }
-    std::string line;
-    size_t line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      sgcli::Record rec;
-      std::string error;
-      if (!sgcli::ParseJsonRecord(line, &rec, &error)) {
-        fprintf(stderr, "spamguard: %s:%zu: skipped: %s\n", path.c_str(), line_no, error.c_str());
-        ++sum.skipped;
-        continue;
-      }
-      if (rec.id.empty()) rec.id = path + ":" + std::to_string(line_no);
-      sg_result* r = nullptr;
-      if (sgcli::ToComment(rec, comment.get()) < 0 || sg_engine_score(&r, engine.get(), comment.get()) < 0) {
-        fprintf(stderr, "spamguard: %s:%zu: %s\n", path.c_str(), line_no, sg_error_message());
-        return kExitFailed;
-      }
-      ResultPtr result(r);
-      sum.Add(rec, r);
-      if (json) {
-        std::string v = ResultJson(r);
-        printf("{\"id\":%s,\"label\":%s,%s\n", JsonQuote(rec.id).c_str(), JsonQuote(rec.label).c_str(),
-               v.c_str() + 1);
-      } else if (!quiet) {
-        PrintVerdict(rec.id, r, stdout);
-      }
-    }
+    if (failed) break;
   }
   sum.Print(json ? stderr : stdout, top);
-  return 0;
+  return failed ? kExitFailed : 0;
 }
 
 int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
@@ -246,7 +244,7 @@ int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
 
 // learn spam|ham: one comment from the options, or every comment of dumps.
 int Learn(const std::string& rules, const std::string& label, const sgcli::Record& one,
-          const std::vector<std::string>& files) {
+          const std::vector<std::string>& files, const std::string& format) {
   EnginePtr engine = OpenEngine(rules);
   if (!engine) return kExitFailed;
   int lab = label == "spam" ? SG_LABEL_SPAM : SG_LABEL_HAM;
@@ -265,25 +263,20 @@ int Learn(const std::string& rules, const std::string& label, const sgcli::Recor
   if (files.empty()) {
     if (!teach(one, "comment")) return kExitFailed;
   }
+  sgcli::DumpCallbacks cb;
+  cb.skip = [&](const std::string& where, const std::string& why) {
+    fprintf(stderr, "spamguard: %s: skipped: %s\n", where.c_str(), why.c_str());
+    ++skipped;
+  };
+  bool failed = false;
+  cb.record = [&](const sgcli::Record& rec) { return teach(rec, rec.id) || (failed = true, false); };
   for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      fprintf(stderr, "spamguard: %s: cannot open: %s\n", path.c_str(), strerror(errno));
+    std::string error;
+    if (!sgcli::ReadDump(path, format, cb, &error)) {
+      fprintf(stderr, "spamguard: %s\n", error.c_str());
       return kExitFailed;
     }
-    std::string line, error;
-    size_t line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      sgcli::Record rec;
-      if (!sgcli::ParseJsonRecord(line, &rec, &error)) {
-        fprintf(stderr, "spamguard: %s:%zu: skipped: %s\n", path.c_str(), line_no, error.c_str());
-        ++skipped;
-        continue;
-      }
-      if (!teach(rec, path + ":" + std::to_string(line_no))) return kExitFailed;
-    }
+    if (failed) return kExitFailed;
   }
   printf("learned %zu comments as %s, %zu records skipped\n", learned, label.c_str(), skipped);
   return 0;
@@ -388,10 +381,15 @@ int main(int argc, char** argv) {
   score->add_flag("--json", score_json, "print the verdict as JSON");
 
   std::vector<std::string> files;
+  std::string format = "auto";
   bool quiet = false, json = false;
   size_t top = 15;
   auto* rescore = app.add_subcommand("rescore", "score every comment of JSON Lines dumps; print verdicts and a summary");
-  rescore->add_option("files", files, "JSON Lines files (one comment object per line)")->required();
+  rescore->add_option("files", files, "comment dumps: JSON Lines, CSV with a header, Movable Type export, WordPress WXR")
+      ->required();
+  rescore->add_option("--format", format, "auto, jsonl, csv, mt or wxr")
+      ->check(CLI::IsMember({"auto", "jsonl", "csv", "mt", "wxr"}))
+      ->capture_default_str();
   rescore->add_flag("-q,--quiet", quiet, "print only the summary");
   rescore->add_flag("--json", json, "print one JSON verdict per line (summary goes to stderr)");
   rescore->add_option("--top", top, "rules listed in the summary")->capture_default_str();
@@ -403,7 +401,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> learn_files;
   auto* learn = app.add_subcommand("learn", "teach the database that comments are spam or ham");
   learn->add_option("label", label, "spam or ham")->required()->check(CLI::IsMember({"spam", "ham"}));
-  learn->add_option("files", learn_files, "JSON Lines dumps (else one comment from the options)");
+  learn->add_option("files", learn_files, "comment dumps (else one comment from the options)");
+  learn->add_option("--format", format, "auto, jsonl, csv, mt or wxr")
+      ->check(CLI::IsMember({"auto", "jsonl", "csv", "mt", "wxr"}));
   learn->add_option("--id", rec.id, "comment id");
   learn->add_option("--ip", rec.ip, "client IP address");
   learn->add_option("--body", rec.body, "comment text");
@@ -469,13 +469,13 @@ int main(int argc, char** argv) {
   }
   if (*rescore) {
     g_ratelimit_mode = replay_limits ? SG_RATELIMIT_MEMORY : SG_RATELIMIT_OFF;
-    return Rescore(files, rules, quiet, json, top);
+    return Rescore(files, format, rules, quiet, json, top);
   }
   if (*lint) {
     g_eager = true;
     return Lint(rules, list);
   }
-  if (*learn) return Learn(rules, label, rec, learn_files);
+  if (*learn) return Learn(rules, label, rec, learn_files, format);
   for (auto* op : list_ops)
     if (*op) return ListCommand(rules, op->get_name(), list_which, list_kind, list_entry, list_source, list_reason,
                                 list_expires);

@@ -84,6 +84,41 @@ contains "rescore without replay" "throttle 0"
 check "rescore with replay" 0 "$sg" rescore -q --replay-limits -r "$rules" "$tmp/flood.jsonl"
 contains "rescore with replay" "accept 3, moderate 0, spam 0, discard 0, throttle 3"
 
+# Every dump format, with its malformed records counted and skipped.
+fx=$src/tests/fixtures/dumps
+check "csv" 0 "$sg" rescore -q -r "$rules" "$fx/comments.csv"
+contains "csv" "3 comments scored, 2 records skipped"
+contains "csv" "comments.csv:5: skipped: expected 9 fields, got 4"
+contains "csv" "comments.csv:6: skipped: unknown type 'spaceship'"
+contains "csv" "labels: 1 spam, 2 ham"
+check "csv json keeps quotes and newlines" 0 "$sg" rescore --json -r "$rules" "$fx/comments.csv"
+contains "csv json keeps quotes and newlines" '"id":"c1"'
+check "csv cut inside a quote" 0 "$sg" rescore -q -r "$rules" "$fx/truncated.csv"
+contains "csv cut inside a quote" "the file ends inside a quoted field"
+contains "csv cut inside a quote" "0 comments scored, 1 records skipped"
+check "mt" 0 "$sg" rescore -r "$rules" "$fx/export.txt"
+contains "mt" "4 comments scored, 0 records skipped"
+contains "mt" "SG_PHARMA_DRUGS"
+contains "mt" "SG_TB_TITLE_IS_BLOG"
+check "mt missing separators" 0 "$sg" rescore -q -r "$rules" "$fx/missing_separator.txt"
+contains "mt missing separators" "missing_separator.txt:4: skipped: the section ends at line 11 without a ----- separator"
+contains "mt missing separators" "missing_separator.txt:19: skipped: the file ends inside the section"
+contains "mt missing separators" "1 comments scored, 2 records skipped"
+check "wxr" 0 "$sg" rescore -r "$rules" "$fx/export.xml"
+contains "wxr" "3 comments scored, 0 records skipped"
+contains "wxr" "labels: 1 spam, 1 ham"
+contains "wxr" "SG_PHARMA_DRUGS"
+check "wxr json" 0 "$sg" rescore --json -r "$rules" "$fx/export.xml"
+contains "wxr json" '"id":"7","label":"ham","action":"accept"'
+check "wxr cut short" 1 "$sg" rescore -q -r "$rules" "$fx/truncated.xml"
+contains "wxr cut short" "XML error"
+contains "wxr cut short" "1 comments scored"
+check "format forced wrong" 1 "$sg" rescore -q --format csv -r "$rules" "$src/data/samples/comments.jsonl"
+contains "format forced wrong" "the CSV header names no comment field"
+printf 'just some words\n' >"$tmp/prose.txt"
+check "not a dump" 1 "$sg" rescore -q -r "$rules" "$tmp/prose.txt"
+contains "not a dump" "not a dump spamguard reads"
+
 # Learning and lists, on a database of the test's own.
 db="$tmp/cli.db"
 check "list add" 0 "$sg" --db "$db" list add block 203.0.113.0/24 --reason flood

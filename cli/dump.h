@@ -1,0 +1,34 @@
+// Comment dumps: JSON Lines, CSV with a header row, Movable Type's export
+// format, and WordPress WXR. Each reader streams (memory does not grow with
+// the dump), hands over good records one by one, and reports a malformed
+// record with its position and goes on.
+#pragma once
+
+#include <functional>
+#include <istream>
+#include <string>
+
+#include "record.h"
+
+namespace sgcli {
+
+struct DumpCallbacks {
+  std::function<bool(const Record&)> record;  // false stops the reading
+  std::function<void(const std::string& where, const std::string& why)> skip;
+};
+
+// "jsonl", "csv", "mt" or "wxr", from the file's first bytes; "" when it is
+// none of them (the reason in *error).
+std::string DetectFormat(const std::string& path, std::string* error);
+
+// Reads `path` in `format` ("auto" detects it). Returns false when the whole
+// job failed (the file cannot be read, the XML is broken or cut short), with
+// a message in *error; records before the failure were delivered.
+bool ReadDump(const std::string& path, const std::string& format, const DumpCallbacks& cb, std::string* error);
+
+// The same on a stream already open, in a known format (not "auto"); `name`
+// is used in positions.
+bool ReadDumpStream(std::istream& in, const std::string& name, const std::string& format, const DumpCallbacks& cb,
+                    std::string* error);
+
+}  // namespace sgcli
