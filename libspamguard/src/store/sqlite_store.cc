@@ -338,6 +338,17 @@ Status SqliteStore::ReadEntry(int64_t id, ListEntry* out) {
   return Status::OK();
 }
 
+Status SqliteStore::StepToEntry(sqlite3_stmt* q, ListEntry* out, bool* found) {
+  *found = false;
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_DONE) return Status::OK();
+  if (rc != SQLITE_ROW) return Error("list lookup", rc);
+  int64_t id = sqlite3_column_int64(q, 0);
+  sqlite3_reset(q);
+  *found = true;
+  return ReadEntry(id, out);
+}
+
 Status SqliteStore::ProbeAncestors(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) {
   // The slow path, used when the index points at an expired entry: try
   // every prefix of the address, most specific first.
@@ -355,14 +366,8 @@ Status SqliteStore::ProbeAncestors(int list, const lists::IpRange& ip, int64_t n
     BindBlob(q, 3, net.Lo());
     sqlite3_bind_int(q, 4, plen);
     sqlite3_bind_int64(q, 5, now);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-      int64_t id = sqlite3_column_int64(q, 0);
-      sqlite3_reset(q);
-      *found = true;
-      return ReadEntry(id, out);
-    }
-    if (rc != SQLITE_DONE) return Error("list lookup", rc);
+    st = StepToEntry(q, out, found);
+    if (!st.ok() || *found) return st;
   }
   return Status::OK();
 }
@@ -409,14 +414,8 @@ Status SqliteStore::MatchNameLocked(int list, int kind, const std::vector<std::s
     sqlite3_bind_int(q, 2, kind);
     BindText(q, 3, c);
     sqlite3_bind_int64(q, 4, now);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-      int64_t id = sqlite3_column_int64(q, 0);
-      sqlite3_reset(q);
-      *found = true;
-      return ReadEntry(id, out);
-    }
-    if (rc != SQLITE_DONE) return Error("list lookup", rc);
+    st = StepToEntry(q, out, found);
+    if (!st.ok() || *found) return st;
   }
   return Status::OK();
 }

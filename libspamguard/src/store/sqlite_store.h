@@ -76,6 +76,8 @@ class SqliteStore final : public Store {
   Status RebuildIndex(int list, int fam, const lists::IpRange* region, int64_t now);
   Status RebuildAll(int list, int64_t now);
   Status ReadEntry(int64_t id, ListEntry* out);
+  // Steps a query whose first column is an entry id; reads that entry.
+  Status StepToEntry(sqlite3_stmt* q, ListEntry* out, bool* found);
   // Fills *out from the 11 entry columns of a row starting at `col`.
   static void EntryFromRow(sqlite3_stmt* q, int col, ListEntry* out);
   // The unlocked lookups, for use inside Lookup's read transaction.
