@@ -667,6 +667,45 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
   return Write(body);
 }
 
+lists::IpRange SqliteStore::RangeFromRow(sqlite3_stmt* q, int fam) {
+  comment::IpAddress a;
+  a.v6 = fam == 6;
+  ToBytes(ColumnBlob(q, 1), &a.bytes);
+  return lists::Network(a, sqlite3_column_int(q, 2));
+}
+
+Status SqliteStore::InsertInterval(int list, int fam, const lists::Interval& iv) {
+  const size_t width = fam == 4 ? 4 : 16;
+  sqlite3_stmt* ins = nullptr;
+  Status st = Prepare(kInsIndex, &ins);
+  if (!st.ok()) return st;
+  sqlite3_bind_int(ins, 1, list);
+  sqlite3_bind_int(ins, 2, fam);
+  BindBlob(ins, 3, AsView(iv.lo, width));
+  BindBlob(ins, 4, AsView(iv.hi, width));
+  sqlite3_bind_int64(ins, 5, iv.id);
+  int rc = sqlite3_step(ins);
+  return rc == SQLITE_DONE ? Status::OK() : Error("index write", rc);
+}
+
+Status SqliteStore::InsertIpEntry(int list, const lists::IpRange& range, const std::string& source,
+                                  const std::string& reason, int64_t added, int64_t expires) {
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kInsIp, &q);
+  if (!st.ok()) return st;
+  sqlite3_bind_int(q, 1, list);
+  sqlite3_bind_int(q, 2, range.fam);
+  BindBlob(q, 3, range.Lo());
+  BindBlob(q, 4, range.Hi());
+  sqlite3_bind_int(q, 5, range.plen);
+  BindText(q, 6, source);
+  BindText(q, 7, reason);
+  sqlite3_bind_int64(q, 8, added);
+  sqlite3_bind_int64(q, 9, expires);
+  int rc = sqlite3_step(q);
+  return rc == SQLITE_DONE ? Status::OK() : Error("list write", rc);
+}
+
 Status SqliteStore::RebuildAll(int list, int64_t now) {
   for (int fam : {4, 6}) {
     size_t width = fam == 4 ? 4 : 16;
@@ -687,28 +726,10 @@ Status SqliteStore::RebuildAll(int list, int64_t now) {
     sqlite3_bind_int64(scan, 3, now);
     Status ins_st;
     lists::Sweeper sweep(width, [&](const lists::Interval& iv) {
-      if (!ins_st.ok()) return;
-      sqlite3_stmt* ins = nullptr;
-      ins_st = Prepare(kInsIndex, &ins);
-      if (!ins_st.ok()) return;
-      sqlite3_bind_int(ins, 1, list);
-      sqlite3_bind_int(ins, 2, fam);
-      BindBlob(ins, 3, AsView(iv.lo, width));
-      BindBlob(ins, 4, AsView(iv.hi, width));
-      sqlite3_bind_int64(ins, 5, iv.id);
-      int r2 = sqlite3_step(ins);
-      if (r2 != SQLITE_DONE) ins_st = Error("index write", r2);
+      if (ins_st.ok()) ins_st = InsertInterval(list, fam, iv);
     });
     while ((rc = sqlite3_step(scan)) == SQLITE_ROW) {
-      lists::IpRange r;
-      r.fam = fam;
-      ToBytes(ColumnBlob(scan, 1), &r.lo);
-      r.plen = sqlite3_column_int(scan, 2);
-      comment::IpAddress a;
-      a.v6 = fam == 6;
-      a.bytes = r.lo;
-      r = lists::Network(a, r.plen);
-      sweep.Add(r, sqlite3_column_int64(scan, 0));
+      sweep.Add(RangeFromRow(scan, fam), sqlite3_column_int64(scan, 0));
       if (!ins_st.ok()) return ins_st;
     }
     if (rc != SQLITE_DONE) return Error("index rebuild", rc);
@@ -754,12 +775,7 @@ Status SqliteStore::RebuildIndex(int list, int fam, const lists::IpRange* region
     BindBlob(q, 4, hi);
     sqlite3_bind_int64(q, 5, now);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-      comment::IpAddress e;
-      e.v6 = fam == 6;
-      ToBytes(ColumnBlob(q, 1), &e.bytes);
-      entries.emplace_back(lists::Network(e, sqlite3_column_int(q, 2)), sqlite3_column_int64(q, 0));
-    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) entries.emplace_back(RangeFromRow(q, fam), sqlite3_column_int64(q, 0));
     if (rc != SQLITE_DONE) return Error("index rebuild", rc);
     sqlite3_reset(q);
   }
@@ -810,20 +826,8 @@ Status SqliteStore::RebuildIndex(int list, int fam, const lists::IpRange* region
   int rc = sqlite3_step(del);
   if (rc != SQLITE_DONE) return Error("index rebuild", rc);
 
-  auto insert = [&](const lists::Interval& iv) -> Status {
-    sqlite3_stmt* ins = nullptr;
-    Status s2 = Prepare(kInsIndex, &ins);
-    if (!s2.ok()) return s2;
-    sqlite3_bind_int(ins, 1, list);
-    sqlite3_bind_int(ins, 2, fam);
-    BindBlob(ins, 3, AsView(iv.lo, width));
-    BindBlob(ins, 4, AsView(iv.hi, width));
-    sqlite3_bind_int64(ins, 5, iv.id);
-    int r2 = sqlite3_step(ins);
-    return r2 == SQLITE_DONE ? Status::OK() : Error("index write", r2);
-  };
   for (const auto& iv : keep) {
-    st = insert(iv);
+    st = InsertInterval(list, fam, iv);
     if (!st.ok()) return st;
   }
   std::sort(entries.begin(), entries.end(), [width](const auto& x, const auto& y) {
@@ -836,7 +840,7 @@ Status SqliteStore::RebuildIndex(int list, int fam, const lists::IpRange* region
     if (memcmp(iv.hi.data(), region->lo.data(), width) < 0 || memcmp(iv.lo.data(), region->hi.data(), width) > 0) return;
     if (memcmp(iv.lo.data(), region->lo.data(), width) < 0) iv.lo = region->lo;
     if (memcmp(iv.hi.data(), region->hi.data(), width) > 0) iv.hi = region->hi;
-    st = insert(iv);
+    st = InsertInterval(list, fam, iv);
   });
   for (const auto& [r, id] : entries) sweep.Add(r, id);
   sweep.Finish();
@@ -847,21 +851,8 @@ Status SqliteStore::AddIp(int list, const lists::IpRange& range, const std::stri
                           int64_t added, int64_t expires) {
   std::lock_guard<std::mutex> lock(mu_);
   auto body = [&]() -> Status {
-    sqlite3_stmt* q = nullptr;
-    Status s2 = Prepare(kInsIp, &q);
-    if (!s2.ok()) return s2;
-    sqlite3_bind_int(q, 1, list);
-    sqlite3_bind_int(q, 2, range.fam);
-    BindBlob(q, 3, range.Lo());
-    BindBlob(q, 4, range.Hi());
-    sqlite3_bind_int(q, 5, range.plen);
-    BindText(q, 6, source);
-    BindText(q, 7, reason);
-    sqlite3_bind_int64(q, 8, added);
-    sqlite3_bind_int64(q, 9, expires);
-    int rc = sqlite3_step(q);
-    if (rc != SQLITE_DONE) return Error("list write", rc);
-    return RebuildIndex(list, range.fam, &range, added);
+    Status s2 = InsertIpEntry(list, range, source, reason, added, expires);
+    return s2.ok() ? RebuildIndex(list, range.fam, &range, added) : s2;
   };
   return Write(body);
 }
@@ -936,19 +927,8 @@ Status SqliteStore::ReplaceSource(int list, const std::string& source, const std
     rc = sqlite3_step(q);
     if (rc != SQLITE_DONE) return Error("list write", rc);
     for (const auto& e : entries) {
-      s2 = Prepare(kInsIp, &q);
+      s2 = InsertIpEntry(list, e.range, source, e.reason, added, expires);
       if (!s2.ok()) return s2;
-      sqlite3_bind_int(q, 1, list);
-      sqlite3_bind_int(q, 2, e.range.fam);
-      BindBlob(q, 3, e.range.Lo());
-      BindBlob(q, 4, e.range.Hi());
-      sqlite3_bind_int(q, 5, e.range.plen);
-      BindText(q, 6, source);
-      BindText(q, 7, e.reason);
-      sqlite3_bind_int64(q, 8, added);
-      sqlite3_bind_int64(q, 9, expires);
-      rc = sqlite3_step(q);
-      if (rc != SQLITE_DONE) return Error("list write", rc);
     }
     return RebuildAll(list, added);
   };

@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "lists/ip_index.h"
 #include "store/store.h"
 
 namespace spamguard::store {
@@ -75,6 +76,11 @@ class SqliteStore final : public Store {
   // region is null). Must run inside a write transaction.
   Status RebuildIndex(int list, int fam, const lists::IpRange* region, int64_t now);
   Status RebuildAll(int list, int64_t now);
+  Status InsertInterval(int list, int fam, const lists::Interval& iv);
+  Status InsertIpEntry(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
+                       int64_t added, int64_t expires);
+  // The block of an entry row whose columns 1 and 2 are lo and plen.
+  static lists::IpRange RangeFromRow(sqlite3_stmt* q, int fam);
   Status ReadEntry(int64_t id, ListEntry* out);
   // Steps a query whose first column is an entry id; reads that entry.
   Status StepToEntry(sqlite3_stmt* q, ListEntry* out, bool* found);
