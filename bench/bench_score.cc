@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "dump.h"
 #include "record.h"
 #include "spamguard/spamguard.h"
 
@@ -52,20 +53,20 @@ int main(int argc, char** argv) {
 
   std::vector<sg_comment*> comments;
   size_t bytes = 0;
+  sgcli::DumpCallbacks cb;
+  cb.skip = [](const std::string&, const std::string&) {};
+  cb.record = [&](const sgcli::Record& rec) {
+    sg_comment* c = nullptr;
+    if (sg_comment_new(&c) < 0 || sgcli::ToComment(rec, c) < 0) exit(1);
+    bytes += rec.body.size();
+    comments.push_back(c);
+    return true;
+  };
   for (const auto& f : files) {
-    std::ifstream in(f);
-    if (!in) {
-      fprintf(stderr, "spamguard_bench: cannot open %s\n", f.c_str());
+    std::string error;
+    if (!sgcli::ReadDump(f, "auto", cb, &error)) {
+      fprintf(stderr, "spamguard_bench: %s\n", error.c_str());
       return 1;
-    }
-    std::string line, error;
-    while (std::getline(in, line)) {
-      sgcli::Record rec;
-      if (line.empty() || !sgcli::ParseJsonRecord(line, &rec, &error)) continue;
-      sg_comment* c = nullptr;
-      if (sg_comment_new(&c) < 0 || sgcli::ToComment(rec, c) < 0) return 1;
-      bytes += rec.body.size();
-      comments.push_back(c);
     }
   }
 

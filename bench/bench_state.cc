@@ -27,6 +27,7 @@
 
 #include "record.h"
 #include "spamguard/spamguard.h"
+#include "dump.h"
 #include "lists/import.h"
 #include "store/sqlite_store.h"
 
@@ -170,18 +171,23 @@ int main(int argc, char** argv) {
 
   // Comments of the dumps, scored from clean and from listed addresses.
   std::vector<sg_comment*> comments;
+  sgcli::DumpCallbacks cb;
+  cb.skip = [](const std::string&, const std::string&) {};
+  cb.record = [&](const sgcli::Record& r) {
+    sgcli::Record rec = r;  // the benchmark chooses addresses and ids itself
+    rec.ip.clear();
+    rec.id.clear();
+    sg_comment* c = nullptr;
+    sg_comment_new(&c);
+    sgcli::ToComment(rec, c);
+    comments.push_back(c);
+    return true;
+  };
   for (const auto& f : files) {
-    std::ifstream in(f);
-    std::string line, error;
-    while (std::getline(in, line)) {
-      sgcli::Record rec;
-      if (line.empty() || !sgcli::ParseJsonRecord(line, &rec, &error)) continue;
-      rec.ip.clear();
-      rec.id.clear();
-      sg_comment* c = nullptr;
-      sg_comment_new(&c);
-      sgcli::ToComment(rec, c);
-      comments.push_back(c);
+    std::string error;
+    if (!sgcli::ReadDump(f, "auto", cb, &error)) {
+      fprintf(stderr, "spamguard_state_bench: %s\n", error.c_str());
+      return 1;
     }
   }
   // Some reputation to find: 2,000 learned comments over 500 addresses.

@@ -1,13 +1,13 @@
 // Loading labeled JSON Lines dumps into sg_comment handles for tests, using
-// the command's own record reader (public C API only).
+// the command's own dump reader (public C API only).
 #pragma once
 
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "dump.h"
 #include "record.h"
 #include "spamguard/spamguard.h"
 
@@ -36,20 +36,21 @@ inline int OpenContentOnly(sg_engine** out, const char* rules) {
 }
 
 inline std::vector<Labeled> LoadJsonl(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
   std::vector<Labeled> out;
-  std::string line, error;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    sgcli::Record rec;
-    if (!sgcli::ParseJsonRecord(line, &rec, &error)) throw std::runtime_error(path + ": " + error);
+  sgcli::DumpCallbacks cb;
+  cb.skip = [&](const std::string& where, const std::string& why) {
+    throw std::runtime_error(where + ": " + why);
+  };
+  cb.record = [&](const sgcli::Record& rec) {
     sg_comment* c = nullptr;
     if (sg_comment_new(&c) < 0) throw std::runtime_error(sg_error_message());
     CommentPtr owned(c);
     if (sgcli::ToComment(rec, c) < 0) throw std::runtime_error(sg_error_message());
     out.push_back({rec.id, rec.label, std::move(owned)});
-  }
+    return true;
+  };
+  std::string error;
+  if (!sgcli::ReadDump(path, "jsonl", cb, &error)) throw std::runtime_error(error);
   return out;
 }
 
