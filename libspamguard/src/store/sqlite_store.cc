@@ -450,10 +450,10 @@ namespace {
 // Name entries of both lists: the e-mail (?1), its domains (?2..?7) and
 // the author URL's domains (?8..?13); unused slots stay NULL and match
 // nothing. One indexed probe per slot, without temporary tables.
-constexpr int kDomainSlots = 6;
+constexpr size_t kDomainSlots = 6;
 std::string NamesQuery() {
   std::string q;
-  for (int slot = 1; slot <= 1 + 2 * kDomainSlots; ++slot) {
+  for (size_t slot = 1; slot <= 1 + 2 * kDomainSlots; ++slot) {
     int kind = slot == 1 ? kEmail : slot <= 1 + kDomainSlots ? kEmailDomain : kUrlDomain;
     if (!q.empty()) q += " UNION ALL ";
     q += "SELECT id, list, kind, value FROM list_entry WHERE kind=" + std::to_string(kind) + " AND value=?" +
@@ -503,12 +503,18 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
         if (found) best[list] = {0, e.id, "ip"};
       }
     }
-    if (!req.email.empty() || !req.url_domains.empty()) {
+    // Hosts deeper than the statement's slots take more than one round.
+    size_t rounds = (std::max(req.email_domains.size(), req.url_domains.size()) + kDomainSlots - 1) / kDomainSlots;
+    if (!req.email.empty() || !req.url_domains.empty()) rounds = std::max<size_t>(rounds, 1);
+    for (size_t round = 0; round < rounds; ++round) {
       Status s2 = Prepare(kLookupNames, &q);
       if (!s2.ok()) return s2;
-      if (!req.email.empty()) BindText(q, 1, req.email);
-      for (size_t i = 0; i < req.email_domains.size() && i < kDomainSlots; ++i) BindText(q, 2 + int(i), req.email_domains[i]);
-      for (size_t i = 0; i < req.url_domains.size() && i < kDomainSlots; ++i) BindText(q, 8 + int(i), req.url_domains[i]);
+      if (!req.email.empty() && round == 0) BindText(q, 1, req.email);
+      for (size_t i = 0; i < kDomainSlots; ++i) {
+        size_t k = round * kDomainSlots + i;
+        if (k < req.email_domains.size()) BindText(q, 2 + int(i), req.email_domains[k]);
+        if (k < req.url_domains.size()) BindText(q, 8 + int(i), req.url_domains[k]);
+      }
       sqlite3_bind_int64(q, 14, req.now);
       while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int list = sqlite3_column_int(q, 1), kind = sqlite3_column_int(q, 2);

@@ -80,6 +80,11 @@ BOOST_AUTO_TEST_CASE(allow_list_accepts_at_once_and_beats_the_block_list) {
   c.fields[SG_FIELD_URL] = "https://www.Friend.example/about";
   e->Score(c, &v);
   BOOST_TEST(Names(v) == "LIST_ALLOW ");
+  // A host deeper than one round of the lookup still finds its domain.
+  c = C("198.51.100.1", "hello");
+  c.fields[SG_FIELD_URL] = "http://a.b.c.d.e.f.g.friend.example/";
+  e->Score(c, &v);
+  BOOST_TEST(Names(v) == "LIST_ALLOW ");
   c = C("198.51.100.1", "hello");
   c.fields[SG_FIELD_EMAIL] = "bot@mx.spam.example";
   e->Score(c, &v);
