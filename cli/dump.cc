@@ -68,19 +68,32 @@ bool Finish(Record* r, std::string* why) {
 bool ReadJsonl(std::istream& in, const std::string& path, const DumpCallbacks& cb) {
   std::string line, error;
   size_t line_no = 0;
+  Record rec;
   while (std::getline(in, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    Record rec;
-    if (!ParseJsonRecord(line, &rec, &error)) {
+    if (cb.jsonl_line) {
+      if (!cb.jsonl_line(line, line_no)) return true;
+      continue;
+    }
+    if (!ParseJsonLine(line, path, line_no, &rec, &error)) {
       cb.skip(path + ":" + std::to_string(line_no), error);
       continue;
     }
-    if (rec.id.empty()) rec.id = path + ":" + std::to_string(line_no);
     if (!cb.record(rec)) return true;
   }
   return true;
 }
+
+}  // namespace
+
+bool ParseJsonLine(const std::string& line, const std::string& path, size_t line_no, Record* out, std::string* error) {
+  if (!ParseJsonRecord(line, out, error)) return false;
+  if (out->id.empty()) out->id = path + ":" + std::to_string(line_no);
+  return true;
+}
+
+namespace {
 
 // RFC 4180: quoted fields with "" escapes and line breaks inside quotes.
 // Returns false at the end of the input; *bad is set for a row cut short.
@@ -406,6 +419,7 @@ bool ReadDump(const std::string& path, const std::string& format, const DumpCall
     *error = path + ": cannot open: " + strerror(errno);
     return false;
   }
+  if (cb.opened) cb.opened(in);
   return ReadDumpStream(in, path, fmt, cb, error);
 }
 

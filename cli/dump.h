@@ -15,7 +15,18 @@ namespace sgcli {
 struct DumpCallbacks {
   std::function<bool(const Record&)> record;  // false stops the reading
   std::function<void(const std::string& where, const std::string& why)> skip;
+  // Optional: called with the stream ReadDump opened, before reading (its
+  // position tells how far the reading got).
+  std::function<void(std::istream&)> opened;
+  // Optional, JSON Lines only: each non-blank line as read, instead of a
+  // parsed record, so that the callee can parse on other threads (with
+  // ParseJsonLine). false stops the reading.
+  std::function<bool(std::string& line, size_t line_no)> jsonl_line;
 };
+
+// One line of a JSON Lines dump into a record; a record without an id gets
+// "path:line". On failure returns false with the reason.
+bool ParseJsonLine(const std::string& line, const std::string& path, size_t line_no, Record* out, std::string* error);
 
 // "jsonl", "csv", "mt" or "wxr", from the file's first bytes; "" when it is
 // none of them (the reason in *error).

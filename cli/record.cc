@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstring>
+#include <string_view>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -79,7 +81,171 @@ int ToComment(const Record& r, sg_comment* c) {
   return sg_comment_set_time(c, r.time);
 }
 
-bool ParseJsonRecord(const std::string& line, Record* out, std::string* error) {
+namespace {
+
+// The record's string field for a JSON key, or null for keys not read.
+std::string* FieldFor(Record* r, std::string_view key, std::string* kind_alias) {
+  static const struct {
+    const char* key;
+    std::string Record::*field;
+  } kFields[] = {
+      {"id", &Record::id},           {"type", &Record::kind},           {"author", &Record::author},
+      {"email", &Record::email},     {"url", &Record::url},             {"ip", &Record::ip},
+      {"user_agent", &Record::user_agent}, {"referrer", &Record::referrer}, {"body", &Record::body},
+      {"post_id", &Record::post_id}, {"permalink", &Record::permalink}, {"blog_name", &Record::blog_name},
+      {"title", &Record::title},     {"excerpt", &Record::excerpt},     {"source_url", &Record::source_url},
+      {"created", &Record::created}, {"label", &Record::label},
+  };
+  for (const auto& f : kFields)
+    if (key == f.key) return &(r->*f.field);
+  if (key == "kind") return kind_alias;
+  return nullptr;
+}
+
+// Checks what both parsers agree on after the fields are in.
+bool FinishRecord(Record* out, const std::string& kind_alias, std::string* error) {
+  if (out->kind.empty()) out->kind = kind_alias;
+  if (KindOf(out->kind) == 0) {
+    *error = "unknown type '" + out->kind + "' (comment, trackback or pingback)";
+    return false;
+  }
+  if (!out->created.empty() && !ParseTime(out->created, &out->time)) {
+    *error = "created: not an ISO 8601 time: '" + out->created + "'";
+    return false;
+  }
+  return true;
+}
+
+size_t Utf8Length(const unsigned char* p, const unsigned char* end) {
+  // Length of the valid UTF-8 sequence at p, 0 when invalid (RFC 3629).
+  unsigned c = p[0];
+  size_t n = c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+  if (n == 0 || size_t(end - p) < n) return 0;
+  for (size_t i = 1; i < n; ++i)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
+  if (c == 0xED && p[1] > 0x9F) return 0;  // surrogate
+  if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
+  if (c == 0xF4 && p[1] > 0x8F) return 0;  // above U+10FFFF
+  return n;
+}
+
+int Hex4(const char* p) {
+  int v = 0;
+  for (int i = 0; i < 4; ++i) {
+    char c = p[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= c - '0';
+    else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+    else return -1;
+  }
+  return v;
+}
+
+// The common shape, a flat object whose values are strings or null, read in
+// one pass. Returns false for anything else (numbers, nested values,
+// surrogate escapes, any error); the caller then uses the full parser, which
+// decides and words the error. So this accepts a subset of what the full
+// parser accepts, with the same result (checked by fuzz_jsonl).
+bool FastFlatObject(const std::string& line, Record* out, std::string* kind_alias) {
+  const char* p = line.data();
+  const char* end = p + line.size();
+  auto ws = [&] {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
+  };
+  // Reads a string at p (after its opening quote) into dst (may be null).
+  auto str = [&](std::string* dst) -> bool {
+    if (dst) dst->clear();
+    for (;;) {
+      const char* run = p;
+      while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20 &&
+             static_cast<unsigned char>(*p) < 0x80)
+        ++p;
+      if (dst) dst->append(run, size_t(p - run));
+      if (p >= end) return false;
+      unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        ++p;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c >= 0x80) {
+        size_t n = Utf8Length(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
+        if (n == 0) return false;
+        if (dst) dst->append(p, n);
+        p += n;
+        continue;
+      }
+      // A backslash escape.
+      if (end - p < 2) return false;
+      char e = p[1];
+      p += 2;
+      char lit = e == '"' ? '"' : e == '\\' ? '\\' : e == '/' ? '/' : e == 'b' ? '\b' : e == 'f' ? '\f'
+               : e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : 0;
+      if (lit) {
+        if (dst) dst->push_back(lit);
+        continue;
+      }
+      if (e != 'u' || end - p < 4) return false;
+      int u = Hex4(p);
+      if (u < 0 || (u >= 0xD800 && u <= 0xDFFF)) return false;  // surrogates: the full parser
+      p += 4;
+      if (!dst) continue;
+      if (u < 0x80) {
+        dst->push_back(char(u));
+      } else if (u < 0x800) {
+        dst->push_back(char(0xC0 | (u >> 6)));
+        dst->push_back(char(0x80 | (u & 0x3F)));
+      } else {
+        dst->push_back(char(0xE0 | (u >> 12)));
+        dst->push_back(char(0x80 | ((u >> 6) & 0x3F)));
+        dst->push_back(char(0x80 | (u & 0x3F)));
+      }
+    }
+  };
+  ws();
+  if (p >= end || *p++ != '{') return false;
+  ws();
+  std::string key;
+  if (p < end && *p == '}') {
+    ++p;
+  } else {
+    for (;;) {
+      if (p >= end || *p++ != '"' || !str(&key)) return false;
+      ws();
+      if (p >= end || *p++ != ':') return false;
+      ws();
+      std::string* dst = FieldFor(out, key, kind_alias);
+      if (p < end && *p == '"') {
+        ++p;
+        if (!str(dst)) return false;
+      } else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+        p += 4;
+        if (dst) dst->clear();
+      } else {
+        return false;
+      }
+      ws();
+      if (p < end && *p == ',') {
+        ++p;
+        ws();
+        continue;
+      }
+      if (p < end && *p == '}') {
+        ++p;
+        break;
+      }
+      return false;
+    }
+  }
+  ws();
+  return p == end;
+}
+
+}  // namespace
+
+bool ParseJsonRecordFull(const std::string& line, Record* out, std::string* error) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     *error = "not valid JSON";
@@ -90,39 +256,22 @@ bool ParseJsonRecord(const std::string& line, Record* out, std::string* error) {
     return false;
   }
   *out = Record();
-  auto get = [&](const char* key, std::string* dst) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return;
-    if (it->is_string()) *dst = it->get<std::string>();
+  std::string kind_alias;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string* dst = FieldFor(out, it.key(), &kind_alias);
+    if (dst == nullptr) continue;
+    if (it->is_null()) dst->clear();
+    else if (it->is_string()) *dst = it->get<std::string>();
     else *dst = it->dump();
-  };
-  get("id", &out->id);
-  get("type", &out->kind);
-  if (out->kind.empty()) get("kind", &out->kind);
-  get("author", &out->author);
-  get("email", &out->email);
-  get("url", &out->url);
-  get("ip", &out->ip);
-  get("user_agent", &out->user_agent);
-  get("referrer", &out->referrer);
-  get("body", &out->body);
-  get("post_id", &out->post_id);
-  get("permalink", &out->permalink);
-  get("blog_name", &out->blog_name);
-  get("title", &out->title);
-  get("excerpt", &out->excerpt);
-  get("source_url", &out->source_url);
-  get("created", &out->created);
-  get("label", &out->label);
-  if (KindOf(out->kind) == 0) {
-    *error = "unknown type '" + out->kind + "' (comment, trackback or pingback)";
-    return false;
   }
-  if (!out->created.empty() && !ParseTime(out->created, &out->time)) {
-    *error = "created: not an ISO 8601 time: '" + out->created + "'";
-    return false;
-  }
-  return true;
+  return FinishRecord(out, kind_alias, error);
+}
+
+bool ParseJsonRecord(const std::string& line, Record* out, std::string* error) {
+  *out = Record();
+  std::string kind_alias;
+  if (FastFlatObject(line, out, &kind_alias)) return FinishRecord(out, kind_alias, error);
+  return ParseJsonRecordFull(line, out, error);
 }
 
 }  // namespace sgcli

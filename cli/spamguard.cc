@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <ctime>
+#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -18,10 +20,14 @@
 #include <vector>
 
 #include "dump.h"
+#include "output.h"
 #include "record.h"
+#include "rescore.h"
 #include "spamguard/spamguard.h"
 
 namespace {
+
+using namespace sgcli;
 
 constexpr int kExitFailed = 1;
 
@@ -64,6 +70,9 @@ std::string g_database;
 int g_ratelimit_mode = SG_RATELIMIT_DATABASE;
 // `rules lint` compiles everything at open, to report every problem.
 bool g_eager = false;
+// Commands that only look (rescore without --learn, ip, stats, list show)
+// open the database read-only and never create it.
+bool g_read_only = false;
 
 EnginePtr OpenEngine(const std::string& path) {
   sg_engine* e = nullptr;
@@ -71,6 +80,7 @@ EnginePtr OpenEngine(const std::string& path) {
   int rc = sg_config_new(&cfg);
   if (rc == SG_OK && !g_database.empty()) rc = sg_config_set_str(cfg, SG_CFG_DATABASE, g_database.c_str());
   if (rc == SG_OK && g_eager) rc = sg_config_set_int(cfg, SG_CFG_EAGER_COMPILE, 1);
+  if (rc == SG_OK && g_read_only) rc = sg_config_set_int(cfg, SG_CFG_READ_ONLY, 1);
   if (rc == SG_OK && g_ratelimit_mode != SG_RATELIMIT_DATABASE)
     rc = sg_config_set_int(cfg, SG_CFG_RATELIMIT_MODE, g_ratelimit_mode);
   if (rc == SG_OK) rc = sg_engine_open(&e, path.c_str(), cfg);
@@ -80,149 +90,6 @@ EnginePtr OpenEngine(const std::string& path) {
     return nullptr;
   }
   return EnginePtr(e);
-}
-
-std::string Printable(const char* s, size_t len, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < len && out.size() < max; ++i) {
-    unsigned char c = s[i];
-    if (c == '\n' || c == '\r' || c == '\t') out.push_back(' ');
-    else if (c < 0x20 || c == 0x7F) out += "?";
-    else out.push_back(char(c));
-  }
-  if (len > max) out += "...";
-  return out;
-}
-
-std::string Fmt(double v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-
-// Prints one verdict, one hit per line.
-void PrintVerdict(const std::string& id, const sg_result* r, FILE* out) {
-  fprintf(out, "%s  %s  score %s\n", id.c_str(), sg_action_str(sg_result_action(r)), Fmt(sg_result_score(r)).c_str());
-  for (size_t i = 0; i < sg_result_hit_count(r); ++i) {
-    size_t len = 0;
-    const char* m = sg_result_hit_match(r, i, &len);
-    fprintf(out, "    %+6.2f  %-24s %-8s %s  [%s]\n", sg_result_hit_points(r, i), sg_result_hit_name(r, i),
-            sg_result_hit_field(r, i), sg_result_hit_description(r, i), Printable(m, len, 80).c_str());
-  }
-}
-
-std::string ResultJson(const sg_result* r) {
-  char* json = nullptr;
-  size_t len = 0;
-  if (sg_result_to_json(&json, &len, r) < 0) return "{}";
-  std::string s(json, len);
-  sg_free(json);
-  return s;
-}
-
-std::string JsonQuote(const std::string& s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      o.push_back('\\');
-      o.push_back(char(c));
-    } else if (c < 0x20) {
-      char b[8];
-      snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o.push_back(char(c));
-    }
-  }
-  return o + "\"";
-}
-
-struct Summary {
-  size_t total = 0, skipped = 0;
-  size_t actions[5] = {0, 0, 0, 0, 0};
-  std::map<std::string, size_t> rule_hits;
-  // Confusion by label: positives are verdicts spam or discard.
-  size_t tp = 0, fp = 0, tn = 0, fn = 0, ham_moderated = 0, spam_moderated = 0;
-
-  void Add(const sgcli::Record& rec, const sg_result* r) {
-    ++total;
-    int a = sg_result_action(r);
-    if (a >= 0 && a < 5) ++actions[a];
-    for (size_t i = 0; i < sg_result_hit_count(r); ++i) ++rule_hits[sg_result_hit_name(r, i)];
-    bool positive = a == SG_ACTION_SPAM || a == SG_ACTION_DISCARD;
-    if (rec.label == "spam") {
-      positive ? ++tp : ++fn;
-      if (a == SG_ACTION_MODERATE) ++spam_moderated;
-    } else if (rec.label == "ham") {
-      positive ? ++fp : ++tn;
-      if (a == SG_ACTION_MODERATE) ++ham_moderated;
-    }
-  }
-
-  void Print(FILE* out, size_t top) const {
-    fprintf(out, "\n%zu comments scored, %zu records skipped\n", total, skipped);
-    fprintf(out, "actions: accept %zu, moderate %zu, spam %zu, discard %zu, throttle %zu\n", actions[0],
-            actions[1], actions[2], actions[3], actions[4]);
-    std::vector<std::pair<std::string, size_t>> v(rule_hits.begin(), rule_hits.end());
-    std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-    if (!v.empty()) {
-      fprintf(out, "top rules:\n");
-      for (size_t i = 0; i < v.size() && i < top; ++i) fprintf(out, "  %6zu  %s\n", v[i].second, v[i].first.c_str());
-    }
-    size_t spam = tp + fn, ham = tn + fp;
-    if (spam + ham == 0) return;
-    auto ratio = [](size_t a, size_t b) { return b ? double(a) / double(b) : 0.0; };
-    double precision = ratio(tp, tp + fp), recall = ratio(tp, spam);
-    double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
-    fprintf(out, "labels: %zu spam, %zu ham (verdict spam or discard counts as positive)\n", spam, ham);
-    fprintf(out, "  precision %.4f  recall %.4f  F1 %.4f  false-positive rate %s\n", precision, recall, f1,
-            ham ? Fmt(100.0 * ratio(fp, ham)).append(" %").c_str() : "n/a (no ham)");
-    fprintf(out, "  confusion: spam->spam %zu, spam->not %zu, ham->spam %zu, ham->not %zu\n", tp, fn, fp, tn);
-    fprintf(out, "  held for moderation: %zu spam, %zu ham\n", spam_moderated, ham_moderated);
-  }
-};
-
-int Rescore(const std::vector<std::string>& files, const std::string& format, const std::string& rules, bool quiet,
-            bool json, size_t top) {
-  EnginePtr engine = OpenEngine(rules);
-  if (!engine) return kExitFailed;
-  sg_comment* raw = nullptr;
-  if (sg_comment_new(&raw) < 0) return kExitFailed;
-  CommentPtr comment(raw);
-  Summary sum;
-  bool failed = false;
-  sgcli::DumpCallbacks cb;
-  cb.skip = [&](const std::string& where, const std::string& why) {
-    fprintf(stderr, "spamguard: %s: skipped: %s\n", where.c_str(), why.c_str());
-    ++sum.skipped;
-  };
-  cb.record = [&](const sgcli::Record& rec) {
-    sg_result* r = nullptr;
-    if (sgcli::ToComment(rec, comment.get()) < 0 || sg_engine_score(&r, engine.get(), comment.get()) < 0) {
-      fprintf(stderr, "spamguard: %s: %s\n", rec.id.c_str(), sg_error_message());
-      failed = true;
-      return false;
-    }
-    ResultPtr result(r);
-    sum.Add(rec, r);
-    if (json) {
-      std::string v = ResultJson(r);
-      printf("{\"id\":%s,\"label\":%s,%s\n", JsonQuote(rec.id).c_str(), JsonQuote(rec.label).c_str(), v.c_str() + 1);
-    } else if (!quiet) {
-      PrintVerdict(rec.id, r, stdout);
-    }
-    return true;
-  };
-  for (const auto& path : files) {
-    std::string error;
-    if (!sgcli::ReadDump(path, format, cb, &error)) {
-      fprintf(stderr, "spamguard: %s\n", error.c_str());
-      failed = true;
-    }
-    if (failed) break;
-  }
-  sum.Print(json ? stderr : stdout, top);
-  return failed ? kExitFailed : 0;
 }
 
 int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
@@ -238,7 +105,7 @@ int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
   }
   ResultPtr result(r);
   if (json) printf("%s\n", ResultJson(r).c_str());
-  else PrintVerdict(rec.id.empty() ? "comment" : rec.id, r, stdout);
+  else fputs(VerdictText(rec.id.empty() ? "comment" : rec.id, r).c_str(), stdout);
   return 0;
 }
 
@@ -324,11 +191,145 @@ int ListCommand(const std::string& rules, const std::string& op, const std::stri
   return 0;
 }
 
-int Lint(const std::string& rules, bool list) {
+// Opens the engine for a command that needs the database.
+EnginePtr OpenWithState(const std::string& rules) {
+  EnginePtr engine = OpenEngine(rules);
+  if (engine && !sg_engine_has_state(engine.get())) {
+    const char* why = sg_engine_state_message(engine.get());
+    fprintf(stderr, "spamguard: no database: %s\n", *why ? why : "database none (use --db FILE)");
+    return nullptr;
+  }
+  return engine;
+}
+
+// ip ADDRESS: which list holds it, and its reputation.
+int IpCommand(const std::string& rules, const std::string& ip, bool json) {
+  EnginePtr engine = OpenWithState(rules);
+  if (!engine) return kExitFailed;
+  sg_result* r = nullptr;
+  if (sg_engine_explain_ip(&r, engine.get(), ip.c_str(), 0) < 0) {
+    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    return kExitFailed;
+  }
+  ResultPtr result(r);
+  if (json) printf("{\"ip\":%s,%s\n", JsonQuote(ip).c_str(), ResultJson(r).c_str() + 1);
+  else fputs(VerdictText(ip, r).c_str(), stdout);
+  return 0;
+}
+
+std::string ListOf(int list) { return list == SG_LIST_ALLOW ? "allow" : list == SG_LIST_BLOCK ? "block" : "?"; }
+
+// list show [allow|block|all]: the newest entries.
+int ListShow(const std::string& rules, const std::string& which, size_t limit, bool json) {
+  EnginePtr engine = OpenWithState(rules);
+  if (!engine) return kExitFailed;
+  int list = which == "allow" ? SG_LIST_ALLOW : which == "block" ? SG_LIST_BLOCK : 0;
+  sg_list_entries* raw = nullptr;
+  if (sg_engine_list_entries(&raw, engine.get(), list, limit) < 0) {
+    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    return kExitFailed;
+  }
+  std::unique_ptr<sg_list_entries, void (*)(sg_list_entries*)> entries(raw, sg_list_entries_free);
+  size_t n = sg_list_entries_count(raw);
+  int64_t now = int64_t(time(nullptr));
+  for (size_t i = 0; i < n; ++i) {
+    int64_t expires = sg_list_entries_expires(raw, i);
+    if (json) {
+      printf("{\"list\":\"%s\",\"kind\":\"%s\",\"entry\":%s,\"source\":%s,\"reason\":%s,\"added\":%lld,"
+             "\"expires\":%lld,\"expired\":%s}\n",
+             ListOf(sg_list_entries_list(raw, i)).c_str(), sg_entry_kind_str(sg_list_entries_kind(raw, i)),
+             JsonQuote(sg_list_entries_value(raw, i)).c_str(), JsonQuote(sg_list_entries_source(raw, i)).c_str(),
+             JsonQuote(sg_list_entries_reason(raw, i)).c_str(), (long long)sg_list_entries_added(raw, i),
+             (long long)expires, expires != 0 && expires <= now ? "true" : "false");
+      continue;
+    }
+    if (i == 0) printf("%-6s %-12s %-40s %-12s %-21s %-21s %s\n", "list", "kind", "entry", "source", "added", "expires", "reason");
+    std::string exp = FormatTime(expires);
+    if (expires != 0 && expires <= now) exp += " (expired)";
+    printf("%-6s %-12s %-40s %-12s %-21s %-21s %s\n", ListOf(sg_list_entries_list(raw, i)).c_str(),
+           sg_entry_kind_str(sg_list_entries_kind(raw, i)), sg_list_entries_value(raw, i),
+           sg_list_entries_source(raw, i), FormatTime(sg_list_entries_added(raw, i)).c_str(), exp.c_str(),
+           sg_list_entries_reason(raw, i));
+  }
+  if (!json) {
+    if (n == 0) printf("no entries\n");
+    else if (n == limit) printf("(the %zu newest; --limit N shows more, `spamguard stats` counts them all)\n", n);
+  }
+  return 0;
+}
+
+// stats: what the database holds, and the rules in use.
+int StatsCommand(const std::string& rules, bool json) {
+  EnginePtr engine = OpenWithState(rules);
+  if (!engine) return kExitFailed;
+  char* raw = nullptr;
+  if (sg_engine_stats(&raw, nullptr, engine.get()) < 0) {
+    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    return kExitFailed;
+  }
+  nlohmann::json st = nlohmann::json::parse(raw, nullptr, false);
+  sg_free(raw);
+  if (st.is_discarded()) {
+    fprintf(stderr, "spamguard: the library's statistics did not parse\n");
+    return kExitFailed;
+  }
+  sg_engine* e = engine.get();
+  st["rules"] = {{"file", rules},
+                 {"count", sg_engine_rule_count(e)},
+                 {"moderate", sg_engine_threshold(e, SG_ACTION_MODERATE)},
+                 {"spam", sg_engine_threshold(e, SG_ACTION_SPAM)},
+                 {"discard", sg_engine_threshold(e, SG_ACTION_DISCARD)}};
+  if (json) {
+    printf("%s\n", st.dump().c_str());
+    return 0;
+  }
+  printf("database  %s (schema %d, %.1f MiB%s)\n", st["database"].get<std::string>().c_str(),
+         st["schema_version"].get<int>(), st["file_bytes"].get<double>() / 1048576.0,
+         st["read_only"].get<bool>() ? ", read-only" : "");
+  printf("rules     %s: %zu rules; moderate at %s, spam at %s, discard at %s\n", rules.c_str(), sg_engine_rule_count(e),
+         Fmt(sg_engine_threshold(e, SG_ACTION_MODERATE)).c_str(), Fmt(sg_engine_threshold(e, SG_ACTION_SPAM)).c_str(),
+         Fmt(sg_engine_threshold(e, SG_ACTION_DISCARD)).c_str());
+  printf("lists\n");
+  if (st["lists"].empty()) printf("  (empty)\n");
+  for (const auto& l : st["lists"])
+    printf("  %-6s %-13s %10lld active %10lld expired\n", l["list"].get<std::string>().c_str(),
+           l["kind"].get<std::string>().c_str(), l["active"].get<long long>(), l["expired"].get<long long>());
+  if (!st["sources"].empty()) {
+    printf("sources\n");
+    for (const auto& src : st["sources"])
+      printf("  %-6s %-24s %10lld entries\n", src["list"].get<std::string>().c_str(),
+             src["source"].get<std::string>().c_str(), src["entries"].get<long long>());
+  }
+  const auto& rep = st["reputation"];
+  printf("reputation  %lld addresses and networks; %.1f spam and %.1f ham reports (before decay)\n",
+         rep["keys"].get<long long>(), rep["spam"].get<double>(), rep["ham"].get<double>());
+  printf("learned     %lld spam, %lld ham\n", st["learned"]["spam"].get<long long>(),
+         st["learned"]["ham"].get<long long>());
+  printf("rate limits %lld keys\n", st["ratelimit_keys"].get<long long>());
+  return 0;
+}
+
+int Lint(const std::string& rules, bool list, bool json) {
   EnginePtr engine = OpenEngine(rules);
   if (!engine) return kExitFailed;
   sg_engine* e = engine.get();
   size_t n = sg_engine_rule_count(e);
+  if (json) {
+    nlohmann::json j = {{"file", rules},
+                        {"moderate", sg_engine_threshold(e, SG_ACTION_MODERATE)},
+                        {"spam", sg_engine_threshold(e, SG_ACTION_SPAM)},
+                        {"discard", sg_engine_threshold(e, SG_ACTION_DISCARD)},
+                        {"rules", nlohmann::json::array()},
+                        {"warnings", nlohmann::json::array()}};
+    for (size_t i = 0; i < n; ++i)
+      j["rules"].push_back({{"name", sg_engine_rule_name(e, i)},
+                            {"field", sg_engine_rule_field(e, i)},
+                            {"score", sg_engine_rule_score(e, i)},
+                            {"description", sg_engine_rule_description(e, i)}});
+    for (size_t i = 0; i < sg_engine_warning_count(e); ++i) j["warnings"].push_back(sg_engine_warning(e, i));
+    printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
   std::map<std::string, size_t> by_field;
   for (size_t i = 0; i < n; ++i) ++by_field[sg_engine_rule_field(e, i)];
   printf("%s: %zu rules (", rules.c_str(), n);
@@ -353,6 +354,10 @@ int main(int argc, char** argv) {
   CLI::App app{"spamguard: fast, explainable comment and trackback spam filter"};
   app.require_subcommand(1);
   app.fallthrough();  // --rules may follow the subcommand
+  app.footer(
+      "Exit codes: 0 done; 1 the job failed (unreadable input or rules, a database error, a bad address); "
+      "2 usage error.\nEnvironment: SPAMGUARD_RULES (rule file), SPAMGUARD_DB (database).\n"
+      "Run 'spamguard COMMAND --help' for a command's options.");
   std::string rules;
   app.add_option("-r,--rules", rules, "rule file (.cf); default: $SPAMGUARD_RULES or the installed spamguard.cf");
   app.add_option("--db", g_database,
@@ -380,22 +385,32 @@ int main(int argc, char** argv) {
   score->add_flag("--stdin", from_stdin, "read the comment as one JSON object from stdin");
   score->add_flag("--json", score_json, "print the verdict as JSON");
 
-  std::vector<std::string> files;
+  RescoreOptions ro;
   std::string format = "auto";
-  bool quiet = false, json = false;
-  size_t top = 15;
-  auto* rescore = app.add_subcommand("rescore", "score every comment of JSON Lines dumps; print verdicts and a summary");
-  rescore->add_option("files", files, "comment dumps: JSON Lines, CSV with a header, Movable Type export, WordPress WXR")
+  bool no_progress = false, force_progress = false;
+  auto* rescore = app.add_subcommand(
+      "rescore", "score every comment of dumps on every core; print verdicts and a summary (read-only unless --learn)");
+  rescore->add_option("files", ro.files, "comment dumps: JSON Lines, CSV with a header, Movable Type export, WordPress WXR")
       ->required();
-  rescore->add_option("--format", format, "auto, jsonl, csv, mt or wxr")
+  rescore->add_option("--format", ro.format, "auto, jsonl, csv, mt or wxr")
       ->check(CLI::IsMember({"auto", "jsonl", "csv", "mt", "wxr"}))
       ->capture_default_str();
-  rescore->add_flag("-q,--quiet", quiet, "print only the summary");
-  rescore->add_flag("--json", json, "print one JSON verdict per line (summary goes to stderr)");
-  rescore->add_option("--top", top, "rules listed in the summary")->capture_default_str();
-  bool replay_limits = false;
-  rescore->add_flag("--replay-limits", replay_limits,
-                    "apply the rate limits on the dump's own timestamps, in memory (the database is not touched)");
+  rescore->add_flag("-q,--quiet", ro.quiet, "print only the summary");
+  rescore->add_flag("--json", ro.json, "print one JSON verdict per line (the summary goes to stderr)");
+  rescore->add_option("--top", ro.top, "rules listed in the summary")->capture_default_str();
+  rescore->add_option("-j,--threads", ro.threads, "threads scoring (0: every core); output stays in input order")
+      ->capture_default_str();
+  rescore->add_option("-o,--out", ro.out, "write the verdicts to FILE (JSON Lines, or CSV when it ends in .csv)");
+  rescore->add_option("--out-format", ro.out_format, "auto, jsonl or csv")
+      ->check(CLI::IsMember({"auto", "jsonl", "csv"}))
+      ->capture_default_str();
+  rescore->add_option("--report", ro.report, "write a self-contained HTML report to FILE");
+  rescore->add_flag("--learn", ro.learn, "teach the database each labeled comment's label (else the database is only read)");
+  rescore->add_flag("--replay-limits", ro.replay_limits,
+                    "apply the rate limits on the dump's own timestamps, in memory, in input order on one thread "
+                    "(the database is not touched)");
+  rescore->add_flag("--progress", force_progress, "draw the progress bar even when stderr is not a terminal");
+  rescore->add_flag("--no-progress", no_progress, "never draw the progress bar");
 
   std::string label;
   std::vector<std::string> learn_files;
@@ -434,15 +449,37 @@ int main(int argc, char** argv) {
           ->capture_default_str();
     list_ops.push_back(sub);
   }
+  std::string show_which = "all";
+  size_t show_limit = 100;
+  bool show_json = false;
+  auto* show = list_cmd->add_subcommand("show", "show the newest entries");
+  show->add_option("list", show_which, "allow, block or all")
+      ->check(CLI::IsMember({"allow", "block", "all"}))
+      ->capture_default_str();
+  show->add_option("-n,--limit", show_limit, "entries shown")->capture_default_str()->check(CLI::PositiveNumber);
+  show->add_flag("--json", show_json, "one JSON object per entry");
 
   auto* rules_cmd = app.add_subcommand("rules", "check and try rules");
   rules_cmd->require_subcommand(1);
   bool list = false;
-  auto* lint = rules_cmd->add_subcommand("lint", "load a rule file, report errors, count rules");
+  bool rules_json = false;
+  auto* lint = rules_cmd->add_subcommand("lint", "load a rule file (compiling every rule), report errors, count rules");
   lint->add_flag("-l,--list", list, "list every rule");
+  lint->add_flag("--json", rules_json, "print the rules and warnings as JSON");
   std::string text;
-  auto* test = rules_cmd->add_subcommand("test", "show which rules fire on a text (as a comment body)");
+  auto* test = rules_cmd->add_subcommand("test", "show which rules fire on a text (as a comment body), with matches");
   test->add_option("text", text, "the text")->required();
+  test->add_flag("--json", rules_json, "print the verdict as JSON");
+
+  std::string ip_addr;
+  bool ip_json = false;
+  auto* ip_cmd = app.add_subcommand("ip", "an address's standing: list entries and reputation, and why");
+  ip_cmd->add_option("address", ip_addr, "IPv4 or IPv6 address")->required();
+  ip_cmd->add_flag("--json", ip_json, "print as JSON");
+
+  bool stats_json = false;
+  auto* stats = app.add_subcommand("stats", "what the database holds: list entries, sources, reputation, learned comments");
+  stats->add_flag("--json", stats_json, "print as JSON");
 
   try {
     app.parse(argc, argv);
@@ -468,12 +505,29 @@ int main(int argc, char** argv) {
     return ScoreOne(rec, rules, score_json);
   }
   if (*rescore) {
-    g_ratelimit_mode = replay_limits ? SG_RATELIMIT_MEMORY : SG_RATELIMIT_OFF;
-    return Rescore(files, format, rules, quiet, json, top);
+    g_ratelimit_mode = ro.replay_limits ? SG_RATELIMIT_MEMORY : SG_RATELIMIT_OFF;
+    g_read_only = !ro.learn;
+    ro.rules = rules;
+    ro.progress = no_progress ? 0 : force_progress ? 1 : -1;
+    EnginePtr engine = ro.learn ? OpenWithState(rules) : OpenEngine(rules);
+    if (!engine) return kExitFailed;
+    return Rescore(engine.get(), ro);
   }
   if (*lint) {
     g_eager = true;
-    return Lint(rules, list);
+    return Lint(rules, list, rules_json);
+  }
+  if (*ip_cmd) {
+    g_read_only = true;
+    return IpCommand(rules, ip_addr, ip_json);
+  }
+  if (*stats) {
+    g_read_only = true;
+    return StatsCommand(rules, stats_json);
+  }
+  if (*show) {
+    g_read_only = true;
+    return ListShow(rules, show_which, show_limit, show_json);
   }
   if (*learn) return Learn(rules, label, rec, learn_files, format);
   for (auto* op : list_ops)
@@ -483,7 +537,7 @@ int main(int argc, char** argv) {
     sgcli::Record r;
     r.body = text;
     r.id = "text";
-    return ScoreOne(r, rules, false);
+    return ScoreOne(r, rules, rules_json);
   }
   return 2;
 }

@@ -17,9 +17,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     sg_config_free(c);
     return e;
   }();
-  sgcli::Record rec;
-  std::string error;
-  if (!sgcli::ParseJsonRecord(std::string(reinterpret_cast<const char*>(data), size), &rec, &error)) return 0;
+  sgcli::Record rec, full;
+  std::string error, full_error;
+  std::string line(reinterpret_cast<const char*>(data), size);
+  bool ok = sgcli::ParseJsonRecord(line, &rec, &error);
+  // The single-pass scanner and the full parser must agree.
+  bool full_ok = sgcli::ParseJsonRecordFull(line, &full, &full_error);
+  if (ok != full_ok || error != full_error ||
+      (ok && (rec.id != full.id || rec.kind != full.kind || rec.author != full.author || rec.email != full.email ||
+              rec.url != full.url || rec.ip != full.ip || rec.body != full.body || rec.label != full.label ||
+              rec.created != full.created || rec.title != full.title || rec.excerpt != full.excerpt)))
+    __builtin_trap();
+  if (!ok) return 0;
   sg_comment* c = nullptr;
   sg_comment_new(&c);
   if (sgcli::ToComment(rec, c) == SG_OK) {

@@ -131,6 +131,10 @@ extern "C" {
                                        when there is none), SG_RATELIMIT_MEMORY (this engine only:
                                        replaying a dump's limits on its own timestamps without
                                        touching the database), SG_RATELIMIT_OFF */
+#define SG_CFG_READ_ONLY 109 /**< 1: the engine never writes its database: the file is opened
+                                  read-only and not created, auto-learning and rate-limit bans are
+                                  off, and sg_engine_learn and list changes fail with SG_EIO
+                                  (offline rescoring). 0 (default): read-write */
 #define SG_RATELIMIT_DATABASE 0
 #define SG_RATELIMIT_MEMORY 1
 #define SG_RATELIMIT_OFF 2
@@ -311,6 +315,64 @@ SG_API size_t sg_import_report_message_count(const sg_import_report *report);
 /** Message i ("file:line: reason"), or NULL. */
 SG_API const char *sg_import_report_message(const sg_import_report *report,
                                             size_t i);
+
+/** An address's standing, explained: the allow or block list entries that
+ *  hold it (the allow list wins, as when scoring) and the reputation of the
+ *  address and of its network, each as a hit of a result. The result's
+ *  action and score are what lists and reputation alone decide for a
+ *  comment from that address; hits with 0 points are information (counts
+ *  under the minimum evidence, a block entry the allow list overrides).
+ *  Reads only. `now`: unix seconds for expiry and decay, 0 for the clock.
+ *  @return SG_OK, SG_EINVAL (NULL argument, `ip` not an IPv4/IPv6 address),
+ *  SG_EIO, SG_EBUSY, SG_ENOTFOUND (no database). */
+SG_API int sg_engine_explain_ip(sg_result **out, sg_engine *engine,
+                                const char *ip, int64_t now);
+
+/** A snapshot of list entries (sg_engine_list_entries). One thread at a
+ *  time; strings live until it is freed. */
+typedef struct sg_list_entries sg_list_entries;
+
+/** The entries of `list` (SG_LIST_*, or 0 for both), newest first, at most
+ *  `limit`. Expired entries are included (see sg_list_entries_expires).
+ *  @return SG_OK, SG_EINVAL, SG_EIO, SG_EBUSY, SG_ENOTFOUND (no database). */
+SG_API int sg_engine_list_entries(sg_list_entries **out, sg_engine *engine,
+                                  int list, size_t limit);
+/** Free a snapshot. Accepts NULL. */
+SG_API void sg_list_entries_free(sg_list_entries *entries);
+/** Number of entries; 0 for NULL. */
+SG_API size_t sg_list_entries_count(const sg_list_entries *entries);
+/** List of entry i (SG_LIST_*); 0 when out of range. */
+SG_API int sg_list_entries_list(const sg_list_entries *entries, size_t i);
+/** Kind of entry i (SG_ENTRY_*); 0 when out of range. */
+SG_API int sg_list_entries_kind(const sg_list_entries *entries, size_t i);
+/** Entry i as written ("203.0.113.0/24", "spam@example.com",
+ *  "example.com"), or NULL. */
+SG_API const char *sg_list_entries_value(const sg_list_entries *entries,
+                                         size_t i);
+/** Who or what added entry i, or NULL. */
+SG_API const char *sg_list_entries_source(const sg_list_entries *entries,
+                                          size_t i);
+/** Why ("" when not given), or NULL. */
+SG_API const char *sg_list_entries_reason(const sg_list_entries *entries,
+                                          size_t i);
+/** When entry i was added (unix seconds); 0 when out of range. */
+SG_API int64_t sg_list_entries_added(const sg_list_entries *entries, size_t i);
+/** When entry i stops matching (unix seconds), 0 for never or out of range. */
+SG_API int64_t sg_list_entries_expires(const sg_list_entries *entries,
+                                       size_t i);
+/** Static name of an entry kind ("ip", "email", "email-domain",
+ *  "url-domain"), or "unknown". Never NULL. */
+SG_API const char *sg_entry_kind_str(int kind);
+
+/** What the database holds, counted, as one JSON object (UTF-8,
+ *  NUL-terminated): {"database":path,"schema_version":n,"file_bytes":n,
+ *  "read_only":bool,"lists":[{"list":"allow"|"block","kind":"ip"|...,
+ *  "active":n,"expired":n}],"sources":[{"list":..,"source":..,"entries":n}]
+ *  (largest 50),"reputation":{"keys":n,"spam":x,"ham":x} (raw counts, before
+ *  decay),"learned":{"spam":n,"ham":n},"ratelimit_keys":n}. Keys may be
+ *  added in later versions. Release *out with sg_free; `len` may be NULL.
+ *  @return SG_OK, SG_EINVAL, SG_EIO, SG_EBUSY, SG_ENOTFOUND (no database). */
+SG_API int sg_engine_stats(char **out, size_t *len, sg_engine *engine);
 
 /* ------------------------------------------------------------------------ */
 /* Comment builder.                                                         */

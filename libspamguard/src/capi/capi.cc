@@ -4,6 +4,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "capi/guard.h"
 #include "comment/comment.h"
@@ -25,7 +26,12 @@ struct sg_config {
   int64_t fail_closed = 0;
   int64_t busy_timeout_ms = 0;
   int64_t ratelimit_mode = 0;
+  int64_t read_only = 0;
   std::string database;
+};
+
+struct sg_list_entries {
+  std::vector<spamguard::store::ListEntry> rep;
 };
 
 struct sg_import_report {
@@ -68,6 +74,7 @@ constexpr ParamInfo kParams[] = {
     {SG_CFG_FAIL_CLOSED, &sg_config::fail_closed, 0, 1},
     {SG_CFG_BUSY_TIMEOUT_MS, &sg_config::busy_timeout_ms, 1, 600000},
     {SG_CFG_RATELIMIT_MODE, &sg_config::ratelimit_mode, 1, 2},
+    {SG_CFG_READ_ONLY, &sg_config::read_only, 0, 1},
 };
 
 const ParamInfo* FindParam(int key) {
@@ -85,6 +92,7 @@ engine::Options ToOptions(const sg_config* c) {
   if (c->fail_closed) o.fail_closed = 1;
   o.busy_timeout_ms = c->busy_timeout_ms;
   o.ratelimit_mode = int(c->ratelimit_mode);
+  o.read_only = c->read_only != 0;
   o.database = c->database;
   o.re2_max_mem = c->re2_max_mem;
   o.max_body_bytes = c->max_body_bytes;
@@ -546,3 +554,120 @@ SG_API const char* sg_action_str(int action) {
 }
 
 }  // extern "C"
+
+/* Explaining an address, list entries, stats ----------------------------- */
+
+SG_API int sg_engine_explain_ip(sg_result** out, sg_engine* engine, const char* ip, int64_t now) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_explain_ip: out is NULL");
+    *out = nullptr;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_explain_ip: engine is NULL");
+    if (ip == nullptr) return Fail(SG_EINVAL, "sg_engine_explain_ip: ip is NULL");
+    auto r = std::make_unique<sg_result>();
+    Status st = engine->rep->ExplainIp(ip, now, &r->rep);
+    if (!st.ok()) return Fail(st);
+    *out = r.release();
+    return SG_OK;
+  });
+}
+
+SG_API int sg_engine_list_entries(sg_list_entries** out, sg_engine* engine, int list, size_t limit) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_list_entries: out is NULL");
+    *out = nullptr;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_list_entries: engine is NULL");
+    auto r = std::make_unique<sg_list_entries>();
+    Status st = engine->rep->ListEntries(list, limit, &r->rep);
+    if (!st.ok()) return Fail(st);
+    *out = r.release();
+    return SG_OK;
+  });
+}
+
+namespace {
+const spamguard::store::ListEntry* EntryAt(const sg_list_entries* e, size_t i) {
+  return e != nullptr && i < e->rep.size() ? &e->rep[i] : nullptr;
+}
+}  // namespace
+
+SG_API void sg_list_entries_free(sg_list_entries* entries) { delete entries; }
+SG_API size_t sg_list_entries_count(const sg_list_entries* entries) { return entries ? entries->rep.size() : 0; }
+SG_API int sg_list_entries_list(const sg_list_entries* entries, size_t i) {
+  const auto* e = EntryAt(entries, i);
+  return e ? e->list : 0;
+}
+SG_API int sg_list_entries_kind(const sg_list_entries* entries, size_t i) {
+  const auto* e = EntryAt(entries, i);
+  return e ? e->kind : 0;
+}
+SG_API const char* sg_list_entries_value(const sg_list_entries* entries, size_t i) {
+  const auto* e = EntryAt(entries, i);
+  return e ? e->what.c_str() : nullptr;
+}
+SG_API const char* sg_list_entries_source(const sg_list_entries* entries, size_t i) {
+  const auto* e = EntryAt(entries, i);
+  return e ? e->source.c_str() : nullptr;
+}
+SG_API const char* sg_list_entries_reason(const sg_list_entries* entries, size_t i) {
+  const auto* e = EntryAt(entries, i);
+  return e ? e->reason.c_str() : nullptr;
+}
+SG_API int64_t sg_list_entries_added(const sg_list_entries* entries, size_t i) {
+  const auto* e = EntryAt(entries, i);
+  return e ? e->added : 0;
+}
+SG_API int64_t sg_list_entries_expires(const sg_list_entries* entries, size_t i) {
+  const auto* e = EntryAt(entries, i);
+  return e ? e->expires : 0;
+}
+
+SG_API const char* sg_entry_kind_str(int kind) {
+  switch (kind) {
+    case SG_ENTRY_IP: return "ip";
+    case SG_ENTRY_EMAIL: return "email";
+    case SG_ENTRY_EMAIL_DOMAIN: return "email-domain";
+    case SG_ENTRY_URL_DOMAIN: return "url-domain";
+    default: return "unknown";
+  }
+}
+
+SG_API int sg_engine_stats(char** out, size_t* len, sg_engine* engine) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_stats: out is NULL");
+    *out = nullptr;
+    if (len) *len = 0;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_stats: engine is NULL");
+    spamguard::store::StoreStats s;
+    Status st = engine->rep->Stats(&s);
+    if (!st.ok()) return Fail(st);
+    auto list_name = [](int l) { return l == SG_LIST_ALLOW ? "\"allow\"" : "\"block\""; };
+    std::string j = "{\"database\":";
+    capi::JsonString(s.path, &j);
+    j += ",\"schema_version\":" + std::to_string(s.schema_version);
+    j += ",\"file_bytes\":" + std::to_string(s.file_bytes);
+    j += std::string(",\"read_only\":") + (s.read_only ? "true" : "false");
+    j += ",\"lists\":[";
+    for (size_t i = 0; i < s.lists.size(); ++i) {
+      const auto& l = s.lists[i];
+      j += std::string(i ? "," : "") + "{\"list\":" + list_name(l.list) + ",\"kind\":\"" + sg_entry_kind_str(l.kind) +
+           "\",\"active\":" + std::to_string(l.active) + ",\"expired\":" + std::to_string(l.expired) + "}";
+    }
+    j += "],\"sources\":[";
+    for (size_t i = 0; i < s.sources.size(); ++i) {
+      const auto& src = s.sources[i];
+      j += std::string(i ? "," : "") + "{\"list\":" + list_name(src.list) + ",\"source\":";
+      capi::JsonString(src.source, &j);
+      j += ",\"entries\":" + std::to_string(src.entries) + "}";
+    }
+    j += "],\"reputation\":{\"keys\":" + std::to_string(s.reputation_keys) +
+         ",\"spam\":" + capi::JsonNumber(s.reputation_spam) + ",\"ham\":" + capi::JsonNumber(s.reputation_ham) + "}";
+    j += ",\"learned\":{\"spam\":" + std::to_string(s.learned_spam) + ",\"ham\":" + std::to_string(s.learned_ham) + "}";
+    j += ",\"ratelimit_keys\":" + std::to_string(s.ratelimit_keys) + "}";
+    char* buf = static_cast<char*>(std::malloc(j.size() + 1));
+    if (buf == nullptr) return Fail(SG_ENOMEM, "out of memory");
+    memcpy(buf, j.c_str(), j.size() + 1);
+    *out = buf;
+    if (len) *len = j.size();
+    return SG_OK;
+  });
+}

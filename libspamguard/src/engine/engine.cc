@@ -108,7 +108,9 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
   if (db != "none") {
     store::SqliteOptions so;
     so.busy_timeout_ms = opts.busy_timeout_ms > 0 ? int(opts.busy_timeout_ms) : ss.busy_timeout_ms;
-    if (db == kDefaultDatabase) {
+    so.read_only = opts.read_only;
+    e->read_only_ = opts.read_only;
+    if (db == kDefaultDatabase && !opts.read_only) {
       // The default place is ours to make; a path someone chose is not.
       std::string dir = db.substr(0, db.rfind('/'));
       ::mkdir(dir.c_str(), 0700);
@@ -229,7 +231,7 @@ bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalize
   // Escalation: an address or network that stays over its limit for
   // ratelimit_ban_after periods goes on the block list for a while.
   bool bannable = (r.key == rules::RateLimitSpec::kIp && ip_ok) || r.key == rules::RateLimitSpec::kNet;
-  if (store_ && ss.ratelimit_ban_after > 0 && bannable &&
+  if (store_ && !read_only_ && ss.ratelimit_ban_after > 0 && bannable &&
       now_ms - d.over_since_ms >= int64_t(ss.ratelimit_ban_after) * r.period_ms) {
     lists::IpRange range = r.key == rules::RateLimitSpec::kIp
                                ? lists::FromAddress(n.ip)
@@ -285,42 +287,126 @@ bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::
     return false;
   }
   if (res.list != 0) {
-    VerdictHit h;
-    h.field = res.field;
-    const rules::Settings& s = rules_->settings();
-    if (res.list == store::kAllow) {
-      h.name = "LIST_ALLOW";
-      h.description = "On the allow list";
-      v->action = SG_ACTION_ACCEPT;
-    } else {
-      h.name = "LIST_BLOCK";
-      h.description = "On the block list";
-      v->action = s.state.block_action;
-      h.points = v->action == SG_ACTION_DISCARD ? s.discard_score : s.required_score;
-      v->score = h.points;
-    }
-    const store::ListEntry& e = res.entry;
-    h.match = e.what + " (" + ListName(res.list) + " list, source " + e.source +
-              (e.reason.empty() ? "" : ": " + e.reason) + Expiry(e.expires) + ")";
-    v->hits.push_back(std::move(h));
+    ListHit(res.list, res.field, res.entry, v);
     return true;
   }
   for (size_t i = 0; i < req.rep_keys.size() && i < res.rep.size(); ++i) {
     store::RepCounts d = reputation::Decayed(res.rep[i], now, rep_);
     double points = reputation::Points(d.spam, d.ham, rep_);
-    if (points == 0) continue;
-    VerdictHit h;
-    bool addr = i == 0;
-    h.name = addr ? (points > 0 ? "REPUTATION_IP_BAD" : "REPUTATION_IP_GOOD")
-                  : (points > 0 ? "REPUTATION_NET_BAD" : "REPUTATION_NET_GOOD");
-    h.points = points;
-    h.field = "ip";
-    h.description = addr ? "Past spam and ham from this address" : "Past spam and ham from this network";
-    lists::IpRange what = addr ? lists::FromAddress(n.ip) : lists::Network(n.ip, n.ip.v6 ? rep_.prefix6 : rep_.prefix4);
-    h.match = (addr ? "IP " : "network ") + what.ToString() + ": " + reputation::Evidence(d, rep_);
-    rep_hits->push_back(std::move(h));
+    if (points != 0) rep_hits->push_back(RepHit(i == 0, n.ip, d, points));
   }
   return false;
+}
+
+void Engine::ListHit(int list, const char* field, const store::ListEntry& e, Verdict* v) const {
+  VerdictHit h;
+  h.field = field;
+  const rules::Settings& s = rules_->settings();
+  if (list == store::kAllow) {
+    h.name = "LIST_ALLOW";
+    h.description = "On the allow list";
+    v->action = SG_ACTION_ACCEPT;
+  } else {
+    h.name = "LIST_BLOCK";
+    h.description = "On the block list";
+    v->action = s.state.block_action;
+    h.points = v->action == SG_ACTION_DISCARD ? s.discard_score : s.required_score;
+    v->score = h.points;
+  }
+  h.match = e.what + " (" + ListName(list) + " list, source " + e.source + (e.reason.empty() ? "" : ": " + e.reason) +
+            Expiry(e.expires) + ")";
+  v->hits.push_back(std::move(h));
+}
+
+VerdictHit Engine::RepHit(bool addr, const comment::IpAddress& ip, const store::RepCounts& decayed,
+                          double points) const {
+  VerdictHit h;
+  const char* sign = points > 0 ? "_BAD" : points < 0 ? "_GOOD" : "";
+  h.name = std::string(addr ? "REPUTATION_IP" : "REPUTATION_NET") + sign;
+  h.points = points;
+  h.field = "ip";
+  h.description = addr ? "Past spam and ham from this address" : "Past spam and ham from this network";
+  lists::IpRange what = addr ? lists::FromAddress(ip) : lists::Network(ip, ip.v6 ? rep_.prefix6 : rep_.prefix4);
+  h.match = (addr ? "IP " : "network ") + what.ToString() + ": " + reputation::Evidence(decayed, rep_);
+  return h;
+}
+
+Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const {
+  *v = Verdict();
+  v->rules = rules_;
+  comment::IpAddress addr;
+  if (!comment::ParseIp(text, &addr)) return Status::InvalidArgument("'" + text + "' is not an IPv4 or IPv6 address");
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  if (now == 0) now = int64_t(::time(nullptr));
+  lists::IpRange ip = lists::FromAddress(addr);
+  // Both lists are shown; the allow list wins, as when scoring.
+  bool decided = false;
+  for (int list : {store::kAllow, store::kBlock}) {
+    store::ListEntry e;
+    bool found = false;
+    st = store_->MatchIp(list, ip, now, &e, &found);
+    if (!st.ok()) return st;
+    if (!found) continue;
+    if (!decided) {
+      ListHit(list, "ip", e, v);
+      decided = true;
+    } else {
+      Verdict unused;
+      ListHit(list, "ip", e, &unused);
+      VerdictHit h = std::move(unused.hits[0]);
+      h.points = 0;
+      h.description += " (not used: the allow list wins)";
+      v->hits.push_back(std::move(h));
+    }
+  }
+  std::vector<std::string> keys = {store::RepKey(ip),
+                                    store::RepKey(lists::Network(addr, addr.v6 ? rep_.prefix6 : rep_.prefix4))};
+  std::vector<store::RepCounts> counts;
+  st = store_->GetReputation(keys, &counts);
+  if (!st.ok()) return st;
+  double rep_points = 0;
+  for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) {
+    store::RepCounts d = reputation::Decayed(counts[i], now, rep_);
+    double points = reputation::Points(d.spam, d.ham, rep_);
+    VerdictHit h = RepHit(i == 0, addr, d, points);
+    if (points == 0 && d.spam + d.ham < rep_.min_evidence) {
+      char buf[64];
+      snprintf(buf, sizeof buf, "; no points under %g reports", rep_.min_evidence);
+      h.match += buf;
+    }
+    if (decided && points != 0) {
+      char buf[64];
+      snprintf(buf, sizeof buf, "; would add %+.2f if on no list", points);
+      h.match += buf;
+      h.points = 0;
+    }
+    rep_points += h.points;
+    v->hits.push_back(std::move(h));
+  }
+  if (!decided) {
+    v->score = std::round(rep_points * 1000.0) / 1000.0;
+    const rules::Settings& s = rules_->settings();
+    v->action = v->score >= s.discard_score    ? SG_ACTION_DISCARD
+                : v->score >= s.required_score ? SG_ACTION_SPAM
+                : v->score >= s.moderate_score ? SG_ACTION_MODERATE
+                                               : SG_ACTION_ACCEPT;
+  }
+  return Status::OK();
+}
+
+Status Engine::ListEntries(int list, size_t limit, std::vector<store::ListEntry>* out) const {
+  if (list != 0 && list != store::kAllow && list != store::kBlock)
+    return Status::InvalidArgument("list must be 0, SG_LIST_ALLOW or SG_LIST_BLOCK");
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  return store_->Entries(list, limit, out);
+}
+
+Status Engine::Stats(store::StoreStats* out) const {
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  return store_->Stats(int64_t(::time(nullptr)), out);
 }
 
 void Engine::Score(const comment::Comment& c, Verdict* v) const {
@@ -368,7 +454,7 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   else if (v->score >= s.moderate_score) v->action = SG_ACTION_MODERATE;
   else v->action = SG_ACTION_ACCEPT;
 
-  if (store_ && s.state.auto_learn) {
+  if (store_ && !read_only_ && s.state.auto_learn) {
     int label = v->score >= s.discard_score ? SG_LABEL_SPAM : v->score <= s.state.auto_learn_ham_score ? SG_LABEL_HAM : 0;
     if (label != 0 && !LearnNormalized(c, n, label).ok()) v->flags |= SG_FLAG_STATE_UNAVAILABLE;
   }

@@ -34,6 +34,7 @@ struct Options {
   int fail_closed = -1;         // -1: from the .cf
   int64_t busy_timeout_ms = 0;  // 0: from the .cf
   int ratelimit_mode = 0;       // SG_RATELIMIT_*: 0 database (memory without one), 1 memory, 2 off
+  bool read_only = false;       // never write the database (no auto-learn, no bans; learning fails)
 };
 
 constexpr const char* kDefaultDatabase = "/var/lib/spamguard/spamguard.db";
@@ -83,6 +84,15 @@ class Engine {
   Status ListImport(int list, const std::string& path, const std::string& source, const std::string& reason,
                     int64_t expires, ImportReport* report) const;
 
+  // An address's standing, explained: the list entries that hold it and
+  // the reputation of the address and its network, as hits of a verdict
+  // (its action is what lists and reputation alone would decide). now 0:
+  // the clock.
+  Status ExplainIp(const std::string& ip, int64_t now, Verdict* v) const;
+  // Entries of `list` (0: both), newest first, at most `limit`.
+  Status ListEntries(int list, size_t limit, std::vector<store::ListEntry>* out) const;
+  Status Stats(store::StoreStats* out) const;
+
   const rules::RuleSet& rules() const { return *rules_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
   const comment::Limits& limits() const { return limits_; }
@@ -101,12 +111,17 @@ class Engine {
   // otherwise the reputation hits to add after the content rules.
   bool Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits) const;
   std::vector<std::string> RepKeys(const comment::Normalized& n) const;
+  // The hit saying a list holds the sender; sets the verdict's action and score.
+  void ListHit(int list, const char* field, const store::ListEntry& e, Verdict* v) const;
+  // The hit for the reputation of an address (addr) or its network.
+  VerdictHit RepHit(bool addr, const comment::IpAddress& ip, const store::RepCounts& decayed, double points) const;
   Status LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const;
 
   std::shared_ptr<const rules::RuleSet> rules_;
   std::vector<std::string> warnings_;
   comment::Limits limits_;
   std::unique_ptr<store::Store> store_;
+  bool read_only_ = false;
   bool state_unavailable_ = false;  // a database was wanted but could not be opened
   std::string state_error_;
   reputation::Settings rep_;

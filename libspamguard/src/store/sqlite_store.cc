@@ -1,6 +1,7 @@
 #include "store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "lists/import.h"
 #include "lists/ip_index.h"
@@ -231,14 +233,16 @@ Status SqliteStore::Open(const std::string& path, const SqliteOptions& opts, std
 
 Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path));
-  if (access(path.c_str(), F_OK) != 0) {
+  if (opts.read_only && access(path.c_str(), F_OK) != 0)
+    return Status::IOError("database " + path + ": no such file (opened read-only, so not created)");
+  if (!opts.read_only && access(path.c_str(), F_OK) != 0) {
     // Created here, not by SQLite, so that it is private to its owner.
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno != EEXIST)
       return Status::IOError("database " + path + ": cannot create: " + strerror(errno));
     if (fd >= 0) ::close(fd);
   }
-  s->read_only_ = access(path.c_str(), W_OK) != 0;
+  s->read_only_ = opts.read_only || access(path.c_str(), W_OK) != 0;
   int flags = (s->read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -311,6 +315,7 @@ void SqliteStore::EntryFromRow(sqlite3_stmt* q, int col, ListEntry* out) {
   *out = ListEntry();
   out->id = sqlite3_column_int64(q, col);
   out->list = sqlite3_column_int(q, col + 1);
+  out->kind = sqlite3_column_int(q, col + 2) + 1;  // stored kinds are SG_ENTRY_* - 1
   if (sqlite3_column_int(q, col + 2) == kIpKind) {
     lists::IpRange r;
     r.fam = sqlite3_column_int(q, col + 3);
@@ -965,6 +970,71 @@ Status SqliteStore::Entries(int list, size_t limit, std::vector<ListEntry>* out)
     out->push_back(std::move(e));
   }
   return Status::OK();
+}
+
+}  // namespace spamguard::store
+
+namespace spamguard::store {
+
+Status SqliteStore::Stats(int64_t now, StoreStats* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *out = StoreStats();
+  out->path = path_;
+  out->read_only = read_only_;
+  struct stat sb;
+  if (::stat(path_.c_str(), &sb) == 0) out->file_bytes = int64_t(sb.st_size);
+  // Counted in one read transaction, so the figures agree with each other.
+  Status st = Exec("BEGIN");
+  if (!st.ok()) return st;
+  auto each = [&](const char* sql, const std::function<void(sqlite3_stmt*)>& row) -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status s = Prepare(sql, &q);
+    if (!s.ok()) return s;
+    sqlite3_bind_int64(q, 1, now);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) row(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? Status::OK() : Error("stats", rc);
+  };
+  st = each("PRAGMA user_version", [&](sqlite3_stmt* q) { out->schema_version = sqlite3_column_int(q, 0); });
+  if (st.ok())
+    st = each(
+        "SELECT list, kind, SUM(expires=0 OR expires>?1), SUM(expires>0 AND expires<=?1) FROM list_entry "
+        "GROUP BY list, kind ORDER BY list, kind",
+        [&](sqlite3_stmt* q) {
+          StoreStats::Lists l;
+          l.list = sqlite3_column_int(q, 0);
+          l.kind = sqlite3_column_int(q, 1) + 1;
+          l.active = sqlite3_column_int64(q, 2);
+          l.expired = sqlite3_column_int64(q, 3);
+          out->lists.push_back(l);
+        });
+  if (st.ok())
+    st = each(
+        "SELECT list, source, COUNT(*) AS n FROM list_entry WHERE ?1=?1 GROUP BY list, source ORDER BY n DESC, "
+        "list, source LIMIT 50",
+        [&](sqlite3_stmt* q) {
+          StoreStats::Source src;
+          src.list = sqlite3_column_int(q, 0);
+          src.source = ColumnText(q, 1);
+          src.entries = sqlite3_column_int64(q, 2);
+          out->sources.push_back(std::move(src));
+        });
+  if (st.ok())
+    st = each("SELECT COUNT(*), TOTAL(spam), TOTAL(ham) FROM reputation WHERE ?1=?1", [&](sqlite3_stmt* q) {
+      out->reputation_keys = sqlite3_column_int64(q, 0);
+      out->reputation_spam = sqlite3_column_double(q, 1);
+      out->reputation_ham = sqlite3_column_double(q, 2);
+    });
+  if (st.ok())
+    st = each("SELECT label, COUNT(*) FROM learned WHERE ?1=?1 GROUP BY label", [&](sqlite3_stmt* q) {
+      (sqlite3_column_int(q, 0) == 1 ? out->learned_spam : out->learned_ham) = sqlite3_column_int64(q, 1);
+    });
+  if (st.ok())
+    st = each("SELECT COUNT(*) FROM ratelimit WHERE ?1=?1",
+              [&](sqlite3_stmt* q) { out->ratelimit_keys = sqlite3_column_int64(q, 0); });
+  Exec("COMMIT");
+  return st;
 }
 
 }  // namespace spamguard::store

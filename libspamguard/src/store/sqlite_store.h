@@ -22,6 +22,7 @@ namespace spamguard::store {
 
 struct SqliteOptions {
   int busy_timeout_ms = 5000;
+  bool read_only = false;  // never create, migrate or write the file
 };
 
 class SqliteStore final : public Store {
@@ -49,6 +50,7 @@ class SqliteStore final : public Store {
   Status ReplaceSource(int list, const std::string& source, const std::vector<ImportEntry>& entries, int64_t added,
                        int64_t expires) override;
   Status Entries(int list, size_t limit, std::vector<ListEntry>* out) override;
+  Status Stats(int64_t now, StoreStats* out) override;
 
  private:
   struct StmtDeleter {

@@ -21,6 +21,8 @@ enum NameKind : int { kEmail = 1, kEmailDomain = 2, kUrlDomain = 3 };
 struct ListEntry {
   int64_t id = 0;
   int list = 0;
+  int kind = 0;      // SG_ENTRY_*
+
   std::string what;  // "203.0.113.0/24", "spam@example.com", "example.com"
   std::string source, reason;
   int64_t added = 0, expires = 0;  // expires 0: never
@@ -87,6 +89,29 @@ struct LookupResult {
   std::vector<RepCounts> rep;  // one per rep_key
 };
 
+// What the store holds, counted (`spamguard stats`).
+struct StoreStats {
+  std::string path;
+  int schema_version = 0;
+  int64_t file_bytes = 0;
+  bool read_only = false;
+  struct Lists {
+    int list = 0, kind = 0;  // kAllow/kBlock, SG_ENTRY_*
+    int64_t active = 0, expired = 0;
+  };
+  std::vector<Lists> lists;
+  struct Source {
+    int list = 0;
+    std::string source;
+    int64_t entries = 0;
+  };
+  std::vector<Source> sources;  // most entries first, at most 50
+  int64_t reputation_keys = 0;
+  double reputation_spam = 0, reputation_ham = 0;  // raw, before decay
+  int64_t learned_spam = 0, learned_ham = 0;
+  int64_t ratelimit_keys = 0;
+};
+
 class Store : public RateStore {
  public:
 
@@ -119,6 +144,8 @@ class Store : public RateStore {
                                int64_t added, int64_t expires) = 0;
   // Entries of `list` (0: both), up to `limit`, newest first.
   virtual Status Entries(int list, size_t limit, std::vector<ListEntry>* out) = 0;
+  // Counts of everything held; entries expired by `now` are counted apart.
+  virtual Status Stats(int64_t now, StoreStats* out) = 0;
 };
 
 // Reputation key of a network (an address is a /32 or /128 network).

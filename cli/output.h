@@ -1,0 +1,30 @@
+// Small text helpers the command's subcommands share: printing verdicts,
+// JSON and CSV quoting. Over the public C API only.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "spamguard/spamguard.h"
+
+namespace sgcli {
+
+// Control characters become spaces or '?', and text over `max` bytes is cut
+// with "...": safe to print on one terminal line.
+std::string Printable(const char* s, size_t len, size_t max);
+// "%.2f"
+std::string Fmt(double v);
+// A JSON string literal.
+std::string JsonQuote(const std::string& s);
+// A CSV field, quoted when it needs to be (RFC 4180).
+std::string CsvField(const std::string& s);
+// The verdict as JSON (sg_result_to_json), "{}" if that fails.
+std::string ResultJson(const sg_result* r);
+// The verdict, one hit per line, for people.
+std::string VerdictText(const std::string& id, const sg_result* r);
+// "RULE(+2.50) OTHER(-1.00)": the hits on one line.
+std::string HitList(const sg_result* r);
+// "2026-11-28 08:15 UTC"; "never" for 0.
+std::string FormatTime(int64_t unix_seconds);
+
+}  // namespace sgcli
