@@ -3,6 +3,7 @@
 #include <expat.h>
 
 #include <cctype>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -395,6 +396,12 @@ std::string DetectFormat(const std::string& path, std::string* error) {
   char head[4096];
   in.read(head, sizeof head);
   std::string s(head, size_t(in.gcount()));
+  if (s.compare(0, 2, "\xFF\xFE") == 0 || s.compare(0, 2, "\xFE\xFF") == 0 ||
+      (s.size() >= 8 && size_t(std::count(s.begin(), s.end(), '\0')) * 4 > s.size())) {
+    *error = path + ": looks like UTF-16 (a UTF-16 byte-order mark, or every other byte NUL); dumps are UTF-8: convert it "
+                    "first, e.g. iconv -f UTF-16 -t UTF-8";
+    return "";
+  }
   if (s.compare(0, 3, "\xEF\xBB\xBF") == 0) s.erase(0, 3);
   size_t i = s.find_first_not_of(" \t\r\n");
   if (i == std::string::npos) return "jsonl";  // empty: nothing to read in any format

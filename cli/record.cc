@@ -249,6 +249,19 @@ bool ParseJsonRecordFull(const std::string& line, Record* out, std::string* erro
   nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     *error = "not valid JSON";
+    for (const char* p = line.data(), *end = p + line.size(); p < end;) {
+      if (static_cast<unsigned char>(*p) < 0x80) {
+        ++p;
+        continue;
+      }
+      size_t n = Utf8Length(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
+      if (n == 0) {
+        *error = "not valid JSON: invalid UTF-8 at byte " + std::to_string(p - line.data() + 1) +
+                 " (is the dump in another encoding? convert it to UTF-8, e.g. iconv -f LATIN1 -t UTF-8)";
+        break;
+      }
+      p += n;
+    }
     return false;
   }
   if (!j.is_object()) {

@@ -143,4 +143,135 @@ check "learn bad label" 2 "$sg" --db "$db" learn maybe --id x
 check "rules test" 0 "$sg" rules test -r "$rules" "free spins at the online casino"
 contains "rules test" "SG_GAMBLING_ONLINE"
 
+# Each subcommand has its own help.
+for cmd in version score rescore learn "list add" "list remove" "list import" "list show" ip "rules lint" \
+  "rules test" stats; do
+  check "help $cmd" 0 "$sg" $cmd --help
+  contains "help $cmd" "Usage"
+done
+check "help exit codes" 0 "$sg" --help
+contains "help exit codes" "Exit codes: 0 done; 1 the job failed"
+
+# Rescore on several threads prints exactly what one thread prints, in input
+# order; verdict files in JSON Lines and CSV.
+big="$tmp/big.jsonl"
+for i in $(seq 40); do cat "$src/data/samples/comments.jsonl" "$src/tests/fixtures/blog_ham.jsonl"; done >"$big"
+n=$(grep -c '' "$big")
+"$sg" rescore --json -j1 -r "$rules" "$big" >"$tmp/j1" 2>/dev/null
+"$sg" rescore --json -j2 -r "$rules" "$big" >"$tmp/j2" 2>/dev/null
+"$sg" rescore --json -j5 -r "$rules" "$big" >"$tmp/j5" 2>/dev/null
+test "$(grep -c '^{"id"' "$tmp/j1")" = "$n" || { echo "FAIL: rescore -j1: not $n verdicts"; fail=1; }
+cmp -s "$tmp/j1" "$tmp/j2" || { echo "FAIL: rescore -j2 output differs from -j1"; fail=1; }
+cmp -s "$tmp/j1" "$tmp/j5" || { echo "FAIL: rescore -j5 output differs from -j1"; fail=1; }
+cut -d, -f1 "$tmp/j1" | head -3 >"$tmp/first_ids"
+grep -q '"id":"s01"' "$tmp/first_ids" || { echo "FAIL: rescore order: first verdict is not s01"; fail=1; }
+check "rescore summary names threads" 0 "$sg" rescore -q -j2 -r "$rules" "$big"
+contains "rescore summary names threads" "$n comments scored, 0 records skipped"
+contains "rescore summary names threads" "2 threads"
+check "rescore --out jsonl" 0 "$sg" rescore -q -j2 -o "$tmp/v.jsonl" -r "$rules" "$src/data/samples/comments.jsonl"
+test "$(grep -c '^{"id":"s[0-9]*","label":"[a-z]*","action":' "$tmp/v.jsonl")" = 20 ||
+  { echo "FAIL: --out jsonl: not 20 verdict lines"; fail=1; }
+check "rescore --out csv" 0 "$sg" rescore -q -o "$tmp/v.csv" -r "$rules" "$src/data/samples/comments.jsonl"
+head -1 "$tmp/v.csv" | grep -qx 'id,label,action,score,retry_after,hits' || { echo "FAIL: --out csv header"; fail=1; }
+grep -q '^s09,spam,discard,[0-9.]*,0,.*SG_PHARMA_OBFUSCATED(+' "$tmp/v.csv" || { echo "FAIL: --out csv s09 row"; fail=1; }
+check "rescore --out-format csv" 0 "$sg" rescore -q -o "$tmp/v.txt" --out-format csv -r "$rules" "$fx/comments.csv"
+grep -q '^c1,ham,accept,' "$tmp/v.txt" || { echo "FAIL: --out-format csv"; fail=1; }
+check "rescore --out unwritable" 1 "$sg" rescore -q -o "$tmp/no/such/dir/v.csv" -r "$rules" "$fx/comments.csv"
+contains "rescore --out unwritable" "cannot write"
+check "rescore --report" 0 "$sg" rescore -q --report "$tmp/r.html" -r "$rules" "$src/data/samples/comments.jsonl"
+contains "rescore --report" "report: $tmp/r.html"
+grep -q 'id="histogram"' "$tmp/r.html" && grep -q 'data-rule="SG_PHARMA_OBFUSCATED"' "$tmp/r.html" ||
+  { echo "FAIL: --report content"; fail=1; }
+check "rescore --report unwritable" 1 "$sg" rescore -q --report "$tmp/no/such/dir/r.html" -r "$rules" "$fx/comments.csv"
+
+# The progress bar is drawn when stderr is a terminal (script(1) gives one)
+# and never otherwise.
+if command -v script >/dev/null; then
+  check "progress on a terminal" 0 script -qec "'$sg' rescore -q -r '$rules' '$big'" /dev/null
+  contains "progress on a terminal" "100%"
+  contains "progress on a terminal" "comments"
+  check "no progress when asked" 0 script -qec "'$sg' rescore -q --no-progress -r '$rules' '$big'" /dev/null
+  if grep -q "100%" "$tmp/out"; then echo "FAIL: --no-progress drew a bar"; fail=1; fi
+fi
+check "no progress off a terminal" 0 "$sg" rescore -q -r "$rules" "$big"
+if grep -q "ETA\|100%" "$tmp/out"; then echo "FAIL: progress drawn off a terminal"; fail=1; fi
+
+# Wrong encodings: a Latin-1 JSON Lines record is skipped with the reason; in
+# CSV the bytes reach the filter, which flags them; UTF-16 is refused whole.
+printf '{"id":"l1","body":"caf\xe9"}\n{"id":"l2","body":"fine"}\n' >"$tmp/latin1.jsonl"
+check "latin-1 jsonl" 0 "$sg" rescore -q -r "$rules" "$tmp/latin1.jsonl"
+contains "latin-1 jsonl" "latin1.jsonl:1: skipped: not valid JSON: invalid UTF-8 at byte 23"
+contains "latin-1 jsonl" "1 comments scored, 1 records skipped"
+printf 'id,body\nx1,caf\xe9 cr\xe8me\n' >"$tmp/latin1.csv"
+check "latin-1 csv" 0 "$sg" rescore --json -r "$rules" "$tmp/latin1.csv"
+contains "latin-1 csv" '"flags":["invalid_utf8"'
+printf '{"id":"u1","body":"hi"}\n' | iconv -t UTF-16 >"$tmp/utf16.jsonl"
+check "utf-16" 1 "$sg" rescore -q -r "$rules" "$tmp/utf16.jsonl"
+contains "utf-16" "looks like UTF-16"
+printf '{"id":"n1","body":"a\0b"}\n{"id":"n2","body":"fine"}\n' >"$tmp/nul.jsonl"
+check "raw NUL in a record" 0 "$sg" rescore -q -r "$rules" "$tmp/nul.jsonl"
+contains "raw NUL in a record" "1 comments scored, 1 records skipped"
+
+# ip, stats, list show, and rescore's hands off the database.
+db2="$tmp/state.db"
+check "stats without a database file" 1 "$sg" --db "$db2" stats
+contains "stats without a database file" "no such file (opened read-only, so not created)"
+test ! -e "$db2" || { echo "FAIL: stats created the database"; fail=1; }
+check "rescore does not create the database" 0 "$sg" --db "$db2" rescore -q -r "$rules" "$fx/comments.csv"
+test ! -e "$db2" || { echo "FAIL: rescore created the database"; fail=1; }
+"$sg" --db "$db2" list add block 203.0.113.0/24 --reason "spam run" >/dev/null
+"$sg" --db "$db2" list add allow 203.0.113.9 --source helpdesk >/dev/null
+"$sg" --db "$db2" list add block spam@example.com --kind email --expires 1000 >/dev/null
+for i in 1 2 3 4; do "$sg" --db "$db2" learn spam --id sp$i --ip 198.51.100.7 --body "pills $i" >/dev/null; done
+check "ip reputation" 0 "$sg" --db "$db2" ip 198.51.100.7
+contains "ip reputation" "REPUTATION_IP_BAD"
+contains "ip reputation" "IP 198.51.100.7: 4.0 spam, 0.0 ham"
+check "ip blocked" 0 "$sg" --db "$db2" ip 203.0.113.5
+contains "ip blocked" "203.0.113.5  spam  score 5.00"
+contains "ip blocked" "203.0.113.0/24 (block list, source admin: spam run)"
+check "ip allowed over blocked" 0 "$sg" --db "$db2" ip 203.0.113.9
+contains "ip allowed over blocked" "203.0.113.9  accept"
+contains "ip allowed over blocked" "not used: the allow list wins"
+check "ip unknown" 0 "$sg" --db "$db2" ip 2001:db8::1
+contains "ip unknown" "2001:db8::1  accept  score 0.00"
+contains "ip unknown" "network 2001:db8::/64: 0.0 spam, 0.0 ham"
+check "ip json" 0 "$sg" --db "$db2" ip --json 203.0.113.5
+contains "ip json" '{"ip":"203.0.113.5","action":"spam","score":5,'
+check "ip malformed" 1 "$sg" --db "$db2" ip 203.0.113.500
+contains "ip malformed" "'203.0.113.500' is not an IPv4 or IPv6 address"
+check "ip without database" 1 "$sg" --db none ip 192.0.2.1
+contains "ip without database" "no database"
+check "list show" 0 "$sg" --db "$db2" list show
+contains "list show" "203.0.113.0/24"
+contains "list show" "helpdesk"
+contains "list show" "(expired)"
+check "list show block json" 0 "$sg" --db "$db2" list show block --json
+contains "list show block json" '"kind":"email","entry":"spam@example.com","source":"admin","reason":"","added":'
+contains "list show block json" '"expires":1000,"expired":true}'
+if grep -q helpdesk "$tmp/out"; then echo "FAIL: list show block shows the allow list"; fail=1; fi
+check "list show limit" 0 "$sg" --db "$db2" list show --limit 1
+contains "list show limit" "(the 1 newest; --limit N shows more"
+check "stats" 0 "$sg" --db "$db2" stats
+contains "stats" "block  ip"
+contains "stats" "learned     4 spam, 0 ham"
+contains "stats" "118 rules"
+check "stats json" 0 "$sg" --db "$db2" stats --json
+contains "stats json" '"learned":{"ham":0,"spam":4}'
+# rescore reads the database (the block list applies) and leaves it alone
+# unless told to learn.
+printf '{"id":"r1","ip":"203.0.113.7","body":"hello","label":"ham"}\n{"id":"r2","ip":"192.0.2.50","body":"cheap pills","label":"spam"}\n' >"$tmp/state.jsonl"
+check "rescore sees lists" 0 "$sg" --db "$db2" rescore -r "$rules" "$tmp/state.jsonl"
+contains "rescore sees lists" "LIST_BLOCK"
+check "stats after rescore" 0 "$sg" --db "$db2" stats
+contains "stats after rescore" "learned     4 spam, 0 ham"
+check "rescore --learn" 0 "$sg" --db "$db2" rescore -q --learn -r "$rules" "$tmp/state.jsonl"
+contains "rescore --learn" "learned: 2 labeled comments"
+check "stats after learning" 0 "$sg" --db "$db2" stats
+contains "stats after learning" "learned     5 spam, 1 ham"
+check "rescore --learn without database" 1 "$sg" --db none rescore -q --learn -r "$rules" "$tmp/state.jsonl"
+check "rules lint json" 0 "$sg" rules lint --json -r "$rules"
+contains "rules lint json" '"name":"SG_URI_SHORTENER"'
+check "rules test json" 0 "$sg" rules test --json -r "$rules" "free spins at the online casino"
+contains "rules test json" '"rule":"SG_GAMBLING_ONLINE"'
+
 exit $fail

@@ -980,7 +980,7 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
   std::lock_guard<std::mutex> lock(mu_);
   *out = StoreStats();
   out->path = path_;
-  out->read_only = read_only_;
+  out->read_only = access(path_.c_str(), W_OK) != 0;  // the file itself, not how it was opened
   struct stat sb;
   if (::stat(path_.c_str(), &sb) == 0) out->file_bytes = int64_t(sb.st_size);
   // Counted in one read transaction, so the figures agree with each other.
