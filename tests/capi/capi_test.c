@@ -435,7 +435,98 @@ static void test_state(void) {
   CHECK(has_hit(r, "LIST_BLOCK"));
   CHECK(strstr(sg_result_hit_match(r, 0, NULL), "SBL2") != NULL);
   sg_result_free(r);
+
+  /* An address explained: the list entry that holds it, its reputation. */
+  CHECK(sg_engine_explain_ip(&r, e, "203.0.113.50", 0) == SG_OK);
+  CHECK(sg_result_action(r) == SG_ACTION_SPAM && has_hit(r, "LIST_BLOCK"));
+  CHECK(strstr(sg_result_hit_match(r, 0, NULL), "SBL1") != NULL);
+  sg_result_free(r);
+  CHECK(sg_engine_explain_ip(&r, e, "192.0.2.10", 0) == SG_OK);
+  CHECK(has_hit(r, "REPUTATION_IP_GOOD") && sg_result_score(r) < 0);
+  CHECK(sg_result_action(r) == SG_ACTION_ACCEPT);
+  CHECK(strstr(sg_result_hit_match(r, 0, NULL), "0 spam, 2 ham") != NULL);
+  sg_result_free(r);
+  CHECK(sg_engine_explain_ip(&r, e, "2001:db8::77", 0) == SG_OK); /* nothing known */
+  CHECK(sg_result_score(r) == 0 && has_hit(r, "REPUTATION_IP") && !has_hit(r, "LIST_BLOCK"));
+  sg_result_free(r);
+  r = (sg_result *)1;
+  CHECK(sg_engine_explain_ip(&r, e, "192.0.2.300", 0) == SG_EINVAL && r == NULL);
+  CHECK(strstr(sg_error_message(), "192.0.2.300") != NULL);
+  CHECK(sg_engine_explain_ip(&r, NULL, "192.0.2.1", 0) == SG_EINVAL);
+  CHECK(sg_engine_explain_ip(&r, e, NULL, 0) == SG_EINVAL);
+  CHECK(sg_engine_explain_ip(NULL, e, "192.0.2.1", 0) == SG_EINVAL);
+
+  /* List entries, newest first. */
+  {
+    sg_list_entries *en = (sg_list_entries *)1;
+    size_t i, seen_sbl1 = 0, seen_email = 0;
+    char *json = NULL;
+    size_t len = 0;
+    CHECK(sg_engine_list_entries(&en, e, SG_LIST_BLOCK, 100) == SG_OK);
+    CHECK(sg_list_entries_count(en) == 3);
+    for (i = 0; i < sg_list_entries_count(en); ++i) {
+      CHECK(sg_list_entries_list(en, i) == SG_LIST_BLOCK);
+      CHECK(sg_list_entries_kind(en, i) == SG_ENTRY_IP);
+      CHECK(strcmp(sg_list_entries_source(en, i), "drop") == 0);
+      CHECK(sg_list_entries_added(en, i) > 1700000000);
+      CHECK(sg_list_entries_expires(en, i) == 0);
+      if (strcmp(sg_list_entries_value(en, i), "203.0.113.0/24") == 0)
+        seen_sbl1 = strcmp(sg_list_entries_reason(en, i), "SBL1") == 0;
+    }
+    CHECK(seen_sbl1);
+    CHECK(sg_list_entries_value(en, 3) == NULL && sg_list_entries_source(en, 3) == NULL);
+    CHECK(sg_list_entries_list(en, 3) == 0 && sg_list_entries_kind(en, 3) == 0 && sg_list_entries_added(en, 3) == 0);
+    sg_list_entries_free(en);
+    CHECK(sg_engine_list_entries(&en, e, 0, 100) == SG_OK && sg_list_entries_count(en) == 4);
+    CHECK(sg_list_entries_kind(en, 0) == SG_ENTRY_IP); /* the import came after the e-mail */
+    for (i = 0; i < sg_list_entries_count(en); ++i)
+      if (sg_list_entries_kind(en, i) == SG_ENTRY_EMAIL)
+        seen_email = sg_list_entries_list(en, i) == SG_LIST_ALLOW &&
+                     strcmp(sg_list_entries_value(en, i), "friend@example.org") == 0;
+    CHECK(seen_email);
+    sg_list_entries_free(en);
+    CHECK(sg_engine_list_entries(&en, e, 0, 2) == SG_OK && sg_list_entries_count(en) == 2);
+    sg_list_entries_free(en);
+    CHECK(sg_engine_list_entries(&en, e, 7, 10) == SG_EINVAL && en == NULL);
+    CHECK(sg_engine_list_entries(&en, NULL, 0, 10) == SG_EINVAL);
+    CHECK(sg_list_entries_count(NULL) == 0 && sg_list_entries_value(NULL, 0) == NULL);
+    sg_list_entries_free(NULL);
+    CHECK(strcmp(sg_entry_kind_str(SG_ENTRY_URL_DOMAIN), "url-domain") == 0);
+    CHECK(strcmp(sg_entry_kind_str(0), "unknown") == 0);
+
+    /* Stats. */
+    CHECK(sg_engine_stats(&json, &len, e) == SG_OK);
+    CHECK(json != NULL && len == strlen(json));
+    CHECK(strstr(json, "\"schema_version\":3") != NULL);
+    CHECK(strstr(json, "{\"list\":\"block\",\"kind\":\"ip\",\"active\":3,\"expired\":0}") != NULL);
+    CHECK(strstr(json, "{\"list\":\"allow\",\"kind\":\"email\",\"active\":1,\"expired\":0}") != NULL);
+    CHECK(strstr(json, "{\"list\":\"block\",\"source\":\"drop\",\"entries\":3}") != NULL);
+    CHECK(strstr(json, "\"learned\":{\"spam\":0,\"ham\":2}") != NULL);
+    sg_free(json);
+    CHECK(sg_engine_stats(NULL, &len, e) == SG_EINVAL);
+    CHECK(sg_engine_stats(&json, NULL, NULL) == SG_EINVAL && json == NULL);
+  }
   sg_engine_close(e);
+
+  /* Read-only: reads work, nothing is written, a missing file is not made. */
+  CHECK(sg_config_set_int(cfg, SG_CFG_READ_ONLY, 1) == SG_OK);
+  CHECK(sg_engine_open_string(&e, rules, strlen(rules), "state.cf", cfg) == SG_OK);
+  CHECK(sg_engine_has_state(e) == 1);
+  r = score_ip(e, "q10", "203.0.113.50", "");
+  CHECK(has_hit(r, "LIST_BLOCK") && !(sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE));
+  sg_result_free(r);
+  CHECK(learn_ip(e, "ro1", "192.0.2.10", SG_LABEL_SPAM) == SG_EIO);
+  CHECK(strstr(sg_error_message(), "read-only") != NULL);
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "192.0.2.1", "admin", NULL, 0) == SG_EIO);
+  sg_engine_close(e);
+  snprintf(list, sizeof list, "%s/never-made.db", g_dir);
+  CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, list) == SG_OK);
+  CHECK(sg_engine_open_string(&e, rules, strlen(rules), "state.cf", cfg) == SG_OK);
+  CHECK(sg_engine_has_state(e) == 0);
+  CHECK(strstr(sg_engine_state_message(e), "not created") != NULL);
+  CHECK(stat(list, &st) != 0);
+  sg_engine_close(e);
+  CHECK(sg_config_set_int(cfg, SG_CFG_READ_ONLY, 0) == SG_OK);
 
   /* No database. */
   CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, "none") == SG_OK);
