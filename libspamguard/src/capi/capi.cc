@@ -585,40 +585,39 @@ SG_API int sg_engine_list_entries(sg_list_entries** out, sg_engine* engine, int 
 }
 
 namespace {
-const spamguard::store::ListEntry* EntryAt(const sg_list_entries* e, size_t i) {
-  return e != nullptr && i < e->rep.size() ? &e->rep[i] : nullptr;
+using spamguard::store::ListEntry;
+// Field f of entry i, or `none` when there is no such entry.
+template <typename T>
+T EntryField(const sg_list_entries* es, size_t i, T ListEntry::*f, T none) {
+  return es != nullptr && i < es->rep.size() ? es->rep[i].*f : none;
+}
+const char* EntryText(const sg_list_entries* es, size_t i, std::string ListEntry::*f) {
+  return es != nullptr && i < es->rep.size() ? (es->rep[i].*f).c_str() : nullptr;
 }
 }  // namespace
 
 SG_API void sg_list_entries_free(sg_list_entries* entries) { delete entries; }
 SG_API size_t sg_list_entries_count(const sg_list_entries* entries) { return entries ? entries->rep.size() : 0; }
 SG_API int sg_list_entries_list(const sg_list_entries* entries, size_t i) {
-  const auto* e = EntryAt(entries, i);
-  return e ? e->list : 0;
+  return EntryField(entries, i, &ListEntry::list, 0);
 }
 SG_API int sg_list_entries_kind(const sg_list_entries* entries, size_t i) {
-  const auto* e = EntryAt(entries, i);
-  return e ? e->kind : 0;
+  return EntryField(entries, i, &ListEntry::kind, 0);
 }
 SG_API const char* sg_list_entries_value(const sg_list_entries* entries, size_t i) {
-  const auto* e = EntryAt(entries, i);
-  return e ? e->what.c_str() : nullptr;
+  return EntryText(entries, i, &ListEntry::what);
 }
 SG_API const char* sg_list_entries_source(const sg_list_entries* entries, size_t i) {
-  const auto* e = EntryAt(entries, i);
-  return e ? e->source.c_str() : nullptr;
+  return EntryText(entries, i, &ListEntry::source);
 }
 SG_API const char* sg_list_entries_reason(const sg_list_entries* entries, size_t i) {
-  const auto* e = EntryAt(entries, i);
-  return e ? e->reason.c_str() : nullptr;
+  return EntryText(entries, i, &ListEntry::reason);
 }
 SG_API int64_t sg_list_entries_added(const sg_list_entries* entries, size_t i) {
-  const auto* e = EntryAt(entries, i);
-  return e ? e->added : 0;
+  return EntryField<int64_t>(entries, i, &ListEntry::added, 0);
 }
 SG_API int64_t sg_list_entries_expires(const sg_list_entries* entries, size_t i) {
-  const auto* e = EntryAt(entries, i);
-  return e ? e->expires : 0;
+  return EntryField<int64_t>(entries, i, &ListEntry::expires, 0);
 }
 
 SG_API const char* sg_entry_kind_str(int kind) {
