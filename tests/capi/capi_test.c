@@ -528,6 +528,41 @@ static void test_state(void) {
   sg_engine_close(e);
   CHECK(sg_config_set_int(cfg, SG_CFG_READ_ONLY, 0) == SG_OK);
 
+  /* An address's rate limits as they stand, read without charging them. */
+  {
+    const char *limited = "ratelimit ip 6/60s burst 3\nbody X /never-matches-xyz/\n";
+    const int64_t t = 1700000000;
+    sg_comment *c = NULL;
+    int i;
+    snprintf(list, sizeof list, "%s/limits.db", g_dir);
+    CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, list) == SG_OK);
+    CHECK(sg_engine_open_string(&e, limited, strlen(limited), "limits.cf", cfg) == SG_OK);
+    CHECK(sg_engine_explain_ip(&r, e, "192.0.2.33", t) == SG_OK);
+    CHECK(sg_result_action(r) == SG_ACTION_ACCEPT && has_hit(r, "RATELIMIT_IP"));
+    CHECK(strstr(sg_result_hit_match(r, 2, NULL), "3 of 3 left") != NULL);
+    sg_result_free(r);
+    CHECK(sg_comment_new(&c) == SG_OK);
+    set(c, SG_FIELD_IP, "192.0.2.33");
+    set(c, SG_FIELD_BODY, "hello");
+    CHECK(sg_comment_set_time(c, t) == SG_OK);
+    for (i = 0; i < 3; ++i) {
+      CHECK(sg_engine_score(&r, e, c) == SG_OK && sg_result_action(r) == SG_ACTION_ACCEPT);
+      sg_result_free(r);
+    }
+    sg_comment_free(c);
+    for (i = 0; i < 2; ++i) { /* looking twice charges nothing */
+      CHECK(sg_engine_explain_ip(&r, e, "192.0.2.33", t) == SG_OK);
+      CHECK(sg_result_action(r) == SG_ACTION_THROTTLE && sg_result_retry_after(r) == 10);
+      CHECK(strstr(sg_result_hit_match(r, 2, NULL), "0 of 3 left, next allowed in 10 s") != NULL);
+      sg_result_free(r);
+    }
+    CHECK(sg_engine_explain_ip(&r, e, "192.0.2.33", t + 10) == SG_OK); /* one interval later: one more */
+    CHECK(sg_result_action(r) == SG_ACTION_ACCEPT);
+    CHECK(strstr(sg_result_hit_match(r, 2, NULL), "1 of 3 left") != NULL);
+    sg_result_free(r);
+    sg_engine_close(e);
+  }
+
   /* No database. */
   CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, "none") == SG_OK);
   CHECK(sg_engine_open_string(&e, rules, strlen(rules), "state.cf", cfg) == SG_OK);

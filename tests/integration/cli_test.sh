@@ -237,6 +237,15 @@ contains "ip unknown" "2001:db8::1  accept  score 0.00"
 contains "ip unknown" "network 2001:db8::/64: 0.0 spam, 0.0 ham"
 check "ip json" 0 "$sg" --db "$db2" ip --json 203.0.113.5
 contains "ip json" '{"ip":"203.0.113.5","action":"spam","score":5,'
+# Three comments spend the address's burst (ip 6/60s burst 3); ip shows it
+# without charging anything.
+for i in 1 2 3; do "$sg" --db "$db2" score -r "$rules" --ip 192.0.2.200 --body "hello $i" >/dev/null; done
+check "ip rate limit spent" 0 "$sg" --db "$db2" ip 192.0.2.200
+contains "ip rate limit spent" "192.0.2.200  throttle"
+contains "ip rate limit spent" "192.0.2.200: 'ip 6/60s burst 3': 0 of 3 left, next allowed in"
+check "ip rate limit of a neighbour" 0 "$sg" --db "$db2" ip 192.0.2.201
+contains "ip rate limit of a neighbour" "192.0.2.201: 'ip 6/60s burst 3': 3 of 3 left"
+contains "ip rate limit of a neighbour" "192.0.2.0/24: 'ip/24/64 20/60s': 17 of 20 left"
 check "ip malformed" 1 "$sg" --db "$db2" ip 203.0.113.500
 contains "ip malformed" "'203.0.113.500' is not an IPv4 or IPv6 address"
 check "ip without database" 1 "$sg" --db none ip 192.0.2.1

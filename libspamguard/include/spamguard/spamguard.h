@@ -317,12 +317,14 @@ SG_API const char *sg_import_report_message(const sg_import_report *report,
                                             size_t i);
 
 /** An address's standing, explained: the allow or block list entries that
- *  hold it (the allow list wins, as when scoring) and the reputation of the
- *  address and of its network, each as a hit of a result. The result's
- *  action and score are what lists and reputation alone decide for a
- *  comment from that address; hits with 0 points are information (counts
- *  under the minimum evidence, a block entry the allow list overrides).
- *  Reads only. `now`: unix seconds for expiry and decay, 0 for the clock.
+ *  hold it (the allow list wins, as when scoring), the reputation of the
+ *  address and of its network, and its address and network rate limits as
+ *  they stand ("1 of 3 left"), each as a hit of a result. The result's
+ *  action, score and retry-after are what lists, rate limits and reputation
+ *  alone decide for a comment from that address now (content aside); hits
+ *  with 0 points are information (counts under the minimum evidence, a
+ *  block entry the allow list overrides, limit state). Reads only: looking
+ *  charges no limit. `now`: unix seconds for expiry and decay, 0 for the clock.
  *  @return SG_OK, SG_EINVAL (NULL argument, `ip` not an IPv4/IPv6 address),
  *  SG_EIO, SG_EBUSY, SG_ENOTFOUND (no database). */
 SG_API int sg_engine_explain_ip(sg_result **out, sg_engine *engine,

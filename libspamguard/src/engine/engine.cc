@@ -10,6 +10,7 @@
 
 #include "lists/import.h"
 #include "lists/ip_range.h"
+#include "ratelimit/gcra.h"
 #include "ratelimit/memory_rate_store.h"
 #include "store/sqlite_store.h"
 
@@ -157,6 +158,53 @@ const char* LimitName(const rules::RateLimitSpec& r) {
   return "RATELIMIT";
 }
 
+// The stored key of limit r for this comment, and what it stands for in a
+// verdict; false when the limit does not apply to the comment.
+bool RateKeyFor(const rules::RateLimitSpec& r, const comment::Comment& c, const comment::Normalized& n,
+                store::RateKey* k, std::string* shown) {
+  const bool ip_ok = !(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP));
+  std::string value, email;
+  switch (r.key) {
+    case rules::RateLimitSpec::kIp:
+      // Comments without a usable address share one bucket, so that a
+      // flood of bogus addresses is limited too.
+      value = ip_ok ? std::string(lists::FromAddress(n.ip).Lo()) : std::string("?");
+      *shown = ip_ok ? n.ip.text : "comments without a valid address";
+      break;
+    case rules::RateLimitSpec::kNet: {
+      if (!ip_ok) return false;
+      lists::IpRange net = lists::Network(n.ip, n.ip.v6 ? r.prefix6 : r.prefix);
+      value = store::RepKey(net);
+      *shown = net.ToString();
+      break;
+    }
+    case rules::RateLimitSpec::kPost:
+      value = !c.fields[SG_FIELD_POST_ID].empty() ? c.fields[SG_FIELD_POST_ID] : c.fields[SG_FIELD_PERMALINK];
+      if (value.empty()) return false;
+      *shown = "post " + value.substr(0, 100);
+      break;
+    case rules::RateLimitSpec::kEmail:
+      if (!lists::NormalizeEmail(n.email, &email)) return false;
+      value = email;
+      *shown = email;
+      break;
+    case rules::RateLimitSpec::kKind:
+      if (int(n.kind) != r.kind) return false;
+      *shown = "all " + std::string(r.kind == SG_KIND_TRACKBACK  ? "trackbacks"
+                                    : r.kind == SG_KIND_PINGBACK ? "pingbacks"
+                                                                 : "comments");
+      break;
+    case rules::RateLimitSpec::kGlobal:
+      *shown = "all submissions";
+      break;
+  }
+  k->key = "rl\x1f" + r.text + "\x1f" + value;
+  k->interval_ms = std::max<int64_t>(1, r.period_ms / r.count);
+  k->tolerance_ms = (r.burst - 1) * k->interval_ms;
+  k->period_ms = r.period_ms;
+  return true;
+}
+
 }  // namespace
 
 bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalized& n, int64_t now_ms,
@@ -166,47 +214,10 @@ bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalize
   std::vector<store::RateKey> keys;
   std::vector<size_t> spec_of;  // key -> spec
   std::vector<std::string> who;  // what the key stands for, for the verdict
-  std::string email;
   for (size_t i = 0; i < ss.ratelimits.size(); ++i) {
-    const rules::RateLimitSpec& r = ss.ratelimits[i];
-    std::string value, shown;
-    switch (r.key) {
-      case rules::RateLimitSpec::kIp:
-        // Comments without a usable address share one bucket, so that a
-        // flood of bogus addresses is limited too.
-        value = ip_ok ? std::string(lists::FromAddress(n.ip).Lo()) : std::string("?");
-        shown = ip_ok ? n.ip.text : "comments without a valid address";
-        break;
-      case rules::RateLimitSpec::kNet: {
-        if (!ip_ok) continue;
-        lists::IpRange net = lists::Network(n.ip, n.ip.v6 ? r.prefix6 : r.prefix);
-        value = store::RepKey(net);
-        shown = net.ToString();
-        break;
-      }
-      case rules::RateLimitSpec::kPost:
-        value = !c.fields[SG_FIELD_POST_ID].empty() ? c.fields[SG_FIELD_POST_ID] : c.fields[SG_FIELD_PERMALINK];
-        if (value.empty()) continue;
-        shown = "post " + value.substr(0, 100);
-        break;
-      case rules::RateLimitSpec::kEmail:
-        if (!lists::NormalizeEmail(n.email, &email)) continue;
-        value = email;
-        shown = email;
-        break;
-      case rules::RateLimitSpec::kKind:
-        if (int(n.kind) != r.kind) continue;
-        shown = "all " + std::string(r.kind == SG_KIND_TRACKBACK ? "trackbacks" : r.kind == SG_KIND_PINGBACK ? "pingbacks" : "comments");
-        break;
-      case rules::RateLimitSpec::kGlobal:
-        shown = "all submissions";
-        break;
-    }
     store::RateKey k;
-    k.key = "rl\x1f" + r.text + "\x1f" + value;
-    k.interval_ms = std::max<int64_t>(1, r.period_ms / r.count);
-    k.tolerance_ms = (r.burst - 1) * k.interval_ms;
-    k.period_ms = r.period_ms;
+    std::string shown;
+    if (!RateKeyFor(ss.ratelimits[i], c, n, &k, &shown)) continue;
     keys.push_back(std::move(k));
     spec_of.push_back(i);
     who.push_back(std::move(shown));
@@ -338,7 +349,8 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
   if (!comment::ParseIp(text, &addr)) return Status::InvalidArgument("'" + text + "' is not an IPv4 or IPv6 address");
   Status st = RequireStore();
   if (!st.ok()) return st;
-  if (now == 0) now = int64_t(::time(nullptr));
+  const int64_t now_ms = now != 0 ? now * 1000 : NowMs();  // rate limits keep milliseconds
+  if (now == 0) now = now_ms / 1000;
   lists::IpRange ip = lists::FromAddress(addr);
   // Both lists are shown; the allow list wins, as when scoring.
   bool decided = false;
@@ -384,10 +396,55 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
     rep_points += h.points;
     v->hits.push_back(std::move(h));
   }
+  // The address's rate limits, as they stand (read, not charged). When one
+  // is spent, a comment from the address would be throttled.
+  if (rates_) {
+    const rules::StateSettings& ss = rules_->settings().state;
+    comment::Comment c;
+    comment::Normalized n;
+    n.ip = addr;
+    n.kind = comment::Kind::kComment;
+    std::vector<store::RateKey> keys;
+    std::vector<std::string> who;
+    std::vector<const rules::RateLimitSpec*> specs;
+    for (const auto& r : ss.ratelimits) {
+      if (r.key != rules::RateLimitSpec::kIp && r.key != rules::RateLimitSpec::kNet) continue;
+      store::RateKey k;
+      std::string shown;
+      if (!RateKeyFor(r, c, n, &k, &shown)) continue;
+      keys.push_back(std::move(k));
+      who.push_back(std::move(shown));
+      specs.push_back(&r);
+    }
+    std::vector<store::RateState> states;
+    st = rates_->RatePeek(keys, &states);
+    if (!st.ok()) return st;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const store::RateKey& k = keys[i];
+      int64_t left = ratelimit::GcraRemaining(states[i].have, states[i].tat, now_ms, k.interval_ms, k.tolerance_ms);
+      VerdictHit h;
+      h.name = LimitName(*specs[i]);
+      h.field = "ip";
+      h.description = "Rate limit, as it stands";
+      h.match = who[i] + ": '" + specs[i]->text + "': " + std::to_string(left) + " of " +
+                std::to_string(specs[i]->burst) + " left";
+      if (left == 0) {
+        ratelimit::GcraStep step = ratelimit::Gcra(states[i].have, states[i].tat, now_ms, k.interval_ms, k.tolerance_ms);
+        int64_t retry = std::max<int64_t>(1, (step.retry_ms + 999) / 1000);
+        h.match += ", next allowed in " + std::to_string(retry) + " s";
+        if (!decided && v->action != SG_ACTION_THROTTLE) {
+          v->action = SG_ACTION_THROTTLE;
+          v->retry_after = retry;
+        }
+      }
+      v->hits.push_back(std::move(h));
+    }
+  }
   if (!decided) {
     v->score = std::round(rep_points * 1000.0) / 1000.0;
     const rules::Settings& s = rules_->settings();
-    v->action = v->score >= s.discard_score    ? SG_ACTION_DISCARD
+    if (v->action != SG_ACTION_THROTTLE)
+      v->action = v->score >= s.discard_score    ? SG_ACTION_DISCARD
                 : v->score >= s.required_score ? SG_ACTION_SPAM
                 : v->score >= s.moderate_score ? SG_ACTION_MODERATE
                                                : SG_ACTION_ACCEPT;

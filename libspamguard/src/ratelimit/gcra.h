@@ -25,6 +25,14 @@ inline GcraStep Gcra(bool have, int64_t tat, int64_t now, int64_t interval, int6
   return {true, base + interval, 0};
 }
 
+// How many requests would conform now, one after another (at most the
+// burst); 0 when the next one would be refused.
+inline int64_t GcraRemaining(bool have, int64_t tat, int64_t now, int64_t interval, int64_t tolerance) {
+  if (!have || tat > now + tolerance + interval) tat = now;
+  int64_t room = now + tolerance - std::max(tat, now);
+  return room < 0 ? 0 : room / interval + 1;
+}
+
 // The start of the current spell of refusals: a refusal more than a period
 // after the previous one starts a new spell.
 inline int64_t OverSince(int64_t over_since, int64_t last_over, int64_t now, int64_t period) {

@@ -30,4 +30,14 @@ Status MemoryRateStore::RateCheck(const std::vector<store::RateKey>& keys, int64
   return Status::OK();
 }
 
+Status MemoryRateStore::RatePeek(const std::vector<store::RateKey>& keys, std::vector<store::RateState>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->assign(keys.size(), store::RateState());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = state_.find(keys[i].key);
+    if (it != state_.end()) (*out)[i] = store::RateState{true, it->second.tat};
+  }
+  return Status::OK();
+}
+
 }  // namespace spamguard::ratelimit

@@ -14,6 +14,7 @@ namespace spamguard::ratelimit {
 class MemoryRateStore final : public store::RateStore {
  public:
   Status RateCheck(const std::vector<store::RateKey>& keys, int64_t now_ms, store::RateDecision* out) override;
+  Status RatePeek(const std::vector<store::RateKey>& keys, std::vector<store::RateState>* out) override;
 
  private:
   struct State {

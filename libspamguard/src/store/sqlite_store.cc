@@ -607,6 +607,22 @@ Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, 
   return Write(body);
 }
 
+Status SqliteStore::RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->assign(keys.size(), RateState());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(kSelRate, &q);
+    if (!st.ok()) return st;
+    BindBlob(q, 1, keys[i].key);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) (*out)[i] = RateState{true, sqlite3_column_int64(q, 0)};
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("rate read", rc);
+  }
+  return Status::OK();
+}
+
 Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
   std::lock_guard<std::mutex> lock(mu_);
   auto apply = [&](const std::string& key, double d_spam, double d_ham) -> Status {

@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
 
   Status Lookup(const LookupRequest& req, LookupResult* out) override;
   Status RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) override;
+  Status RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) override;
   Status MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) override;
   Status MatchName(int list, int kind, const std::vector<std::string>& candidates, int64_t now, ListEntry* out,
                    bool* found) override;

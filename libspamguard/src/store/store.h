@@ -64,10 +64,17 @@ struct RateDecision {
   int64_t over_since_ms = 0;   // since when that key has been refused with no gap longer than a period
 };
 
+struct RateState {
+  bool have = false;  // the key has been seen
+  int64_t tat = 0;    // its GCRA theoretical arrival time, ms
+};
+
 class RateStore {
  public:
   virtual ~RateStore() = default;
   virtual Status RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) = 0;
+  // The state of each key, read only (for explaining, never for deciding).
+  virtual Status RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) = 0;
 };
 
 // Everything scoring needs from the store, asked in one call (one read
