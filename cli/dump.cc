@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <vector>
 
@@ -387,15 +388,10 @@ bool ReadWxr(std::istream& in, const std::string& path, const DumpCallbacks& cb,
 
 }  // namespace
 
-std::string DetectFormat(const std::string& path, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = path + ": cannot open: " + strerror(errno);
-    return "";
-  }
-  char head[4096];
-  in.read(head, sizeof head);
-  std::string s(head, size_t(in.gcount()));
+namespace {
+
+// "jsonl", "csv", "mt" or "wxr" from a file's first bytes; "" with a reason.
+std::string FormatOf(std::string s, const std::string& path, std::string* error) {
   if (s.compare(0, 2, "\xFF\xFE") == 0 || s.compare(0, 2, "\xFE\xFF") == 0 ||
       (s.size() >= 8 && size_t(std::count(s.begin(), s.end(), '\0')) * 4 > s.size())) {
     *error = path + ": looks like UTF-16 (a UTF-16 byte-order mark, or every other byte NUL); dumps are UTF-8: convert it "
@@ -415,8 +411,63 @@ std::string DetectFormat(const std::string& path, std::string* error) {
   return "";
 }
 
+// A stream buffer that serves `head`, then what is left of `rest`: standard
+// input read after its first bytes were looked at.
+class ChainBuf : public std::streambuf {
+ public:
+  ChainBuf(std::string head, std::streambuf* rest) : head_(std::move(head)), rest_(rest) {
+    char* p = head_.data();
+    setg(p, p, p + head_.size());
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (rest_ == nullptr) return traits_type::eof();
+    std::streamsize n = rest_->sgetn(buf_, sizeof buf_);
+    if (n <= 0) {
+      rest_ = nullptr;
+      return traits_type::eof();
+    }
+    setg(buf_, buf_, buf_ + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::string head_;
+  std::streambuf* rest_;
+  char buf_[1 << 16];
+};
+
+}  // namespace
+
+std::string DetectFormat(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = path + ": cannot open: " + strerror(errno);
+    return "";
+  }
+  char head[4096];
+  in.read(head, sizeof head);
+  return FormatOf(std::string(head, size_t(in.gcount())), path, error);
+}
+
 bool ReadDump(const std::string& path, const std::string& format, const DumpCallbacks& cb, std::string* error) {
   std::string fmt = format;
+  if (path == "-") {
+    // Standard input: look at its first bytes, then read on from them.
+    std::string head(4096, '\0');
+    std::cin.read(head.data(), std::streamsize(head.size()));
+    head.resize(size_t(std::cin.gcount()));
+    if (fmt.empty() || fmt == "auto") {
+      fmt = FormatOf(head, "stdin", error);
+      if (fmt.empty()) return false;
+    }
+    ChainBuf buf(std::move(head), std::cin.rdbuf());
+    std::istream in(&buf);
+    if (cb.opened) cb.opened(in);
+    return ReadDumpStream(in, "stdin", fmt, cb, error);
+  }
   if (fmt.empty() || fmt == "auto") {
     fmt = DetectFormat(path, error);
     if (fmt.empty()) return false;

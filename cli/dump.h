@@ -32,7 +32,8 @@ bool ParseJsonLine(const std::string& line, const std::string& path, size_t line
 // none of them (the reason in *error).
 std::string DetectFormat(const std::string& path, std::string* error);
 
-// Reads `path` in `format` ("auto" detects it). Returns false when the whole
+// Reads `path` ("-": standard input, named "stdin" in positions) in
+// `format` ("auto" detects it). Returns false when the whole
 // job failed (the file cannot be read, the XML is broken or cut short), with
 // a message in *error; records before the failure were delivered.
 bool ReadDump(const std::string& path, const std::string& format, const DumpCallbacks& cb, std::string* error);

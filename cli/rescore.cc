@@ -423,7 +423,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
   auto flush = [&] {
     if (batch.items.empty()) return;
     batch.seq = seq++;
-    batch.path = path;
+    batch.path = path == "-" ? "stdin" : path;
     if (threads > 1) queue.Push(std::move(batch));
     else rs.Process(batch, comments[0], &tallies[0]);
     batch = Batch();

@@ -390,7 +390,9 @@ int main(int argc, char** argv) {
   bool no_progress = false, force_progress = false;
   auto* rescore = app.add_subcommand(
       "rescore", "score every comment of dumps on every core; print verdicts and a summary (read-only unless --learn)");
-  rescore->add_option("files", ro.files, "comment dumps: JSON Lines, CSV with a header, Movable Type export, WordPress WXR")
+  rescore->add_option("files", ro.files,
+                      "comment dumps (- for standard input): JSON Lines, CSV with a header, Movable Type export, "
+                      "WordPress WXR")
       ->required();
   rescore->add_option("--format", ro.format, "auto, jsonl, csv, mt or wxr")
       ->check(CLI::IsMember({"auto", "jsonl", "csv", "mt", "wxr"}))

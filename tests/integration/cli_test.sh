@@ -196,6 +196,25 @@ fi
 check "no progress off a terminal" 0 "$sg" rescore -q -r "$rules" "$big"
 if grep -q "ETA\|100%" "$tmp/out"; then echo "FAIL: progress drawn off a terminal"; fail=1; fi
 
+# A dump on standard input ("-"), in each format, detected from its first bytes.
+check "stdin jsonl" 0 bash -c "'$sg' rescore -q -r '$rules' - < '$src/data/samples/comments.jsonl'"
+contains "stdin jsonl" "20 comments scored, 0 records skipped"
+check "stdin csv" 0 bash -c "cat '$fx/comments.csv' | '$sg' rescore -q -r '$rules' -"
+contains "stdin csv" "stdin:5: skipped: expected 9 fields, got 4"
+contains "stdin csv" "3 comments scored, 2 records skipped"
+check "stdin mt" 0 bash -c "cat '$fx/export.txt' | '$sg' rescore -q -r '$rules' -"
+contains "stdin mt" "4 comments scored, 0 records skipped"
+check "stdin wxr" 0 bash -c "cat '$fx/export.xml' | '$sg' rescore -q -r '$rules' -"
+contains "stdin wxr" "3 comments scored, 0 records skipped"
+check "stdin bad json line" 0 bash -c "printf '{\"id\":\"a\"}\n{bad\n' | '$sg' rescore -q -r '$rules' -"
+contains "stdin bad json line" "stdin:2: skipped: not valid JSON"
+check "stdin not a dump" 1 bash -c "echo hello world | '$sg' rescore -q -r '$rules' -"
+contains "stdin not a dump" "stdin: not a dump spamguard reads"
+check "stdin empty" 0 bash -c "'$sg' rescore -q -r '$rules' - < /dev/null"
+contains "stdin empty" "0 comments scored"
+check "stdin and a file, in order" 0 bash -c "cat '$fx/export.xml' | '$sg' rescore --json -r '$rules' - '$src/data/samples/comments.jsonl'"
+test "$(grep -c '^{"id"' "$tmp/out")" = 23 || { echo "FAIL: stdin and a file: not 23 verdicts"; fail=1; }
+
 # Wrong encodings: a Latin-1 JSON Lines record is skipped with the reason; in
 # CSV the bytes reach the filter, which flags them; UTF-16 is refused whole.
 printf '{"id":"l1","body":"caf\xe9"}\n{"id":"l2","body":"fine"}\n' >"$tmp/latin1.jsonl"
