@@ -475,7 +475,7 @@ int main(int argc, char** argv) {
 
   std::string ip_addr;
   bool ip_json = false;
-  auto* ip_cmd = app.add_subcommand("ip", "an address's standing: list entries and reputation, and why");
+  auto* ip_cmd = app.add_subcommand("ip", "an address's standing: list entries, reputation and rate limits, and why");
   ip_cmd->add_option("address", ip_addr, "IPv4 or IPv6 address")->required();
   ip_cmd->add_flag("--json", ip_json, "print as JSON");
 

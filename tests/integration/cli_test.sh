@@ -196,6 +196,58 @@ fi
 check "no progress off a terminal" 0 "$sg" rescore -q -r "$rules" "$big"
 if grep -q "ETA\|100%" "$tmp/out"; then echo "FAIL: progress drawn off a terminal"; fail=1; fi
 
+# The same comments written as JSON Lines, CSV and WXR (bench/make_dump.py)
+# get the same verdicts; Movable Type's format has no labels, user agents or
+# trackback fields, so its comments are compared on action and score only.
+for f in jsonl csv wxr mt; do
+  python3 "$src/bench/make_dump.py" $f 1 "$src/data/samples/comments.jsonl" "$src/tests/fixtures/blog_ham.jsonl" \
+    >"$tmp/same.$f"
+done
+python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("type", "comment") == "comment":
+        r.pop("user_agent", None); print(json.dumps(r))' "$tmp/same.jsonl" >"$tmp/same.noua"
+for f in jsonl csv wxr mt noua; do
+  "$sg" rescore --json --format "$([ $f = noua ] && echo jsonl || echo $f)" -r "$rules" "$tmp/same.$f" \
+    >"$tmp/same.$f.out" 2>/dev/null
+done
+python3 - "$tmp" <<'PY' || fail=1
+import json, sys
+tmp = sys.argv[1]
+def verdicts(fmt):
+    out = []
+    for line in open("%s/same.%s.out" % (tmp, fmt)):
+        v = json.loads(line)
+        out.append((v["id"], v["label"], v["action"], v["score"], [h["rule"] for h in v["hits"]]))
+    return out
+kinds = [json.loads(l).get("type", "comment") for l in open(tmp + "/same.jsonl")]
+base = verdicts("jsonl")
+ok = True
+if len(base) != 52:
+    print("FAIL: expected 52 verdicts from JSON Lines, got %d" % len(base))
+    ok = False
+for fmt in ("csv", "wxr"):
+    other = dict((v[0], v) for v in verdicts(fmt))
+    for v in base:
+        o = other.get(v[0])
+        if fmt == "wxr" and kinds[base.index(v)] != "comment":
+            same = o is not None  # WXR has no trackback title, blog name or excerpt
+        else:
+            same = o == v
+        if not same:
+            print("FAIL: %s verdict of %s differs: %s vs %s" % (fmt, v[0], o, v))
+            ok = False
+# MT: no ids (positions instead), no user agents; make_dump writes the
+# comments only. Compared with the JSON Lines comments without user agents.
+mt = [(v[2], v[3]) for v in verdicts("mt")]
+want = [(v[2], v[3]) for v in verdicts("noua")]
+if mt != want:
+    print("FAIL: mt verdicts differ: %s vs %s" % (mt, want))
+    ok = False
+sys.exit(0 if ok else 1)
+PY
+
 # A dump on standard input ("-"), in each format, detected from its first bytes.
 check "stdin jsonl" 0 bash -c "'$sg' rescore -q -r '$rules' - < '$src/data/samples/comments.jsonl'"
 contains "stdin jsonl" "20 comments scored, 0 records skipped"
