@@ -89,6 +89,39 @@ static sg_comment *sg_comment_from_hv(pTHX_ SV *ref) {
   return c;
 }
 
+/* A verdict as a hash reference: action, score, retry_after, flags, hits. */
+static SV *sg_result_to_sv(pTHX_ const sg_result *r) {
+  HV *out = newHV();
+  AV *hits, *flags;
+  size_t i;
+  int f = sg_result_flags(r);
+  hv_stores(out, "action", newSVpv(sg_action_str(sg_result_action(r)), 0));
+  hv_stores(out, "score", newSVnv(sg_result_score(r)));
+  hv_stores(out, "retry_after", newSViv((IV)sg_result_retry_after(r)));
+  flags = newAV();
+  if (f & SG_FLAG_INVALID_UTF8) av_push(flags, newSVpvs("invalid_utf8"));
+  if (f & SG_FLAG_TRUNCATED) av_push(flags, newSVpvs("truncated"));
+  if (f & SG_FLAG_BAD_IP) av_push(flags, newSVpvs("bad_ip"));
+  if (f & SG_FLAG_NO_IP) av_push(flags, newSVpvs("no_ip"));
+  if (f & SG_FLAG_LINKS_CAPPED) av_push(flags, newSVpvs("links_capped"));
+  if (f & SG_FLAG_STATE_UNAVAILABLE) av_push(flags, newSVpvs("state_unavailable"));
+  hv_stores(out, "flags", newRV_noinc((SV *)flags));
+  hits = newAV();
+  for (i = 0; i < sg_result_hit_count(r); ++i) {
+    HV *h = newHV();
+    size_t len = 0;
+    const char *m = sg_result_hit_match(r, i, &len);
+    hv_stores(h, "rule", newSVpv(sg_result_hit_name(r, i), 0));
+    hv_stores(h, "points", newSVnv(sg_result_hit_points(r, i)));
+    hv_stores(h, "field", newSVpv(sg_result_hit_field(r, i), 0));
+    hv_stores(h, "description", newSVpv(sg_result_hit_description(r, i), 0));
+    hv_stores(h, "match", newSVpvn(m, len));
+    av_push(hits, newRV_noinc((SV *)h));
+  }
+  hv_stores(out, "hits", newRV_noinc((SV *)hits));
+  return newRV_noinc((SV *)out);
+}
+
 MODULE = SpamGuard    PACKAGE = SpamGuard
 
 PROTOTYPES: DISABLE
@@ -134,10 +167,6 @@ score(self, comment)
     SpamGuardObj *o;
     sg_comment *c;
     sg_result *r = NULL;
-    HV *out;
-    AV *hits, *flags;
-    size_t i;
-    int f;
   CODE:
     o = sg_self(aTHX_ self);
     c = sg_comment_from_hv(aTHX_ comment);
@@ -146,34 +175,27 @@ score(self, comment)
       croak("SpamGuard: %s", sg_error_message());
     }
     sg_comment_free(c);
-    out = newHV();
-    hv_stores(out, "action", newSVpv(sg_action_str(sg_result_action(r)), 0));
-    hv_stores(out, "score", newSVnv(sg_result_score(r)));
-    hv_stores(out, "retry_after", newSViv((IV)sg_result_retry_after(r)));
-    flags = newAV();
-    f = sg_result_flags(r);
-    if (f & SG_FLAG_INVALID_UTF8) av_push(flags, newSVpvs("invalid_utf8"));
-    if (f & SG_FLAG_TRUNCATED) av_push(flags, newSVpvs("truncated"));
-    if (f & SG_FLAG_BAD_IP) av_push(flags, newSVpvs("bad_ip"));
-    if (f & SG_FLAG_NO_IP) av_push(flags, newSVpvs("no_ip"));
-    if (f & SG_FLAG_LINKS_CAPPED) av_push(flags, newSVpvs("links_capped"));
-    if (f & SG_FLAG_STATE_UNAVAILABLE) av_push(flags, newSVpvs("state_unavailable"));
-    hv_stores(out, "flags", newRV_noinc((SV *)flags));
-    hits = newAV();
-    for (i = 0; i < sg_result_hit_count(r); ++i) {
-      HV *h = newHV();
-      size_t len = 0;
-      const char *m = sg_result_hit_match(r, i, &len);
-      hv_stores(h, "rule", newSVpv(sg_result_hit_name(r, i), 0));
-      hv_stores(h, "points", newSVnv(sg_result_hit_points(r, i)));
-      hv_stores(h, "field", newSVpv(sg_result_hit_field(r, i), 0));
-      hv_stores(h, "description", newSVpv(sg_result_hit_description(r, i), 0));
-      hv_stores(h, "match", newSVpvn(m, len));
-      av_push(hits, newRV_noinc((SV *)h));
-    }
-    hv_stores(out, "hits", newRV_noinc((SV *)hits));
+    RETVAL = sg_result_to_sv(aTHX_ r);
     sg_result_free(r);
-    RETVAL = newRV_noinc((SV *)out);
+  OUTPUT:
+    RETVAL
+
+SV *
+explain_ip(self, ip)
+    SV *self
+    SV *ip
+  PREINIT:
+    SpamGuardObj *o;
+    sg_result *r = NULL;
+    STRLEN len;
+    const char *text;
+  CODE:
+    o = sg_self(aTHX_ self);
+    text = SvPV(ip, len);
+    if (memchr(text, '\0', len) != NULL) croak("SpamGuard: the address contains a NUL byte");
+    if (sg_engine_explain_ip(&r, o->engine, text, 0) != SG_OK) croak("SpamGuard: %s", sg_error_message());
+    RETVAL = sg_result_to_sv(aTHX_ r);
+    sg_result_free(r);
   OUTPUT:
     RETVAL
 

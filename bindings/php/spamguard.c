@@ -168,38 +168,23 @@ PHP_METHOD(SpamGuard_Engine, __construct) {
   }
 }
 
-PHP_METHOD(SpamGuard_Engine, score) {
-  HashTable *ht;
-  php_sg_engine *o;
-  sg_comment *c;
-  sg_result *r = NULL;
+/* A verdict as a PHP array: action, score, retry_after, flags, hits. */
+static void sg_result_to_zval(const sg_result *r, zval *out) {
   size_t i;
   zval hits, flags;
-  int f;
-  ZEND_PARSE_PARAMETERS_START(1, 1)
-    Z_PARAM_ARRAY_HT(ht)
-  ZEND_PARSE_PARAMETERS_END();
-  if (!(o = sg_this_open(ZEND_THIS))) RETURN_THROWS();
-  if (!(c = sg_comment_from_array(ht))) RETURN_THROWS();
-  if (sg_engine_score(&r, o->engine, c) != SG_OK) {
-    sg_comment_free(c);
-    zend_throw_exception(sg_exception_ce, sg_error_message(), sg_error_code());
-    RETURN_THROWS();
-  }
-  sg_comment_free(c);
-  array_init(return_value);
-  add_assoc_string(return_value, "action", (char *)sg_action_str(sg_result_action(r)));
-  add_assoc_double(return_value, "score", sg_result_score(r));
-  add_assoc_long(return_value, "retry_after", (zend_long)sg_result_retry_after(r));
+  int f = sg_result_flags(r);
+  array_init(out);
+  add_assoc_string(out, "action", (char *)sg_action_str(sg_result_action(r)));
+  add_assoc_double(out, "score", sg_result_score(r));
+  add_assoc_long(out, "retry_after", (zend_long)sg_result_retry_after(r));
   array_init(&flags);
-  f = sg_result_flags(r);
   if (f & SG_FLAG_INVALID_UTF8) add_next_index_string(&flags, "invalid_utf8");
   if (f & SG_FLAG_TRUNCATED) add_next_index_string(&flags, "truncated");
   if (f & SG_FLAG_BAD_IP) add_next_index_string(&flags, "bad_ip");
   if (f & SG_FLAG_NO_IP) add_next_index_string(&flags, "no_ip");
   if (f & SG_FLAG_LINKS_CAPPED) add_next_index_string(&flags, "links_capped");
   if (f & SG_FLAG_STATE_UNAVAILABLE) add_next_index_string(&flags, "state_unavailable");
-  add_assoc_zval(return_value, "flags", &flags);
+  add_assoc_zval(out, "flags", &flags);
   array_init(&hits);
   for (i = 0; i < sg_result_hit_count(r); ++i) {
     zval h;
@@ -213,7 +198,47 @@ PHP_METHOD(SpamGuard_Engine, score) {
     add_assoc_stringl(&h, "match", (char *)m, len);
     add_next_index_zval(&hits, &h);
   }
-  add_assoc_zval(return_value, "hits", &hits);
+  add_assoc_zval(out, "hits", &hits);
+}
+
+PHP_METHOD(SpamGuard_Engine, score) {
+  HashTable *ht;
+  php_sg_engine *o;
+  sg_comment *c;
+  sg_result *r = NULL;
+  ZEND_PARSE_PARAMETERS_START(1, 1)
+    Z_PARAM_ARRAY_HT(ht)
+  ZEND_PARSE_PARAMETERS_END();
+  if (!(o = sg_this_open(ZEND_THIS))) RETURN_THROWS();
+  if (!(c = sg_comment_from_array(ht))) RETURN_THROWS();
+  if (sg_engine_score(&r, o->engine, c) != SG_OK) {
+    sg_comment_free(c);
+    zend_throw_exception(sg_exception_ce, sg_error_message(), sg_error_code());
+    RETURN_THROWS();
+  }
+  sg_comment_free(c);
+  sg_result_to_zval(r, return_value);
+  sg_result_free(r);
+}
+
+/* An address's list entries, reputation and rate limits, as a verdict. */
+PHP_METHOD(SpamGuard_Engine, explainIp) {
+  zend_string *ip;
+  php_sg_engine *o;
+  sg_result *r = NULL;
+  ZEND_PARSE_PARAMETERS_START(1, 1)
+    Z_PARAM_STR(ip)
+  ZEND_PARSE_PARAMETERS_END();
+  if (!(o = sg_this_open(ZEND_THIS))) RETURN_THROWS();
+  if (memchr(ZSTR_VAL(ip), '\0', ZSTR_LEN(ip)) != NULL) {
+    zend_throw_exception(sg_exception_ce, "the address contains a NUL byte", SG_EINVAL);
+    RETURN_THROWS();
+  }
+  if (sg_engine_explain_ip(&r, o->engine, ZSTR_VAL(ip), 0) != SG_OK) {
+    zend_throw_exception(sg_exception_ce, sg_error_message(), sg_error_code());
+    RETURN_THROWS();
+  }
+  sg_result_to_zval(r, return_value);
   sg_result_free(r);
 }
 
@@ -256,6 +281,9 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_score, 0, 1, IS_ARRAY, 0)
   ZEND_ARG_TYPE_INFO(0, comment, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_explain_ip, 0, 1, IS_ARRAY, 0)
+  ZEND_ARG_TYPE_INFO(0, ip, IS_STRING, 0)
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_learn, 0, 2, IS_VOID, 0)
   ZEND_ARG_TYPE_INFO(0, comment, IS_ARRAY, 0)
   ZEND_ARG_TYPE_INFO(0, label, IS_STRING, 0)
@@ -266,6 +294,7 @@ ZEND_END_ARG_INFO()
 static const zend_function_entry sg_engine_methods[] = {
     PHP_ME(SpamGuard_Engine, __construct, arginfo_construct, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, score, arginfo_score, ZEND_ACC_PUBLIC)
+    PHP_ME(SpamGuard_Engine, explainIp, arginfo_explain_ip, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, learn, arginfo_learn, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, close, arginfo_close, ZEND_ACC_PUBLIC)
     PHP_FE_END};

@@ -73,6 +73,13 @@ C<referrer>, C<post_id>, C<permalink>, C<blog_name>, C<title>, C<excerpt>,
 C<source_url>, C<time> (unix seconds). Values are passed as bytes, NULs
 included. An unknown key or a reference as a value croaks.
 
+=item $sg->explain_ip($address)
+
+An address's standing, in the same shape as C<score>: the allow or block list
+entries that hold it, the reputation of the address and its network (with the
+spam and ham counts), and its rate limits as they stand. Reads only. Croaks on
+a malformed address or without a database.
+
 =item $sg->learn(\%comment, 'spam' | 'ham')
 
 Teaches the engine; idempotent per comment (its C<id>, else its content).

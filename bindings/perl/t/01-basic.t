@@ -32,6 +32,16 @@ $sg->learn({ id => "l$_", ip => '203.0.113.9' }, 'spam') for 1 .. 5;
 my $rep = $sg->score({ body => 'hello', ip => '203.0.113.9' });
 ok((grep { $_->{rule} eq 'REPUTATION_IP_BAD' } @{ $rep->{hits} }), 'reputation from learning');
 
+# An address explained: its reputation (and list entries, rate limits).
+my $why = $sg->explain_ip('203.0.113.9');
+my ($r) = grep { $_->{rule} eq 'REPUTATION_IP_BAD' } @{ $why->{hits} };
+ok($r && $r->{match} =~ /5\.0 spam, 0\.0 ham/, 'explain_ip: reputation with its counts');
+ok($why->{score} > 0, 'explain_ip: score');
+eval { $sg->explain_ip('203.0.113.999') };
+like($@, qr/not an IPv4 or IPv6 address/, 'explain_ip: malformed address croaks');
+eval { $sg->explain_ip("192.0.2.1\0x") };
+like($@, qr/NUL byte/, 'explain_ip: NUL byte croaks');
+
 # Errors croak with the library's message; nothing crashes.
 eval { $sg->score({ body => [1] }) };
 like($@, qr/must be a string/, 'reference value croaks');

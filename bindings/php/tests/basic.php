@@ -40,6 +40,14 @@ for ($i = 0; $i < 5; $i++) $sg->learn(['id' => "l$i", 'ip' => '203.0.113.9'], 's
 $rep = $sg->score(['body' => 'hello', 'ip' => '203.0.113.9']);
 check(count(array_filter($rep['hits'], fn($h) => $h['rule'] === 'REPUTATION_IP_BAD')) === 1, 'reputation from learning');
 
+// An address explained: its reputation (and list entries, rate limits).
+$why = $sg->explainIp('203.0.113.9');
+$hit = array_values(array_filter($why['hits'], fn($h) => $h['rule'] === 'REPUTATION_IP_BAD'));
+check(count($hit) === 1 && str_contains($hit[0]['match'], '5.0 spam, 0.0 ham'), 'explainIp: reputation with its counts');
+check($why['score'] > 0 && in_array($why['action'], ['accept', 'moderate', 'spam'], true), 'explainIp: score and action');
+throws(fn() => $sg->explainIp('203.0.113.999'), '/not an IPv4 or IPv6 address/', 'explainIp: malformed address');
+throws(fn() => $sg->explainIp("192.0.2.1\0x"), '/NUL byte/', 'explainIp: NUL byte');
+
 throws(fn() => $sg->score(['body' => [1]]), '/must be a string/', 'array value');
 throws(fn() => $sg->score(['body' => new stdClass]), '/must be a string/', 'object value');
 throws(fn() => $sg->score(['bogus' => 'x']), "/unknown comment field 'bogus'/", 'unknown key');
