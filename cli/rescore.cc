@@ -361,9 +361,12 @@ void PrintSummary(FILE* out, const Tally& t, size_t skipped, size_t top, double 
 
 int Rescore(sg_engine* engine, const RescoreOptions& o) {
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  if (o.replay_limits && threads > 1) {
-    // A limit's verdict depends on which comment came first.
-    if (o.threads > 1) fprintf(stderr, "spamguard: --replay-limits scores in input order, on one thread\n");
+  if ((o.replay_limits || o.learn) && threads > 1) {
+    // A limit's verdict, and a reputation being learned, depend on which
+    // comment came first: replay the dump in order.
+    if (o.threads > 1)
+      fprintf(stderr, "spamguard: %s scores in input order, on one thread\n",
+              o.replay_limits ? "--replay-limits" : "--learn");
     threads = 1;
   }
   FILE* out = nullptr;

@@ -20,7 +20,7 @@ struct RescoreOptions {
   std::string rules;               // shown in the summary and report
   bool quiet = false;              // no verdicts on stdout
   bool json = false;               // verdicts on stdout as JSON Lines; summary to stderr
-  bool learn = false;              // teach the database each labeled record's label
+  bool learn = false;              // teach the database each labeled record's label (in order, one thread)
   bool replay_limits = false;      // one thread: limits depend on the order
   size_t top = 15;                 // rules in the summary
   unsigned threads = 0;            // 0: every core

@@ -407,7 +407,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "jsonl", "csv"}))
       ->capture_default_str();
   rescore->add_option("--report", ro.report, "write a self-contained HTML report to FILE");
-  rescore->add_flag("--learn", ro.learn, "teach the database each labeled comment's label (else the database is only read)");
+  rescore->add_flag("--learn", ro.learn,
+                    "teach the database each labeled comment's label, in input order on one thread, so that each "
+                    "comment is scored with what was learned from those before it (else the database is only read)");
   rescore->add_flag("--replay-limits", ro.replay_limits,
                     "apply the rate limits on the dump's own timestamps, in memory, in input order on one thread "
                     "(the database is not touched)");

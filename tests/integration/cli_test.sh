@@ -348,6 +348,21 @@ check "rescore --learn" 0 "$sg" --db "$db2" rescore -q --learn -r "$rules" "$tmp
 contains "rescore --learn" "learned: 2 labeled comments"
 check "stats after learning" 0 "$sg" --db "$db2" stats
 contains "stats after learning" "learned     5 spam, 1 ham"
+# --learn replays the dump in order: the fifth comment from an address is
+# scored with the four spam labels learned before it.
+db3="$tmp/learn.db"
+for i in 1 2 3 4; do
+  printf '{"id":"ls%s","ip":"198.51.100.77","body":"hello %s","label":"spam"}\n' "$i" "$i"
+done >"$tmp/learn.jsonl"
+printf '{"id":"ls5","ip":"198.51.100.77","body":"hello again"}\n' >>"$tmp/learn.jsonl"
+"$sg" --db "$db3" list add block 192.0.2.250 >/dev/null  # makes the file
+check "rescore --learn in order" 0 "$sg" --db "$db3" rescore --learn -j2 -r "$rules" "$tmp/learn.jsonl"
+contains "rescore --learn in order" "--learn scores in input order, on one thread"
+contains "rescore --learn in order" "learned: 4 labeled comments"
+sed -n '/^ls5 /,$p' "$tmp/out" | grep -q "REPUTATION_IP_BAD" ||
+  { echo "FAIL: rescore --learn: ls5 not scored with the reputation learned before it"; fail=1; }
+sed -n '/^ls1 /,/^ls2 /p' "$tmp/out" | grep -q "REPUTATION_IP" &&
+  { echo "FAIL: rescore --learn: ls1 scored with reputation learned after it"; fail=1; }
 check "rescore --learn without database" 1 "$sg" --db none rescore -q --learn -r "$rules" "$tmp/state.jsonl"
 check "rules lint json" 0 "$sg" rules lint --json -r "$rules"
 contains "rules lint json" '"name":"SG_URI_SHORTENER"'

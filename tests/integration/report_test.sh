@@ -24,7 +24,8 @@ total=$(grep -c '' "$tmp/dump.jsonl")
   echo "FAIL: rescore --report"; cat "$tmp/summary"; exit 1; }
 
 flags=(--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update
-  --disable-sync --no-first-run --disable-extensions --user-data-dir="$tmp/profile" --hide-scrollbars)
+  --disable-sync --no-first-run --disable-extensions --disable-dev-shm-usage --user-data-dir="$tmp/profile"
+  --hide-scrollbars)
 timeout 120 "$chromium" "${flags[@]}" --dump-dom "file://$tmp/report.html" >"$tmp/dom.html" 2>"$tmp/chromium.log" || {
   echo "FAIL: chromium --dump-dom"; tail -5 "$tmp/chromium.log"; exit 1; }
 timeout 120 "$chromium" "${flags[@]}" --window-size=1200,1800 --screenshot="$tmp/shot.png" \
