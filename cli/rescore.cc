@@ -495,7 +495,10 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
     fprintf(stderr, "spamguard: %s: write failed: %s\n", o.out.c_str(), strerror(errno));
     failed = true;
   }
-  PrintSummary(o.json ? stderr : stdout, all, skipped, o.top, secs, threads, o.learn);
+  FILE* sum = o.json ? stderr : stdout;
+  PrintSummary(sum, all, skipped, o.top, secs, threads, o.learn);
+  if (!sg_engine_has_state(engine) && *sg_engine_state_message(engine))
+    fprintf(sum, "database not used (no lists or reputation applied): %s\n", sg_engine_state_message(engine));
   if (!o.report.empty()) {
     ReportInfo info;
     info.files = o.files;
@@ -508,7 +511,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
       fprintf(stderr, "spamguard: %s\n", error.c_str());
       failed = true;
     } else {
-      fprintf(o.json ? stderr : stdout, "report: %s\n", o.report.c_str());
+      fprintf(sum, "report: %s\n", o.report.c_str());
     }
   }
   return failed ? 1 : 0;

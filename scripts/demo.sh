@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Quick start: install what is needed, build, and score the bundled sample
-# dump with the default rules. Prints every verdict with its reasons and a
-# summary.
+# Quick start: install what is needed, build, and rescore the bundled sample
+# dump with the default rules and the default database, teaching it the
+# sample's labels in order (so later comments meet the reputation of earlier
+# ones). Prints every verdict with its reasons and a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 sg_install_deps
 sg_build build >/dev/null
-exec build/cli/spamguard rescore --rules data/spamguard.cf data/samples/comments.jsonl
+exec build/cli/spamguard rescore --learn --rules data/spamguard.cf data/samples/comments.jsonl

@@ -524,6 +524,11 @@ static void test_state(void) {
   CHECK(sg_engine_open_string(&e, rules, strlen(rules), "state.cf", cfg) == SG_OK);
   CHECK(sg_engine_has_state(e) == 0);
   CHECK(strstr(sg_engine_state_message(e), "not created") != NULL);
+  r = score_ip(e, "q11", "192.0.2.10", ""); /* nothing listed or learned yet: nothing missing */
+  CHECK(!(sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE));
+  sg_result_free(r);
+  CHECK(learn_ip(e, "ro2", "192.0.2.10", SG_LABEL_SPAM) == SG_EIO);
+  CHECK(strstr(sg_error_message(), "not created") != NULL);
   CHECK(stat(list, &st) != 0);
   sg_engine_close(e);
   CHECK(sg_config_set_int(cfg, SG_CFG_READ_ONLY, 0) == SG_OK);

@@ -290,6 +290,9 @@ contains "stats without a database file" "no such file (opened read-only, so not
 test ! -e "$db2" || { echo "FAIL: stats created the database"; fail=1; }
 check "rescore does not create the database" 0 "$sg" --db "$db2" rescore -q -r "$rules" "$fx/comments.csv"
 test ! -e "$db2" || { echo "FAIL: rescore created the database"; fail=1; }
+contains "rescore does not create the database" "database not used (no lists or reputation applied)"
+check "rescore json without a database file" 0 "$sg" --db "$db2" rescore --json -r "$rules" "$fx/comments.csv"
+if grep -q state_unavailable "$tmp/out"; then echo "FAIL: a missing database flagged every verdict"; fail=1; fi
 "$sg" --db "$db2" list add block 203.0.113.0/24 --reason "spam run" >/dev/null
 "$sg" --db "$db2" list add allow 203.0.113.9 --source helpdesk >/dev/null
 "$sg" --db "$db2" list add block spam@example.com --kind email --expires 1000 >/dev/null

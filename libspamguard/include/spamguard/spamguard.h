@@ -134,7 +134,10 @@ extern "C" {
 #define SG_CFG_READ_ONLY 109 /**< 1: the engine never writes its database: the file is opened
                                   read-only and not created, auto-learning and rate-limit bans are
                                   off, and sg_engine_learn and list changes fail with SG_EIO
-                                  (offline rescoring). 0 (default): read-write */
+                                  (offline rescoring). A file that does not exist yet holds
+                                  nothing: the engine has no state (sg_engine_has_state 0, the
+                                  message says so) and verdicts are not flagged
+                                  SG_FLAG_STATE_UNAVAILABLE. 0 (default): read-write */
 #define SG_RATELIMIT_DATABASE 0
 #define SG_RATELIMIT_MEMORY 1
 #define SG_RATELIMIT_OFF 2

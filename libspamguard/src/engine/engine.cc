@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lists/import.h"
 #include "lists/ip_range.h"
@@ -118,7 +119,11 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
     }
     std::unique_ptr<store::SqliteStore> s;
     Status sst = store::SqliteStore::Open(db, so, &s);
-    if (!sst.ok()) {
+    if (opts.read_only && access(db.c_str(), F_OK) != 0) {
+      // Nothing listed or learned yet, and a read-only engine does not make
+      // the file: no state, and nothing missing from the verdicts either.
+      e->state_error_ = sst.message();
+    } else if (!sst.ok()) {
       if (fail_closed) return sst;
       // Fail open: content rules still answer; every verdict says state was
       // unavailable, and learning reports why.
@@ -264,6 +269,7 @@ bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalize
 Status Engine::RequireStore() const {
   if (store_) return Status::OK();
   if (state_unavailable_) return Status::IOError("state unavailable: " + state_error_);
+  if (!state_error_.empty()) return Status::IOError(state_error_);
   return Status::NotFound("this engine has no database (database none)");
 }
 
