@@ -220,12 +220,12 @@ int IpCommand(const std::string& rules, const std::string& ip, bool json) {
 std::string ListOf(int list) { return list == SG_LIST_ALLOW ? "allow" : list == SG_LIST_BLOCK ? "block" : "?"; }
 
 // list show [allow|block|all]: the newest entries.
-int ListShow(const std::string& rules, const std::string& which, size_t limit, bool json) {
+int ListShow(const std::string& rules, const std::string& which, const std::string& source, size_t limit, bool json) {
   EnginePtr engine = OpenWithState(rules);
   if (!engine) return kExitFailed;
   int list = which == "allow" ? SG_LIST_ALLOW : which == "block" ? SG_LIST_BLOCK : 0;
   sg_list_entries* raw = nullptr;
-  if (sg_engine_list_entries(&raw, engine.get(), list, limit) < 0) {
+  if (sg_engine_list_entries(&raw, engine.get(), list, source.empty() ? nullptr : source.c_str(), limit) < 0) {
     fprintf(stderr, "spamguard: %s\n", sg_error_message());
     return kExitFailed;
   }
@@ -461,6 +461,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"allow", "block", "all"}))
       ->capture_default_str();
   show->add_option("-n,--limit", show_limit, "entries shown")->capture_default_str()->check(CLI::PositiveNumber);
+  std::string show_source;
+  show->add_option("--source", show_source, "only the entries of this source (an import's name, admin, ratelimit)");
   show->add_flag("--json", show_json, "one JSON object per entry");
 
   auto* rules_cmd = app.add_subcommand("rules", "check and try rules");
@@ -531,7 +533,7 @@ int main(int argc, char** argv) {
   }
   if (*show) {
     g_read_only = true;
-    return ListShow(rules, show_which, show_limit, show_json);
+    return ListShow(rules, show_which, show_source, show_limit, show_json);
   }
   if (*learn) return Learn(rules, label, rec, learn_files, format);
   for (auto* op : list_ops)

@@ -462,7 +462,7 @@ static void test_state(void) {
     size_t i, seen_sbl1 = 0, seen_email = 0;
     char *json = NULL;
     size_t len = 0;
-    CHECK(sg_engine_list_entries(&en, e, SG_LIST_BLOCK, 100) == SG_OK);
+    CHECK(sg_engine_list_entries(&en, e, SG_LIST_BLOCK, NULL, 100) == SG_OK);
     CHECK(sg_list_entries_count(en) == 3);
     for (i = 0; i < sg_list_entries_count(en); ++i) {
       CHECK(sg_list_entries_list(en, i) == SG_LIST_BLOCK);
@@ -477,7 +477,7 @@ static void test_state(void) {
     CHECK(sg_list_entries_value(en, 3) == NULL && sg_list_entries_source(en, 3) == NULL);
     CHECK(sg_list_entries_list(en, 3) == 0 && sg_list_entries_kind(en, 3) == 0 && sg_list_entries_added(en, 3) == 0);
     sg_list_entries_free(en);
-    CHECK(sg_engine_list_entries(&en, e, 0, 100) == SG_OK && sg_list_entries_count(en) == 4);
+    CHECK(sg_engine_list_entries(&en, e, 0, NULL, 100) == SG_OK && sg_list_entries_count(en) == 4);
     CHECK(sg_list_entries_kind(en, 0) == SG_ENTRY_IP); /* the import came after the e-mail */
     for (i = 0; i < sg_list_entries_count(en); ++i)
       if (sg_list_entries_kind(en, i) == SG_ENTRY_EMAIL)
@@ -485,10 +485,15 @@ static void test_state(void) {
                      strcmp(sg_list_entries_value(en, i), "friend@example.org") == 0;
     CHECK(seen_email);
     sg_list_entries_free(en);
-    CHECK(sg_engine_list_entries(&en, e, 0, 2) == SG_OK && sg_list_entries_count(en) == 2);
+    CHECK(sg_engine_list_entries(&en, e, 0, NULL, 2) == SG_OK && sg_list_entries_count(en) == 2);
     sg_list_entries_free(en);
-    CHECK(sg_engine_list_entries(&en, e, 7, 10) == SG_EINVAL && en == NULL);
-    CHECK(sg_engine_list_entries(&en, NULL, 0, 10) == SG_EINVAL);
+    CHECK(sg_engine_list_entries(&en, e, 0, "admin", 100) == SG_OK && sg_list_entries_count(en) == 1);
+    CHECK(strcmp(sg_list_entries_value(en, 0), "friend@example.org") == 0);
+    sg_list_entries_free(en);
+    CHECK(sg_engine_list_entries(&en, e, SG_LIST_ALLOW, "drop", 100) == SG_OK && sg_list_entries_count(en) == 0);
+    sg_list_entries_free(en);
+    CHECK(sg_engine_list_entries(&en, e, 7, NULL, 10) == SG_EINVAL && en == NULL);
+    CHECK(sg_engine_list_entries(&en, NULL, 0, NULL, 10) == SG_EINVAL);
     CHECK(sg_list_entries_count(NULL) == 0 && sg_list_entries_value(NULL, 0) == NULL);
     sg_list_entries_free(NULL);
     CHECK(strcmp(sg_entry_kind_str(SG_ENTRY_URL_DOMAIN), "url-domain") == 0);

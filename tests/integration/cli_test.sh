@@ -332,6 +332,11 @@ check "list show block json" 0 "$sg" --db "$db2" list show block --json
 contains "list show block json" '"kind":"email","entry":"spam@example.com","source":"admin","reason":"","added":'
 contains "list show block json" '"expires":1000,"expired":true}'
 if grep -q helpdesk "$tmp/out"; then echo "FAIL: list show block shows the allow list"; fail=1; fi
+check "list show source" 0 "$sg" --db "$db2" list show --source helpdesk
+contains "list show source" "203.0.113.9"
+if grep -q "203.0.113.0/24" "$tmp/out"; then echo "FAIL: list show --source shows other sources"; fail=1; fi
+check "list show unknown source" 0 "$sg" --db "$db2" list show block --source nobody
+contains "list show unknown source" "no entries"
 check "list show limit" 0 "$sg" --db "$db2" list show --limit 1
 contains "list show limit" "(the 1 newest; --limit N shows more"
 check "stats" 0 "$sg" --db "$db2" stats

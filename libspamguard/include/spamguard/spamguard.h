@@ -337,11 +337,12 @@ SG_API int sg_engine_explain_ip(sg_result **out, sg_engine *engine,
  *  time; strings live until it is freed. */
 typedef struct sg_list_entries sg_list_entries;
 
-/** The entries of `list` (SG_LIST_*, or 0 for both), newest first, at most
- *  `limit`. Expired entries are included (see sg_list_entries_expires).
+/** The entries of `list` (SG_LIST_*, or 0 for both) added by `source`
+ *  (NULL for any), newest first, at most `limit`. Expired entries are
+ *  included (see sg_list_entries_expires).
  *  @return SG_OK, SG_EINVAL, SG_EIO, SG_EBUSY, SG_ENOTFOUND (no database). */
 SG_API int sg_engine_list_entries(sg_list_entries **out, sg_engine *engine,
-                                  int list, size_t limit);
+                                  int list, const char *source, size_t limit);
 /** Free a snapshot. Accepts NULL. */
 SG_API void sg_list_entries_free(sg_list_entries *entries);
 /** Number of entries; 0 for NULL. */

@@ -571,13 +571,15 @@ SG_API int sg_engine_explain_ip(sg_result** out, sg_engine* engine, const char* 
   });
 }
 
-SG_API int sg_engine_list_entries(sg_list_entries** out, sg_engine* engine, int list, size_t limit) {
+SG_API int sg_engine_list_entries(sg_list_entries** out, sg_engine* engine, int list, const char* source,
+                                  size_t limit) {
   return Guard([&] {
     if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_list_entries: out is NULL");
     *out = nullptr;
     if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_list_entries: engine is NULL");
     auto r = std::make_unique<sg_list_entries>();
-    Status st = engine->rep->ListEntries(list, limit, &r->rep);
+    std::string src = source ? source : "";
+    Status st = engine->rep->ListEntries(list, source ? &src : nullptr, limit, &r->rep);
     if (!st.ok()) return Fail(st);
     *out = r.release();
     return SG_OK;

@@ -458,12 +458,13 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
   return Status::OK();
 }
 
-Status Engine::ListEntries(int list, size_t limit, std::vector<store::ListEntry>* out) const {
+Status Engine::ListEntries(int list, const std::string* source, size_t limit,
+                           std::vector<store::ListEntry>* out) const {
   if (list != 0 && list != store::kAllow && list != store::kBlock)
     return Status::InvalidArgument("list must be 0, SG_LIST_ALLOW or SG_LIST_BLOCK");
   Status st = RequireStore();
   if (!st.ok()) return st;
-  return store_->Entries(list, limit, out);
+  return store_->Entries(list, source, limit, out);
 }
 
 Status Engine::Stats(store::StoreStats* out) const {

@@ -89,8 +89,9 @@ class Engine {
   // (its action is what lists and reputation alone would decide). now 0:
   // the clock.
   Status ExplainIp(const std::string& ip, int64_t now, Verdict* v) const;
-  // Entries of `list` (0: both), newest first, at most `limit`.
-  Status ListEntries(int list, size_t limit, std::vector<store::ListEntry>* out) const;
+  // Entries of `list` (0: both) from `source` (null: any), newest first,
+  // at most `limit`.
+  Status ListEntries(int list, const std::string* source, size_t limit, std::vector<store::ListEntry>* out) const;
   Status Stats(store::StoreStats* out) const;
 
   const rules::RuleSet& rules() const { return *rules_; }

@@ -100,7 +100,7 @@ const char* kMarkOver =
     "INSERT INTO ratelimit(key, tat, over_since, last_over) VALUES(?1, ?2, ?3, ?4) "
     "ON CONFLICT(key) DO UPDATE SET over_since=excluded.over_since, last_over=excluded.last_over";
 const char* kSelEntries =
-    "SELECT id FROM list_entry WHERE (?1=0 OR list=?1) ORDER BY id DESC LIMIT ?2";
+    "SELECT id FROM list_entry WHERE (?1=0 OR list=?1) AND (?3 IS NULL OR source=?3) ORDER BY id DESC LIMIT ?2";
 
 void BindBlob(sqlite3_stmt* s, int i, std::string_view b) {
   sqlite3_bind_blob(s, i, b.data(), int(b.size()), SQLITE_TRANSIENT);
@@ -967,7 +967,7 @@ Status SqliteStore::ReplaceSource(int list, const std::string& source, const std
   return st;
 }
 
-Status SqliteStore::Entries(int list, size_t limit, std::vector<ListEntry>* out) {
+Status SqliteStore::Entries(int list, const std::string* source, size_t limit, std::vector<ListEntry>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   out->clear();
   sqlite3_stmt* q = nullptr;
@@ -975,7 +975,9 @@ Status SqliteStore::Entries(int list, size_t limit, std::vector<ListEntry>* out)
   Status st = Prepare(kSelEntries, &q);
   if (!st.ok()) return st;
   sqlite3_bind_int(q, 1, list);
-  sqlite3_bind_int64(q, 2, int64_t(limit));
+  sqlite3_bind_int64(q, 2, int64_t(std::min<size_t>(limit, size_t(INT64_MAX))));
+  if (source) BindText(q, 3, *source);
+  else sqlite3_bind_null(q, 3);
   int rc;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(q, 0));
   if (rc != SQLITE_DONE) return Error("list read", rc);

@@ -50,7 +50,7 @@ class SqliteStore final : public Store {
   Status Remove(int list, const std::string& what, size_t* removed) override;
   Status ReplaceSource(int list, const std::string& source, const std::vector<ImportEntry>& entries, int64_t added,
                        int64_t expires) override;
-  Status Entries(int list, size_t limit, std::vector<ListEntry>* out) override;
+  Status Entries(int list, const std::string* source, size_t limit, std::vector<ListEntry>* out) override;
   Status Stats(int64_t now, StoreStats* out) override;
 
  private:

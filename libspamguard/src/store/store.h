@@ -149,8 +149,9 @@ class Store : public RateStore {
   // Replaces every IP entry of (list, source) by `entries`, atomically.
   virtual Status ReplaceSource(int list, const std::string& source, const std::vector<ImportEntry>& entries,
                                int64_t added, int64_t expires) = 0;
-  // Entries of `list` (0: both), up to `limit`, newest first.
-  virtual Status Entries(int list, size_t limit, std::vector<ListEntry>* out) = 0;
+  // Entries of `list` (0: both) from `source` (null: any), up to `limit`,
+  // newest first.
+  virtual Status Entries(int list, const std::string* source, size_t limit, std::vector<ListEntry>* out) = 0;
   // Counts of everything held; entries expired by `now` are counted apart.
   virtual Status Stats(int64_t now, StoreStats* out) = 0;
 };

@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(sql_meta_characters_are_data) {
   BOOST_REQUIRE(s->GetReputation({evil}, &counts).ok());
   BOOST_TEST(counts[0].spam == 1.0);
   std::vector<ListEntry> all;
-  BOOST_REQUIRE(s->Entries(0, 10, &all).ok());
+  BOOST_REQUIRE(s->Entries(0, nullptr, 10, &all).ok());
   BOOST_TEST(all.size() == 2u);
 }
 
