@@ -209,6 +209,21 @@ bool WriteReport(const std::string& path, sg_engine* engine, const Tally& t, con
   for (int a = 0; a < 5; ++a)
     if (t.actions[a] || a < 4) h += Card(kActions[a], std::to_string(t.actions[a]), std::string("action-") + kActions[a]);
   h += "</div>\n";
+  size_t pings = 0;
+  for (int k = 1; k < 3; ++k)
+    for (int a = 0; a < 5; ++a) pings += t.by_kind[k][a];
+  if (pings > 0) {
+    static const char* kKinds[3] = {"comment", "trackback", "pingback"};
+    h += "<table id=\"kinds\"><thead><tr><th>kind</th>";
+    for (int a = 0; a < 5; ++a) h += std::string("<th class=\"n\">") + kActions[a] + "</th>";
+    h += "</tr></thead><tbody>";
+    for (int k = 0; k < 3; ++k) {
+      h += std::string("<tr data-kind=\"") + kKinds[k] + "\"><th>" + kKinds[k] + "s</th>";
+      for (int a = 0; a < 5; ++a) h += "<td class=\"n\">" + std::to_string(t.by_kind[k][a]) + "</td>";
+      h += "</tr>";
+    }
+    h += "</tbody></table>\n";
+  }
   size_t spam_n = t.tp + t.fn, ham_n = t.tn + t.fp;
   if (spam_n + ham_n > 0) {
     Metrics m = ComputeMetrics(t);

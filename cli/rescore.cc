@@ -83,6 +83,8 @@ void Tally::Add(const Record& rec, const sg_result* r, uint64_t index) {
   ++total;
   int a = sg_result_action(r);
   if (a >= 0 && a < 5) ++actions[a];
+  int kind = KindOf(rec.kind);
+  if (kind >= 1 && kind <= 3 && a >= 0 && a < 5) ++by_kind[kind - 1][a];
   int lab = rec.label == "spam" ? 0 : rec.label == "ham" ? 1 : 2;
   for (size_t i = 0; i < sg_result_hit_count(r); ++i) {
     RuleTally& t = rules[sg_result_hit_name(r, i)];
@@ -129,6 +131,8 @@ void Tally::Merge(Tally&& o) {
   }
   for (int l = 0; l < 3; ++l)
     for (int b = 0; b < kBins; ++b) hist[l][b] += o.hist[l][b];
+  for (int k = 0; k < 3; ++k)
+    for (int a = 0; a < 5; ++a) by_kind[k][a] += o.by_kind[k][a];
   for (auto& e : o.worst_fp) Offer(&worst_fp, std::move(e), LessBadFp);
   for (auto& e : o.worst_fn) Offer(&worst_fn, std::move(e), LessBadFn);
 }
@@ -338,6 +342,17 @@ void PrintSummary(FILE* out, const Tally& t, size_t skipped, size_t top, double 
           Thousands(uint64_t(secs > 0 ? double(t.total) / secs : 0)).c_str(), threads, threads == 1 ? "" : "s");
   fprintf(out, "actions: accept %zu, moderate %zu, spam %zu, discard %zu, throttle %zu\n", t.actions[0], t.actions[1],
           t.actions[2], t.actions[3], t.actions[4]);
+  size_t pings = 0;
+  for (int k = 1; k < 3; ++k)
+    for (int a = 0; a < 5; ++a) pings += t.by_kind[k][a];
+  if (pings > 0) {  // the kinds apart, when the dump has trackbacks or pingbacks
+    static const char* kKinds[3] = {"comments", "trackbacks", "pingbacks"};
+    for (int k = 0; k < 3; ++k) {
+      const size_t* c = t.by_kind[k];
+      fprintf(out, "  %-10s accept %zu, moderate %zu, spam %zu, discard %zu, throttle %zu\n", kKinds[k], c[0], c[1],
+              c[2], c[3], c[4]);
+    }
+  }
   if (learn) fprintf(out, "learned: %zu labeled comments taught to the database\n", t.learned);
   std::vector<std::pair<std::string, size_t>> v;
   for (const auto& [name, r] : t.rules) v.emplace_back(name, r.hits);

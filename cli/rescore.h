@@ -56,6 +56,7 @@ struct Tally {
   size_t skipped = 0;  // JSON Lines that did not parse (parsed by the workers)
   std::unordered_map<std::string, RuleTally> rules;
   size_t hist[3][kBins] = {};  // by label: 0 spam, 1 ham, 2 none
+  size_t by_kind[3][5] = {};   // comment, trackback, pingback x action
   std::vector<Example> worst_fp, worst_fn;  // heaps, at most kExamples each
 
   void Add(const Record& rec, const sg_result* r, uint64_t index);

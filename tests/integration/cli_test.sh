@@ -35,6 +35,7 @@ contains "rescore samples" "20 comments scored, 0 records skipped"
 contains "rescore samples" "s09  discard"
 contains "rescore samples" "SG_PHARMA_OBFUSCATED"
 contains "rescore samples" "false-positive rate 0.00 %"
+contains "rescore samples" "  trackbacks accept 0, moderate 0, spam 1, discard 0, throttle 0"
 
 check "rescore json" 0 "$sg" rescore --json -r "$rules" "$src/data/samples/comments.jsonl"
 contains "rescore json" '{"id":"s01","label":"ham","action":"accept"'

@@ -92,6 +92,10 @@ if cm:
         cell = by_id(key)
         check(cell is not None and cell["text"] == value, "confusion %s = %s" % (key, value))
 
+# The kinds apart (the samples have trackbacks and pingbacks): every comment counted once.
+cells = [e for e in els if e["tag"] == "td" and inside(e, "kinds")]
+check(len(cells) == 15 and sum(int(c["text"]) for c in cells) == total, "kinds table counts every comment")
+
 # Histogram: bars inside the SVG account for every comment, by label.
 bars = [e for e in els if e["tag"] == "rect" and inside(e, "histogram")]
 check(sum(int(b["attrs"]["data-count"]) for b in bars) == total, "histogram bars sum to %d" % total)
