@@ -48,7 +48,7 @@ std::string Num(double v, const char* fmt = "%.2f") {
 const char* kStyle = R"(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2327;margin:0 auto;max-width:1100px;padding:1.5em}
 h1{font-size:1.6em;margin:.2em 0} h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse} th,td{padding:.25em .6em;text-align:left;vertical-align:top} th{background:#f3f4f6}
+table{border-collapse:collapse;margin-top:.7em} th,td{padding:.25em .6em;text-align:left;vertical-align:top} th{background:#f3f4f6}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .meta td:first-child{color:#555}
 .cards{display:flex;flex-wrap:wrap;gap:.8em}
