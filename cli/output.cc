@@ -59,7 +59,8 @@ std::string ResultJson(const sg_result* r) {
 }
 
 std::string VerdictText(const std::string& id, const sg_result* r) {
-  std::string out = id + "  " + sg_action_str(sg_result_action(r)) + "  score " + Fmt(sg_result_score(r));
+  std::string out = Printable(id.data(), id.size(), 200) + "  " + sg_action_str(sg_result_action(r)) + "  score " +
+                    Fmt(sg_result_score(r));
   if (sg_result_action(r) == SG_ACTION_THROTTLE) out += "  retry after " + std::to_string(sg_result_retry_after(r)) + " s";
   out += "\n";
   for (size_t i = 0; i < sg_result_hit_count(r); ++i) {

@@ -132,7 +132,8 @@ int Learn(const std::string& rules, const std::string& label, const sgcli::Recor
   }
   sgcli::DumpCallbacks cb;
   cb.skip = [&](const std::string& where, const std::string& why) {
-    fprintf(stderr, "spamguard: %s: skipped: %s\n", where.c_str(), why.c_str());
+    fprintf(stderr, "spamguard: %s: skipped: %s\n", Printable(where.data(), where.size(), 300).c_str(),
+            Printable(why.data(), why.size(), 300).c_str());
     ++skipped;
   };
   bool failed = false;
@@ -184,7 +185,8 @@ int ListCommand(const std::string& rules, const std::string& op, const std::stri
     return kExitFailed;
   }
   for (size_t i = 0; i < sg_import_report_message_count(rep); ++i)
-    fprintf(stderr, "spamguard: skipped: %s\n", sg_import_report_message(rep, i));
+    fprintf(stderr, "spamguard: skipped: %s\n",
+            Printable(sg_import_report_message(rep, i), strlen(sg_import_report_message(rep, i)), 300).c_str());
   printf("imported %zu entries into the %s list as source '%s', %zu lines skipped\n", sg_import_report_imported(rep),
          which.c_str(), source.c_str(), sg_import_report_skipped(rep));
   sg_import_report_free(rep);
@@ -246,10 +248,11 @@ int ListShow(const std::string& rules, const std::string& which, const std::stri
     if (i == 0) printf("%-6s %-12s %-40s %-12s %-21s %-21s %s\n", "list", "kind", "entry", "source", "added", "expires", "reason");
     std::string exp = FormatTime(expires);
     if (expires != 0 && expires <= now) exp += " (expired)";
+    auto shown = [](const char* s) { return Printable(s, strlen(s), 200); };  // imported text is not trusted
     printf("%-6s %-12s %-40s %-12s %-21s %-21s %s\n", ListOf(sg_list_entries_list(raw, i)).c_str(),
-           sg_entry_kind_str(sg_list_entries_kind(raw, i)), sg_list_entries_value(raw, i),
-           sg_list_entries_source(raw, i), FormatTime(sg_list_entries_added(raw, i)).c_str(), exp.c_str(),
-           sg_list_entries_reason(raw, i));
+           sg_entry_kind_str(sg_list_entries_kind(raw, i)), shown(sg_list_entries_value(raw, i)).c_str(),
+           shown(sg_list_entries_source(raw, i)).c_str(), FormatTime(sg_list_entries_added(raw, i)).c_str(),
+           exp.c_str(), shown(sg_list_entries_reason(raw, i)).c_str());
   }
   if (!json) {
     if (n == 0) printf("no entries\n");

@@ -268,6 +268,13 @@ contains "stdin empty" "0 comments scored"
 check "stdin and a file, in order" 0 bash -c "cat '$fx/export.xml' | '$sg' rescore --json -r '$rules' - '$src/data/samples/comments.jsonl'"
 test "$(grep -c '^{"id"' "$tmp/out")" = 23 || { echo "FAIL: stdin and a file: not 23 verdicts"; fail=1; }
 
+# Terminal escapes in a dump reach the terminal as '?' (ids, skip reasons).
+printf '{"id":"e1\\u001b[2J","body":"hi"}\n{"id":"e2","type":"x\\u001b]0;pwned\\u0007"}\n' >"$tmp/escape.jsonl"
+check "terminal escapes" 0 "$sg" rescore -r "$rules" "$tmp/escape.jsonl"
+if grep -q $'\x1b' "$tmp/out"; then echo "FAIL: an escape character reached the terminal"; fail=1; fi
+contains "terminal escapes" "e1?[2J  accept"
+contains "terminal escapes" "unknown type 'x?]0;pwned?'"
+
 # Wrong encodings: a Latin-1 JSON Lines record is skipped with the reason; in
 # CSV the bytes reach the filter, which flags them; UTF-16 is refused whole.
 printf '{"id":"l1","body":"caf\xe9"}\n{"id":"l2","body":"fine"}\n' >"$tmp/latin1.jsonl"
