@@ -58,6 +58,20 @@ std::string ContentId(const comment::Comment& c) {
 
 std::string ListName(int list) { return list == store::kAllow ? "allow" : "block"; }
 
+// Rounded to 1/1000 so that sums of decimal scores meet thresholds exactly.
+double RoundScore(double score) { return std::round(score * 1000.0) / 1000.0; }
+
+// The action a score earns under the rule set's thresholds.
+int ActionFor(const rules::Settings& s, double score) {
+  return score >= s.discard_score    ? SG_ACTION_DISCARD
+         : score >= s.required_score ? SG_ACTION_SPAM
+         : score >= s.moderate_score ? SG_ACTION_MODERATE
+                                     : SG_ACTION_ACCEPT;
+}
+
+// Whole seconds to wait, at least 1, for a refusal of `ms`.
+int64_t RetrySeconds(int64_t ms) { return std::max<int64_t>(1, (ms + 999) / 1000); }
+
 std::string Expiry(int64_t expires) {
   if (expires == 0) return "";
   char buf[40];
@@ -117,20 +131,22 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
       std::string dir = db.substr(0, db.rfind('/'));
       ::mkdir(dir.c_str(), 0700);
     }
-    std::unique_ptr<store::SqliteStore> s;
-    Status sst = store::SqliteStore::Open(db, so, &s);
     if (opts.read_only && access(db.c_str(), F_OK) != 0) {
       // Nothing listed or learned yet, and a read-only engine does not make
       // the file: no state, and nothing missing from the verdicts either.
-      e->state_error_ = sst.message();
-    } else if (!sst.ok()) {
-      if (fail_closed) return sst;
-      // Fail open: content rules still answer; every verdict says state was
-      // unavailable, and learning reports why.
-      e->state_unavailable_ = true;
-      e->state_error_ = sst.message();
+      e->state_error_ = "database " + db + ": no such file (opened read-only, so not created)";
     } else {
-      e->store_ = std::move(s);
+      std::unique_ptr<store::SqliteStore> s;
+      Status sst = store::SqliteStore::Open(db, so, &s);
+      if (!sst.ok()) {
+        if (fail_closed) return sst;
+        // Fail open: content rules still answer; every verdict says state
+        // was unavailable, and learning reports why.
+        e->state_unavailable_ = true;
+        e->state_error_ = sst.message();
+      } else {
+        e->store_ = std::move(s);
+      }
     }
   }
   if (!ss.ratelimits.empty() && opts.ratelimit_mode != SG_RATELIMIT_OFF) {
@@ -236,7 +252,7 @@ bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalize
   if (d.allowed) return false;
   const rules::RateLimitSpec& r = ss.ratelimits[spec_of[d.denied]];
   v->action = SG_ACTION_THROTTLE;
-  v->retry_after = std::max<int64_t>(1, (d.retry_after_ms + 999) / 1000);
+  v->retry_after = RetrySeconds(d.retry_after_ms);
   VerdictHit h;
   h.name = LimitName(r);
   h.field = r.key == rules::RateLimitSpec::kIp || r.key == rules::RateLimitSpec::kNet ? "ip" : "ratelimit";
@@ -358,6 +374,10 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
   const int64_t now_ms = now != 0 ? now * 1000 : NowMs();  // rate limits keep milliseconds
   if (now == 0) now = now_ms / 1000;
   lists::IpRange ip = lists::FromAddress(addr);
+  // The address as a comment's identity, for its reputation and rate keys.
+  comment::Normalized n;
+  n.ip = addr;
+  n.kind = comment::Kind::kComment;
   // Both lists are shown; the allow list wins, as when scoring.
   bool decided = false;
   for (int list : {store::kAllow, store::kBlock}) {
@@ -378,8 +398,7 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
       v->hits.push_back(std::move(h));
     }
   }
-  std::vector<std::string> keys = {store::RepKey(ip),
-                                    store::RepKey(lists::Network(addr, addr.v6 ? rep_.prefix6 : rep_.prefix4))};
+  std::vector<std::string> keys = RepKeys(n);
   std::vector<store::RepCounts> counts;
   st = store_->GetReputation(keys, &counts);
   if (!st.ok()) return st;
@@ -407,10 +426,7 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
   if (rates_) {
     const rules::StateSettings& ss = rules_->settings().state;
     comment::Comment c;
-    comment::Normalized n;
-    n.ip = addr;
-    n.kind = comment::Kind::kComment;
-    std::vector<store::RateKey> keys;
+    std::vector<store::RateKey> rate_keys;
     std::vector<std::string> who;
     std::vector<const rules::RateLimitSpec*> specs;
     for (const auto& r : ss.ratelimits) {
@@ -418,15 +434,15 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
       store::RateKey k;
       std::string shown;
       if (!RateKeyFor(r, c, n, &k, &shown)) continue;
-      keys.push_back(std::move(k));
+      rate_keys.push_back(std::move(k));
       who.push_back(std::move(shown));
       specs.push_back(&r);
     }
     std::vector<store::RateState> states;
-    st = rates_->RatePeek(keys, &states);
+    st = rates_->RatePeek(rate_keys, &states);
     if (!st.ok()) return st;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      const store::RateKey& k = keys[i];
+    for (size_t i = 0; i < rate_keys.size(); ++i) {
+      const store::RateKey& k = rate_keys[i];
       int64_t left = ratelimit::GcraRemaining(states[i].have, states[i].tat, now_ms, k.interval_ms, k.tolerance_ms);
       VerdictHit h;
       h.name = LimitName(*specs[i]);
@@ -436,7 +452,7 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
                 std::to_string(specs[i]->burst) + " left";
       if (left == 0) {
         ratelimit::GcraStep step = ratelimit::Gcra(states[i].have, states[i].tat, now_ms, k.interval_ms, k.tolerance_ms);
-        int64_t retry = std::max<int64_t>(1, (step.retry_ms + 999) / 1000);
+        int64_t retry = RetrySeconds(step.retry_ms);
         h.match += ", next allowed in " + std::to_string(retry) + " s";
         if (!decided && v->action != SG_ACTION_THROTTLE) {
           v->action = SG_ACTION_THROTTLE;
@@ -447,13 +463,8 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
     }
   }
   if (!decided) {
-    v->score = std::round(rep_points * 1000.0) / 1000.0;
-    const rules::Settings& s = rules_->settings();
-    if (v->action != SG_ACTION_THROTTLE)
-      v->action = v->score >= s.discard_score    ? SG_ACTION_DISCARD
-                : v->score >= s.required_score ? SG_ACTION_SPAM
-                : v->score >= s.moderate_score ? SG_ACTION_MODERATE
-                                               : SG_ACTION_ACCEPT;
+    v->score = RoundScore(rep_points);
+    if (v->action != SG_ACTION_THROTTLE) v->action = ActionFor(rules_->settings(), v->score);
   }
   return Status::OK();
 }
@@ -510,13 +521,9 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
 
   std::stable_sort(v->hits.begin(), v->hits.end(),
                    [](const VerdictHit& a, const VerdictHit& b) { return a.points > b.points; });
-  // Rounded to 1/1000 so that sums of decimal scores meet thresholds exactly.
-  v->score = std::round(v->score * 1000.0) / 1000.0;
+  v->score = RoundScore(v->score);
   const rules::Settings& s = rules_->settings();
-  if (v->score >= s.discard_score) v->action = SG_ACTION_DISCARD;
-  else if (v->score >= s.required_score) v->action = SG_ACTION_SPAM;
-  else if (v->score >= s.moderate_score) v->action = SG_ACTION_MODERATE;
-  else v->action = SG_ACTION_ACCEPT;
+  v->action = ActionFor(s, v->score);
 
   if (store_ && !read_only_ && s.state.auto_learn) {
     int label = v->score >= s.discard_score ? SG_LABEL_SPAM : v->score <= s.state.auto_learn_ham_score ? SG_LABEL_HAM : 0;
