@@ -567,29 +567,22 @@ Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, 
     // charges nothing.
     std::vector<int64_t> tats(keys.size());
     for (size_t i = 0; i < keys.size(); ++i) {
-      Status s2 = Prepare(kSelRate, &q);
+      RateRow row;
+      Status s2 = ReadRate(keys[i].key, &row);
       if (!s2.ok()) return s2;
-      BindBlob(q, 1, keys[i].key);
-      int rc = sqlite3_step(q);
-      bool have = rc == SQLITE_ROW;
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("rate read", rc);
-      int64_t tat = have ? sqlite3_column_int64(q, 0) : 0;
-      int64_t over = have ? sqlite3_column_int64(q, 1) : 0;
-      int64_t last_over = have ? sqlite3_column_int64(q, 2) : 0;
-      sqlite3_reset(q);
-      ratelimit::GcraStep step = ratelimit::Gcra(have, tat, now_ms, keys[i].interval_ms, keys[i].tolerance_ms);
+      ratelimit::GcraStep step = ratelimit::Gcra(row.have, row.tat, now_ms, keys[i].interval_ms, keys[i].tolerance_ms);
       if (!step.allowed) {
         out->allowed = false;
         out->denied = i;
         out->retry_after_ms = step.retry_ms;
-        out->over_since_ms = ratelimit::OverSince(over, last_over, now_ms, keys[i].period_ms);
+        out->over_since_ms = ratelimit::OverSince(row.over_since, row.last_over, now_ms, keys[i].period_ms);
         s2 = Prepare(kMarkOver, &q);
         if (!s2.ok()) return s2;
         BindBlob(q, 1, keys[i].key);
-        sqlite3_bind_int64(q, 2, tat);
+        sqlite3_bind_int64(q, 2, row.tat);
         sqlite3_bind_int64(q, 3, out->over_since_ms);
         sqlite3_bind_int64(q, 4, now_ms);
-        rc = sqlite3_step(q);
+        int rc = sqlite3_step(q);
         return rc == SQLITE_DONE ? Status::OK() : Error("rate write", rc);
       }
       tats[i] = step.tat;
@@ -611,16 +604,25 @@ Status SqliteStore::RatePeek(const std::vector<RateKey>& keys, std::vector<RateS
   std::lock_guard<std::mutex> lock(mu_);
   out->assign(keys.size(), RateState());
   for (size_t i = 0; i < keys.size(); ++i) {
-    sqlite3_stmt* q = nullptr;
-    Status st = Prepare(kSelRate, &q);
+    RateRow row;
+    Status st = ReadRate(keys[i].key, &row);
     if (!st.ok()) return st;
-    BindBlob(q, 1, keys[i].key);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) (*out)[i] = RateState{true, sqlite3_column_int64(q, 0)};
-    sqlite3_reset(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("rate read", rc);
+    (*out)[i] = RateState{row.have, row.tat};
   }
   return Status::OK();
+}
+
+Status SqliteStore::ReadRate(const std::string& key, RateRow* out) {
+  *out = RateRow();
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kSelRate, &q);
+  if (!st.ok()) return st;
+  BindBlob(q, 1, key);
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW)
+    *out = RateRow{true, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2)};
+  sqlite3_reset(q);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::OK() : Error("rate read", rc);
 }
 
 Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
@@ -1008,7 +1010,7 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
     sqlite3_stmt* q = nullptr;
     Status s = Prepare(sql, &q);
     if (!s.ok()) return s;
-    sqlite3_bind_int64(q, 1, now);
+    if (sqlite3_bind_parameter_count(q) > 0) sqlite3_bind_int64(q, 1, now);  // the list counts split on expiry
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) row(q);
     sqlite3_reset(q);
@@ -1029,7 +1031,7 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
         });
   if (st.ok())
     st = each(
-        "SELECT list, source, COUNT(*) AS n FROM list_entry WHERE ?1=?1 GROUP BY list, source ORDER BY n DESC, "
+        "SELECT list, source, COUNT(*) AS n FROM list_entry GROUP BY list, source ORDER BY n DESC, "
         "list, source LIMIT 50",
         [&](sqlite3_stmt* q) {
           StoreStats::Source src;
@@ -1039,17 +1041,17 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
           out->sources.push_back(std::move(src));
         });
   if (st.ok())
-    st = each("SELECT COUNT(*), TOTAL(spam), TOTAL(ham) FROM reputation WHERE ?1=?1", [&](sqlite3_stmt* q) {
+    st = each("SELECT COUNT(*), TOTAL(spam), TOTAL(ham) FROM reputation", [&](sqlite3_stmt* q) {
       out->reputation_keys = sqlite3_column_int64(q, 0);
       out->reputation_spam = sqlite3_column_double(q, 1);
       out->reputation_ham = sqlite3_column_double(q, 2);
     });
   if (st.ok())
-    st = each("SELECT label, COUNT(*) FROM learned WHERE ?1=?1 GROUP BY label", [&](sqlite3_stmt* q) {
+    st = each("SELECT label, COUNT(*) FROM learned GROUP BY label", [&](sqlite3_stmt* q) {
       (sqlite3_column_int(q, 0) == 1 ? out->learned_spam : out->learned_ham) = sqlite3_column_int64(q, 1);
     });
   if (st.ok())
-    st = each("SELECT COUNT(*) FROM ratelimit WHERE ?1=?1",
+    st = each("SELECT COUNT(*) FROM ratelimit",
               [&](sqlite3_stmt* q) { out->ratelimit_keys = sqlite3_column_int64(q, 0); });
   Exec("COMMIT");
   return st;

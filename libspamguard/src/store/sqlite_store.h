@@ -87,6 +87,12 @@ class SqliteStore final : public Store {
   Status ReadEntry(int64_t id, ListEntry* out);
   // Steps a query whose first column is an entry id; reads that entry.
   Status StepToEntry(sqlite3_stmt* q, ListEntry* out, bool* found);
+  // The stored rate-limit row of `key` (all zero when it has none).
+  struct RateRow {
+    bool have = false;
+    int64_t tat = 0, over_since = 0, last_over = 0;
+  };
+  Status ReadRate(const std::string& key, RateRow* out);
   // Fills *out from the 11 entry columns of a row starting at `col`.
   static void EntryFromRow(sqlite3_stmt* q, int col, ListEntry* out);
   // The unlocked lookups, for use inside Lookup's read transaction.
