@@ -39,7 +39,7 @@ std::string Esc(const std::string& s) {
   return o;
 }
 
-std::string Num(double v, const char* fmt = "%.2f") {
+std::string Num(double v, const char* fmt) {
   char buf[32];
   snprintf(buf, sizeof buf, fmt, v);
   return buf;
@@ -155,7 +155,7 @@ std::string Examples(const std::vector<Example>& ex, const char* id, const char*
   for (const auto& e : ex) {
     s += "<div class=\"example\" data-id=\"" + Esc(e.id) + "\" data-score=\"" + Num(e.score, "%.3f") + "\"><b>" +
          Esc(e.id.empty() ? "(no id)" : e.id) + "</b> — labeled " + Esc(e.label) + ", verdict <b>" + Esc(e.action) +
-         "</b>, score " + Num(e.score) + "<blockquote>" + Esc(e.excerpt) + "</blockquote>";
+         "</b>, score " + Fmt(e.score) + "<blockquote>" + Esc(e.excerpt) + "</blockquote>";
     nlohmann::json v = nlohmann::json::parse(e.verdict_json, nullptr, false);
     if (v.is_object() && v.contains("hits") && v["hits"].is_array() && !v["hits"].empty()) {
       s += "<table class=\"hits\"><thead><tr><th class=\"n\">points</th><th>rule</th><th>field</th><th>why</th>"
@@ -197,8 +197,8 @@ bool WriteReport(const std::string& path, sg_engine* engine, const Tally& t, con
   h += kStyle;
   h += "</style></head><body>\n<h1>spamguard rescore report</h1>\n";
   h += "<table class=\"meta\"><tr><td>dumps</td><td>" + Esc(files) + "</td></tr><tr><td>rules</td><td>" +
-       Esc(info.rules) + " (" + std::to_string(sg_engine_rule_count(engine)) + " rules; moderate at " + Num(moderate) +
-       ", spam at " + Num(spam) + ", discard at " + Num(discard) + ")</td></tr><tr><td>made</td><td>" + when +
+       Esc(info.rules) + " (" + std::to_string(sg_engine_rule_count(engine)) + " rules; moderate at " + Fmt(moderate) +
+       ", spam at " + Fmt(spam) + ", discard at " + Fmt(discard) + ")</td></tr><tr><td>made</td><td>" + when +
        " by spamguard " + sg_version_string() + ", " + std::to_string(info.threads) + " thread" +
        (info.threads == 1 ? "" : "s") + ", " + Num(info.seconds, "%.2f") + " s</td></tr></table>\n";
 
@@ -209,10 +209,7 @@ bool WriteReport(const std::string& path, sg_engine* engine, const Tally& t, con
   for (int a = 0; a < 5; ++a)
     if (t.actions[a] || a < 4) h += Card(kActions[a], std::to_string(t.actions[a]), std::string("action-") + kActions[a]);
   h += "</div>\n";
-  size_t pings = 0;
-  for (int k = 1; k < 3; ++k)
-    for (int a = 0; a < 5; ++a) pings += t.by_kind[k][a];
-  if (pings > 0) {
+  if (t.HasPings()) {
     static const char* kKinds[3] = {"comment", "trackback", "pingback"};
     h += "<table id=\"kinds\"><thead><tr><th>kind</th>";
     for (int a = 0; a < 5; ++a) h += std::string("<th class=\"n\">") + kActions[a] + "</th>";

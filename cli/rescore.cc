@@ -137,6 +137,13 @@ void Tally::Merge(Tally&& o) {
   for (auto& e : o.worst_fn) Offer(&worst_fn, std::move(e), LessBadFn);
 }
 
+bool Tally::HasPings() const {
+  for (int k = 1; k < 3; ++k)
+    for (int a = 0; a < 5; ++a)
+      if (by_kind[k][a] > 0) return true;
+  return false;
+}
+
 std::vector<Example> Tally::WorstFalsePositives() const { return Sorted(worst_fp, LessBadFp); }
 std::vector<Example> Tally::WorstFalseNegatives() const { return Sorted(worst_fn, LessBadFn); }
 
@@ -342,10 +349,7 @@ void PrintSummary(FILE* out, const Tally& t, size_t skipped, size_t top, double 
           Thousands(uint64_t(secs > 0 ? double(t.total) / secs : 0)).c_str(), threads, threads == 1 ? "" : "s");
   fprintf(out, "actions: accept %zu, moderate %zu, spam %zu, discard %zu, throttle %zu\n", t.actions[0], t.actions[1],
           t.actions[2], t.actions[3], t.actions[4]);
-  size_t pings = 0;
-  for (int k = 1; k < 3; ++k)
-    for (int a = 0; a < 5; ++a) pings += t.by_kind[k][a];
-  if (pings > 0) {  // the kinds apart, when the dump has trackbacks or pingbacks
+  if (t.HasPings()) {  // the kinds apart
     static const char* kKinds[3] = {"comments", "trackbacks", "pingbacks"};
     for (int k = 0; k < 3; ++k) {
       const size_t* c = t.by_kind[k];
@@ -398,10 +402,13 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
   }
   std::unique_ptr<FILE, int (*)(FILE*)> out_closer(out, [](FILE* f) { return f ? fclose(f) : 0; });
 
+  // Sizes of the dumps, for the progress bar (0 for standard input or a pipe).
+  std::vector<uint64_t> sizes;
   uint64_t total_bytes = 0;
   for (const auto& f : o.files) {
     struct stat sb;
-    if (stat(f.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) total_bytes += uint64_t(sb.st_size);
+    sizes.push_back(stat(f.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) ? uint64_t(sb.st_size) : 0);
+    total_bytes += sizes.back();
   }
   bool show = o.progress > 0 || (o.progress < 0 && isatty(2) && (o.quiet || o.json || !isatty(1)));
   Progress progress(show, total_bytes);
@@ -475,8 +482,8 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
     return true;
   };
   bool read_failed = false;
-  for (const auto& file : o.files) {
-    path = file;
+  for (size_t f = 0; f < o.files.size(); ++f) {
+    path = o.files[f];
     std::string error;
     current = nullptr;
     bool ok = ReadDump(path, o.format, cb, &error);
@@ -488,8 +495,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
       break;
     }
     flush();  // a batch holds one file's records
-    struct stat sb;
-    if (stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) bytes_before += uint64_t(sb.st_size);
+    bytes_before += sizes[f];
   }
   flush();
   queue.Close();

@@ -60,6 +60,8 @@ struct Tally {
   std::vector<Example> worst_fp, worst_fn;  // heaps, at most kExamples each
 
   void Add(const Record& rec, const sg_result* r, uint64_t index);
+  // The dump had trackbacks or pingbacks (the kinds are then shown apart).
+  bool HasPings() const;
   void Merge(Tally&& other);
   // Sorted worst first.
   std::vector<Example> WorstFalsePositives() const;

@@ -150,15 +150,22 @@ int Learn(const std::string& rules, const std::string& label, const sgcli::Recor
   return 0;
 }
 
+// Opens the engine for a command that needs the database.
+EnginePtr OpenWithState(const std::string& rules) {
+  EnginePtr engine = OpenEngine(rules);
+  if (engine && !sg_engine_has_state(engine.get())) {
+    const char* why = sg_engine_state_message(engine.get());
+    fprintf(stderr, "spamguard: no database: %s\n", *why ? why : "database none (use --db FILE)");
+    return nullptr;
+  }
+  return engine;
+}
+
 // list add|remove|import on the allow or block list.
 int ListCommand(const std::string& rules, const std::string& op, const std::string& which, const std::string& kind,
                 const std::string& entry, const std::string& source, const std::string& reason, int64_t expires) {
-  EnginePtr engine = OpenEngine(rules);
+  EnginePtr engine = OpenWithState(rules);
   if (!engine) return kExitFailed;
-  if (!sg_engine_has_state(engine.get())) {
-    fprintf(stderr, "spamguard: no database: %s\n", sg_engine_state_message(engine.get()));
-    return kExitFailed;
-  }
   int list = which == "allow" ? SG_LIST_ALLOW : SG_LIST_BLOCK;
   if (op == "add") {
     int k = kind == "ip" ? SG_ENTRY_IP : kind == "email" ? SG_ENTRY_EMAIL : kind == "email-domain" ? SG_ENTRY_EMAIL_DOMAIN
@@ -191,17 +198,6 @@ int ListCommand(const std::string& rules, const std::string& op, const std::stri
          which.c_str(), source.c_str(), sg_import_report_skipped(rep));
   sg_import_report_free(rep);
   return 0;
-}
-
-// Opens the engine for a command that needs the database.
-EnginePtr OpenWithState(const std::string& rules) {
-  EnginePtr engine = OpenEngine(rules);
-  if (engine && !sg_engine_has_state(engine.get())) {
-    const char* why = sg_engine_state_message(engine.get());
-    fprintf(stderr, "spamguard: no database: %s\n", *why ? why : "database none (use --db FILE)");
-    return nullptr;
-  }
-  return engine;
 }
 
 // ip ADDRESS: which list holds it, and its reputation.
