@@ -153,6 +153,16 @@ void JsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+// Hands `s` to the caller as a NUL-terminated copy it releases with sg_free.
+int CopyOut(const std::string& s, char** out, size_t* len) {
+  char* buf = static_cast<char*>(std::malloc(s.size() + 1));
+  if (buf == nullptr) return Fail(SG_ENOMEM, "out of memory");
+  memcpy(buf, s.c_str(), s.size() + 1);
+  *out = buf;
+  if (len) *len = s.size();
+  return SG_OK;
+}
+
 std::string JsonNumber(double v) {
   char buf[32];
   snprintf(buf, sizeof buf, "%.3f", v);
@@ -461,12 +471,7 @@ SG_API int sg_result_to_json(char** out, size_t* len, const sg_result* result) {
       j += "}";
     }
     j += "]}";
-    char* buf = static_cast<char*>(std::malloc(j.size() + 1));
-    if (buf == nullptr) return Fail(SG_ENOMEM, "out of memory");
-    memcpy(buf, j.c_str(), j.size() + 1);
-    *out = buf;
-    if (len) *len = j.size();
-    return SG_OK;
+    return capi::CopyOut(j, out, len);
   });
 }
 
@@ -664,11 +669,6 @@ SG_API int sg_engine_stats(char** out, size_t* len, sg_engine* engine) {
          ",\"spam\":" + capi::JsonNumber(s.reputation_spam) + ",\"ham\":" + capi::JsonNumber(s.reputation_ham) + "}";
     j += ",\"learned\":{\"spam\":" + std::to_string(s.learned_spam) + ",\"ham\":" + std::to_string(s.learned_ham) + "}";
     j += ",\"ratelimit_keys\":" + std::to_string(s.ratelimit_keys) + "}";
-    char* buf = static_cast<char*>(std::malloc(j.size() + 1));
-    if (buf == nullptr) return Fail(SG_ENOMEM, "out of memory");
-    memcpy(buf, j.c_str(), j.size() + 1);
-    *out = buf;
-    if (len) *len = j.size();
-    return SG_OK;
+    return capi::CopyOut(j, out, len);
   });
 }
