@@ -87,16 +87,6 @@ bool ReadJsonl(std::istream& in, const std::string& path, const DumpCallbacks& c
   return true;
 }
 
-}  // namespace
-
-bool ParseJsonLine(const std::string& line, const std::string& path, size_t line_no, Record* out, std::string* error) {
-  if (!ParseJsonRecord(line, out, error)) return false;
-  if (out->id.empty()) out->id = path + ":" + std::to_string(line_no);
-  return true;
-}
-
-namespace {
-
 // RFC 4180: quoted fields with "" escapes and line breaks inside quotes.
 // Returns false at the end of the input; *bad is set for a row cut short.
 bool CsvRow(std::istream& in, std::vector<std::string>* row, size_t* line_no, bool* bad) {
@@ -386,10 +376,6 @@ bool ReadWxr(std::istream& in, const std::string& path, const DumpCallbacks& cb,
   return ok;
 }
 
-}  // namespace
-
-namespace {
-
 // "jsonl", "csv", "mt" or "wxr" from a file's first bytes; "" with a reason.
 std::string FormatOf(std::string s, const std::string& path, std::string* error) {
   if (s.compare(0, 2, "\xFF\xFE") == 0 || s.compare(0, 2, "\xFE\xFF") == 0 ||
@@ -440,6 +426,12 @@ class ChainBuf : public std::streambuf {
 };
 
 }  // namespace
+
+bool ParseJsonLine(const std::string& line, const std::string& path, size_t line_no, Record* out, std::string* error) {
+  if (!ParseJsonRecord(line, out, error)) return false;
+  if (out->id.empty()) out->id = path + ":" + std::to_string(line_no);
+  return true;
+}
 
 std::string DetectFormat(const std::string& path, std::string* error) {
   std::ifstream in(path, std::ios::binary);
