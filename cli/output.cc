@@ -16,6 +16,11 @@ std::string Printable(const char* s, size_t len, size_t max) {
   return out;
 }
 
+std::string SkipMessage(const std::string& where, const std::string& why) {
+  return "spamguard: " + Printable(where.data(), where.size(), 300) + ": skipped: " +
+         Printable(why.data(), why.size(), 300) + "\n";
+}
+
 std::string Fmt(double v) {
   char buf[32];
   snprintf(buf, sizeof buf, "%.2f", v);

@@ -14,6 +14,9 @@ namespace sgcli {
 std::string Printable(const char* s, size_t len, size_t max);
 // "%.2f"
 std::string Fmt(double v);
+// "spamguard: WHERE: skipped: WHY\n" for a malformed record. The reason
+// may quote the record, so both go through Printable.
+std::string SkipMessage(const std::string& where, const std::string& why);
 // A JSON string literal.
 std::string JsonQuote(const std::string& s);
 // A CSV field, quoted when it needs to be (RFC 4180).

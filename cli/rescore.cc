@@ -182,8 +182,8 @@ class Rescorer {
     for (size_t i = 0; i < b.items.size(); ++i) {
       const Item& item = b.items[i];
       if (!item.line.empty() && !ParseJsonLine(item.line, b.path, item.line_no, &parsed, &why)) {
-        bo.stderr_text += std::string(progress_ ? "\r\033[K" : "") + "spamguard: " + b.path + ":" +
-                          std::to_string(item.line_no) + ": skipped: " + Printable(why.data(), why.size(), 300) + "\n";
+        bo.stderr_text += std::string(progress_ ? "\r\033[K" : "") +
+                          SkipMessage(b.path + ":" + std::to_string(item.line_no), why);
         ++tally->skipped;
         continue;
       }
@@ -459,9 +459,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
   DumpCallbacks cb;
   cb.opened = [&](std::istream& in) { current = &in; };
   cb.skip = [&](const std::string& where, const std::string& why) {
-    // The reason may quote the record: no control characters reach the terminal.
-    fprintf(stderr, "%sspamguard: %s: skipped: %s\n", show ? "\r\033[K" : "", Printable(where.data(), where.size(), 300).c_str(),
-            Printable(why.data(), why.size(), 300).c_str());
+    fprintf(stderr, "%s%s", show ? "\r\033[K" : "", SkipMessage(where, why).c_str());
     ++skipped;
   };
   cb.record = [&](const Record& rec) {

@@ -132,8 +132,7 @@ int Learn(const std::string& rules, const std::string& label, const sgcli::Recor
   }
   sgcli::DumpCallbacks cb;
   cb.skip = [&](const std::string& where, const std::string& why) {
-    fprintf(stderr, "spamguard: %s: skipped: %s\n", Printable(where.data(), where.size(), 300).c_str(),
-            Printable(why.data(), why.size(), 300).c_str());
+    fputs(SkipMessage(where, why).c_str(), stderr);
     ++skipped;
   };
   bool failed = false;
