@@ -44,22 +44,14 @@ using EnginePtr = std::unique_ptr<sg_engine, EngineCloser>;
 using CommentPtr = std::unique_ptr<sg_comment, CommentFree>;
 using ResultPtr = std::unique_ptr<sg_result, ResultFree>;
 
-bool FileExists(const std::string& p) { return access(p.c_str(), R_OK) == 0; }
 
-// The rules used when --rules is not given: $SPAMGUARD_RULES, the installed
-// default, or data/spamguard.cf of the source tree this binary was built in.
+// The rules used when --rules is not given: $SPAMGUARD_RULES, else what the
+// library says its installation uses (the admin's /etc/spamguard file or the
+// shipped rules, found relative to the installed library; in the build tree,
+// the source tree's rules).
 std::string DefaultRules() {
   if (const char* env = getenv("SPAMGUARD_RULES"); env && *env) return env;
-  if (FileExists(SG_INSTALLED_RULES)) return SG_INSTALLED_RULES;
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) {
-    std::string exe(buf, size_t(n));
-    std::string dir = exe.substr(0, exe.rfind('/'));
-    for (const char* rel : {"/../../data/spamguard.cf", "/../data/spamguard.cf"})
-      if (FileExists(dir + rel)) return dir + rel;
-  }
-  return SG_INSTALLED_RULES;
+  return sg_default_rules();
 }
 
 // The database given with --db (or $SPAMGUARD_DB); empty for the rule
@@ -95,6 +87,10 @@ EnginePtr OpenEngine(const std::string& path) {
 int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
   EnginePtr engine = OpenEngine(rules);
   if (!engine) return kExitFailed;
+  // Say it when the database could not be used: without it there are no
+  // lists, reputation or rate limits, and the verdict is the content's alone.
+  if (const char* why = sg_engine_state_message(engine.get()); *why)
+    fprintf(stderr, "spamguard: database not used: %s (content rules only)\n", why);
   sg_comment* raw = nullptr;
   if (sg_comment_new(&raw) < 0) return kExitFailed;
   CommentPtr comment(raw);
@@ -106,6 +102,8 @@ int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
   ResultPtr result(r);
   if (json) printf("%s\n", ResultJson(r).c_str());
   else fputs(VerdictText(rec.id.empty() ? "comment" : rec.id, r).c_str(), stdout);
+  if (!json && (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE))
+    printf("    (state unavailable: lists, reputation and rate limits were not consulted)\n");
   return 0;
 }
 
@@ -363,6 +361,8 @@ int main(int argc, char** argv) {
                  "the rule file's database setting, or /var/lib/spamguard/spamguard.db");
 
   auto* version = app.add_subcommand("version", "print the library version");
+  app.set_version_flag("--version", std::string("spamguard ") + SG_VERSION_STRING + " (library " + sg_version_string() + ")",
+                       "print the version and exit");
 
   sgcli::Record rec;
   bool score_json = false, from_stdin = false;
@@ -382,6 +382,10 @@ int main(int argc, char** argv) {
   score->add_option("--source-url", rec.source_url, "trackback: source URL");
   score->add_flag("--stdin", from_stdin, "read the comment as one JSON object from stdin");
   score->add_flag("--json", score_json, "print the verdict as JSON");
+  bool score_limits = false;
+  score->add_flag("--ratelimit", score_limits,
+                  "charge the database's live rate limits, as the blog would (by default trying a comment here "
+                  "never uses up a real sender's allowance)");
 
   RescoreOptions ro;
   std::string format = "auto";
@@ -506,6 +510,7 @@ int main(int argc, char** argv) {
         return kExitFailed;
       }
     }
+    if (!score_limits) g_ratelimit_mode = SG_RATELIMIT_OFF;
     return ScoreOne(rec, rules, score_json);
   }
   if (*rescore) {
@@ -541,6 +546,7 @@ int main(int argc, char** argv) {
     sgcli::Record r;
     r.body = text;
     r.id = "text";
+    g_ratelimit_mode = SG_RATELIMIT_OFF;  // trying rules never charges a live limit
     return ScoreOne(r, rules, rules_json);
   }
   return 2;

@@ -244,6 +244,21 @@ DESTROY(self)
     }
 
 const char *
+default_rules(...)
+  CODE:
+    RETVAL = sg_default_rules();
+  OUTPUT:
+    RETVAL
+
+const char *
+state_message(self)
+    SV *self
+  CODE:
+    RETVAL = sg_engine_state_message(sg_self(aTHX_ self)->engine);
+  OUTPUT:
+    RETVAL
+
+const char *
 library_version()
   CODE:
     RETVAL = sg_version_string();

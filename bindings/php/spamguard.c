@@ -1,6 +1,6 @@
 /* spamguard for PHP: SpamGuard\Engine over the spamguard C ABI.
  *
- *   $e = new SpamGuard\Engine('/usr/share/spamguard/spamguard.cf', ['database' => '/var/lib/spamguard/spamguard.db']);
+ *   $e = new SpamGuard\Engine();  // the installed rules (SpamGuard\Engine::defaultRules()); or a .cf path, options
  *   $v = $e->score(['body' => $text, 'ip' => $_SERVER['REMOTE_ADDR'], 'author' => $name]);
  *   // ['action' => 'spam', 'score' => 7.5, 'retry_after' => 0, 'flags' => [...],
  *   //  'hits' => [['rule' => ..., 'points' => ..., 'field' => ..., 'description' => ..., 'match' => ...], ...]]
@@ -137,16 +137,16 @@ static php_sg_engine *sg_this_open(zval *this_ptr) {
 }
 
 PHP_METHOD(SpamGuard_Engine, __construct) {
-  char *cf;
-  size_t cf_len;
+  char *cf = NULL;
+  size_t cf_len = 0;
   HashTable *opts = NULL;
   php_sg_engine *o = sg_from_obj(Z_OBJ_P(ZEND_THIS));
   sg_config *cfg = NULL;
   zval *v;
   int rc;
-  ZEND_PARSE_PARAMETERS_START(1, 2)
-    Z_PARAM_PATH(cf, cf_len)
+  ZEND_PARSE_PARAMETERS_START(0, 2)
     Z_PARAM_OPTIONAL
+    Z_PARAM_PATH_OR_NULL(cf, cf_len)
     Z_PARAM_ARRAY_HT(opts)
   ZEND_PARSE_PARAMETERS_END();
   if (o->engine) {
@@ -160,7 +160,8 @@ PHP_METHOD(SpamGuard_Engine, __construct) {
     sg_config_set_int(cfg, SG_CFG_RATELIMIT_MODE,
                       !strcmp(Z_STRVAL_P(v), "off") ? SG_RATELIMIT_OFF
                       : !strcmp(Z_STRVAL_P(v), "memory") ? SG_RATELIMIT_MEMORY : SG_RATELIMIT_DATABASE);
-  rc = sg_engine_open(&o->engine, cf, cfg);
+  /* No rule file named: the one the installation uses. */
+  rc = sg_engine_open(&o->engine, cf ? cf : sg_default_rules(), cfg);
   sg_config_free(cfg);
   if (rc != SG_OK) {
     zend_throw_exception(sg_exception_ce, sg_error_message(), rc);
@@ -267,6 +268,20 @@ PHP_METHOD(SpamGuard_Engine, learn) {
   }
 }
 
+/* Why the database could not be used ("" when it is, or none was wanted). */
+PHP_METHOD(SpamGuard_Engine, stateMessage) {
+  php_sg_engine *o;
+  ZEND_PARSE_PARAMETERS_NONE();
+  if ((o = sg_this_open(ZEND_THIS)) == NULL) RETURN_THROWS();
+  RETURN_STRING(sg_engine_state_message(o->engine));
+}
+
+/* The rule file the installation uses when none is named. */
+PHP_METHOD(SpamGuard_Engine, defaultRules) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  RETURN_STRING(sg_default_rules());
+}
+
 PHP_METHOD(SpamGuard_Engine, close) {
   php_sg_engine *o = sg_from_obj(Z_OBJ_P(ZEND_THIS));
   ZEND_PARSE_PARAMETERS_NONE();
@@ -274,8 +289,8 @@ PHP_METHOD(SpamGuard_Engine, close) {
   o->engine = NULL;
 }
 
-ZEND_BEGIN_ARG_INFO_EX(arginfo_construct, 0, 0, 1)
-  ZEND_ARG_TYPE_INFO(0, cf, IS_STRING, 0)
+ZEND_BEGIN_ARG_INFO_EX(arginfo_construct, 0, 0, 0)
+  ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, cf, IS_STRING, 1, "null")
   ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 0, "[]")
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_score, 0, 1, IS_ARRAY, 0)
@@ -290,6 +305,8 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_learn, 0, 2, IS_VOID, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_close, 0, 0, IS_VOID, 0)
 ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_string, 0, 0, IS_STRING, 0)
+ZEND_END_ARG_INFO()
 
 static const zend_function_entry sg_engine_methods[] = {
     PHP_ME(SpamGuard_Engine, __construct, arginfo_construct, ZEND_ACC_PUBLIC)
@@ -297,6 +314,8 @@ static const zend_function_entry sg_engine_methods[] = {
     PHP_ME(SpamGuard_Engine, explainIp, arginfo_explain_ip, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, learn, arginfo_learn, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, close, arginfo_close, ZEND_ACC_PUBLIC)
+    PHP_ME(SpamGuard_Engine, stateMessage, arginfo_string, ZEND_ACC_PUBLIC)
+    PHP_ME(SpamGuard_Engine, defaultRules, arginfo_string, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
     PHP_FE_END};
 
 PHP_MINIT_FUNCTION(spamguard) {
@@ -322,6 +341,7 @@ PHP_MINFO_FUNCTION(spamguard) {
   php_info_print_table_start();
   php_info_print_table_row(2, "spamguard support", "enabled");
   php_info_print_table_row(2, "library version", sg_version_string());
+  php_info_print_table_row(2, "default rules", sg_default_rules());
   php_info_print_table_end();
 }
 

@@ -1,5 +1,6 @@
 /* The C ABI exercised from C: every function, error paths and NULLs. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -601,6 +602,52 @@ static void test_state(void) {
   sg_config_free(cfg);
 }
 
+/* The rules the installation uses by default: a path, in the build tree the
+ * source tree's rules (this test runs against the build tree's library). */
+static void test_default_rules(void) {
+  const char *p = sg_default_rules();
+  size_t n = strlen(p);
+  sg_engine *e = NULL;
+  CHECK(p != NULL && n > 13 && strcmp(p + n - 13, "/spamguard.cf") == 0);
+  CHECK(strstr(p, "/data/spamguard.cf") != NULL);
+  CHECK(sg_default_rules() == p); /* static storage */
+  CHECK(sg_engine_open(&e, p, NULL) == SG_OK);
+  CHECK(sg_engine_rule_count(e) > 50);
+  sg_engine_close(e);
+}
+
+/* A host that adopted a locale with a decimal comma (PHP applications call
+ * setlocale) still loads "5.0" and gets JSON numbers with a point. */
+static void test_locale(void) {
+  static const char rules[] = "required_score 5.0\nmoderate_score 2.5\nbody P /viagra/\nscore P 6.25\n";
+  sg_engine *e = NULL;
+  sg_comment *c = NULL;
+  sg_result *r = NULL;
+  char *json = NULL;
+  char num[16];
+  if (setlocale(LC_ALL, "de_DE.UTF-8") == NULL && setlocale(LC_ALL, "de_DE.utf8") == NULL) {
+    printf("capi_test: locale checks skipped: the de_DE.UTF-8 locale is not installed\n");
+    return;
+  }
+  snprintf(num, sizeof num, "%.2f", 6.25);
+  CHECK(strcmp(num, "6,25") == 0); /* the locale really is in force */
+  CHECK(sg_engine_open_string(&e, rules, sizeof rules - 1, "comma.cf", NULL) == SG_OK);
+  CHECK(sg_engine_threshold(e, SG_ACTION_SPAM) == 5.0);
+  CHECK(sg_engine_threshold(e, SG_ACTION_MODERATE) == 2.5);
+  sg_comment_new(&c);
+  sg_comment_set_field(c, SG_FIELD_BODY, "viagra", 6);
+  CHECK(sg_engine_score(&r, e, c) == SG_OK);
+  CHECK(sg_result_score(r) == 6.25);
+  CHECK(sg_result_to_json(&json, NULL, r) == SG_OK);
+  CHECK(json != NULL && strstr(json, "\"score\":6.25,") != NULL);
+  CHECK(json != NULL && strstr(json, "6,25") == NULL);
+  sg_free(json);
+  sg_result_free(r);
+  sg_comment_free(c);
+  sg_engine_close(e);
+  setlocale(LC_ALL, "C");
+}
+
 int main(void) {
   char path[300];
   snprintf(g_dir, sizeof g_dir, "/tmp/sg_capi_test_XXXXXX");
@@ -614,6 +661,8 @@ int main(void) {
   test_lenient();
   test_comment_builder();
   test_score();
+  test_default_rules();
+  test_locale();
   sg_config_free(g_cfg);
   snprintf(path, sizeof path, "rm -rf '%s'", g_dir);
   if (system(path) != 0) ++failures;

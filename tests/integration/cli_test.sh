@@ -24,6 +24,25 @@ contains() {  # contains DESCRIPTION TEXT
 
 check "version" 0 "$sg" version
 contains "version" "spamguard 1."
+check "--version" 0 "$sg" --version
+contains "--version" "spamguard 1."
+# The rules the command uses by default: the source tree's, from the build
+# tree (compiled into the library, wherever the build folder is).
+check "default rules" 0 env -u SPAMGUARD_RULES "$sg" rules lint
+contains "default rules" "$(cd "$src" && pwd -P)/data/spamguard.cf"
+# A database that cannot be used is said, in text output too.
+check "state unavailable" 0 "$sg" --db /nonexistent-folder/x.db score -r "$rules" --body "hello"
+contains "state unavailable" "database not used: database /nonexistent-folder/x.db: cannot create"
+contains "state unavailable" "(state unavailable: lists, reputation and rate limits were not consulted)"
+# Numbers do not follow the caller's locale (the command never adopts it,
+# and the library parses and prints without it).
+if locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  check "locale" 0 env LC_ALL=de_DE.UTF-8 "$sg" score --json -r "$rules" --body "Buy cheap viagra without prescription"
+  contains "locale" '"score":'
+  if grep -q '"score":[0-9]*,[0-9]' "$tmp/out"; then echo "FAIL: locale: a decimal comma in JSON"; fail=1; fi
+else
+  echo "skipped: locale check (no de_DE.UTF-8 locale)"
+fi
 
 check "help" 0 "$sg" --help
 contains "help" "rescore"
@@ -319,9 +338,21 @@ contains "ip unknown" "2001:db8::1  accept  score 0.00"
 contains "ip unknown" "network 2001:db8::/64: 0.0 spam, 0.0 ham"
 check "ip json" 0 "$sg" --db "$db2" ip --json 203.0.113.5
 contains "ip json" '{"ip":"203.0.113.5","action":"spam","score":5,'
-# Three comments spend the address's burst (ip 6/60s burst 3); ip shows it
-# without charging anything.
-for i in 1 2 3; do "$sg" --db "$db2" score -r "$rules" --ip 192.0.2.200 --body "hello $i" >/dev/null; done
+# Trying comments and rules never charges the live limits unless asked:
+# five scores and five rule tests from one address leave its burst whole.
+for i in 1 2 3 4 5; do
+  "$sg" --db "$db2" score -r "$rules" --ip 192.0.2.200 --body "hello $i" >/dev/null
+  "$sg" --db "$db2" rules test -r "$rules" "hello $i" >/dev/null
+done
+check "score does not charge" 0 "$sg" --db "$db2" score -r "$rules" --ip 192.0.2.200 --body "hello"
+contains "score does not charge" "comment  accept"
+check "ip after tries" 0 "$sg" --db "$db2" ip 192.0.2.200
+contains "ip after tries" "192.0.2.200: 'ip 6/60s burst 3': 3 of 3 left"
+# Three comments with --ratelimit spend the address's burst (ip 6/60s burst
+# 3); ip shows it without charging anything.
+for i in 1 2 3; do "$sg" --db "$db2" score --ratelimit -r "$rules" --ip 192.0.2.200 --body "hello $i" >/dev/null; done
+check "score --ratelimit" 0 "$sg" --db "$db2" score --ratelimit -r "$rules" --ip 192.0.2.200 --body "hello 4"
+contains "score --ratelimit" "comment  throttle"
 check "ip rate limit spent" 0 "$sg" --db "$db2" ip 192.0.2.200
 contains "ip rate limit spent" "192.0.2.200  throttle"
 contains "ip rate limit spent" "192.0.2.200: 'ip 6/60s burst 3': 0 of 3 left, next allowed in"

@@ -1,4 +1,4 @@
-// The default rules on the labeled corpora (../shared/corpora): the
+// The default rules on the labeled corpora (tests/corpora): the
 // false-positive rate on ham stays at or under 1 %, recall does not fall
 // below what the README reports, and hand-written blog ham is never filed
 // as spam. Prints the figures.

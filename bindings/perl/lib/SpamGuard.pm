@@ -11,7 +11,8 @@ XSLoader::load('SpamGuard', $VERSION);
 
 sub new {
     my ($class, $cf, %opts) = @_;
-    Carp::croak('SpamGuard->new($cf): the rule file is required') unless defined $cf && !ref $cf;
+    $cf = default_rules() unless defined $cf;
+    Carp::croak('SpamGuard->new($cf): the rule file must be a path') if ref $cf;
     return $class->_open($cf, $opts{database}, $opts{ratelimits});
 }
 
@@ -26,7 +27,7 @@ SpamGuard - fast, explainable comment, trackback and pingback spam filter
 
   use SpamGuard;
 
-  my $sg = SpamGuard->new('/usr/share/spamguard/spamguard.cf',
+  my $sg = SpamGuard->new(undef,    # the installed rules; or a .cf path
                           database => '/var/lib/spamguard/spamguard.db');
   my $v = $sg->score({
       body   => $text,
@@ -53,10 +54,24 @@ rules and database as every other binding, with Perl's conventions.
 
 =item SpamGuard->new($cf, %options)
 
-Opens an engine on the rule file C<$cf>. Options: C<database> (the SQLite
+Opens an engine on the rule file C<$cf>; C<undef> opens the rules the
+installation uses (C<SpamGuard::default_rules()>). Options: C<database> (the SQLite
 file; C<none> for content rules only), C<ratelimits> (C<off>, C<memory> or
 C<database>, the default). Croaks with the library's message (C<file:line:
 reason> for a broken rule file).
+
+=item SpamGuard::default_rules()
+
+The rule file the installation uses when none is named: the admin's
+F</etc/spamguard/spamguard.cf> (which includes the shipped rules) if it
+exists, else the shipped F<share/spamguard/spamguard.cf>, found relative to
+where the library is installed.
+
+=item $sg->state_message
+
+Why the database could not be used (C<""> when it is, or none was wanted).
+When it is not empty every verdict carries the C<state_unavailable> flag:
+lists, reputation and rate limits were not consulted.
 
 =item $sg->score(\%comment)
 

@@ -2,9 +2,11 @@ use strict;
 use warnings;
 use Test::More;
 use File::Temp qw(tempdir);
+use FindBin;
 use SpamGuard;
 
-my $cf = $ENV{SPAMGUARD_RULES} or plan skip_all => 'SPAMGUARD_RULES not set';
+# The tests' own rules (t/test.cf): nothing outside this folder is needed.
+my $cf = "$FindBin::Bin/test.cf";
 my $dir = tempdir(CLEANUP => 1);
 
 my $sg = SpamGuard->new($cf, database => "$dir/t.db", ratelimits => 'off');
@@ -55,8 +57,16 @@ eval { $sg->learn({ id => 'x' }, 'maybe') };
 like($@, qr/label must be/, 'bad label croaks');
 eval { SpamGuard->new('/nonexistent/spamguard.cf') };
 like($@, qr{/nonexistent/spamguard\.cf: cannot open}, 'missing rule file croaks');
-eval { SpamGuard->new(undef) };
-like($@, qr/rule file is required/, 'undef rule file croaks');
+eval { SpamGuard->new([]) };
+like($@, qr/must be a path/, 'a reference as the rule file croaks');
+like(SpamGuard::default_rules(), qr{/spamguard\.cf\z}, 'default_rules: ' . SpamGuard::default_rules());
+
+# A database that cannot be used: content rules answer, flagged, and why.
+my $lost = SpamGuard->new($cf, database => '/nonexistent-folder/t.db');
+like($lost->state_message, qr{/nonexistent-folder/t\.db}, 'state_message says which file');
+my $lv = $lost->score({ body => 'Buy cheap viagra online', author => 'Cheap Pills' });
+is($lv->{action}, 'spam', 'content rules still answer');
+ok((grep { $_ eq 'state_unavailable' } @{ $lv->{flags} }), 'flagged state_unavailable');
 
 my $none = SpamGuard->new($cf, database => 'none');
 eval { $none->learn({ id => 'x', ip => '192.0.2.1' }, 'spam') };

@@ -223,6 +223,17 @@ SG_API int sg_engine_open(sg_engine **out, const char *cf_path,
 SG_API int sg_engine_open_string(sg_engine **out, const char *cf_text,
                                  size_t cf_len, const char *name,
                                  const sg_config *config);
+/** The rule file to open when the caller names none: the admin's
+ *  SYSCONFDIR/spamguard/spamguard.cf (/etc/spamguard/spamguard.cf in the
+ *  packages; it includes the shipped rules) if it exists, else the shipped
+ *  DATADIR/spamguard/spamguard.cf. Both are looked for relative to where
+ *  this library is installed first, then where it was configured to go, so
+ *  a --prefix or moved install finds its own files; a library in its build
+ *  tree gives the source tree's data/spamguard.cf. Reads no environment
+ *  variable (SPAMGUARD_RULES is the callers' convention). Static storage;
+ *  never NULL; the path may not exist (sg_engine_open then says so). */
+SG_API const char *sg_default_rules(void);
+
 /** Close an engine. Accepts NULL. No sg_engine_score call on it may be in
  *  progress. Results it produced stay valid. */
 SG_API void sg_engine_close(sg_engine *engine);

@@ -10,7 +10,9 @@
 #include "comment/comment.h"
 #include "comment/text.h"
 #include "engine/engine.h"
+#include "engine/install_paths.h"
 #include "spamguard/spamguard.h"
+#include "util/numbers.h"
 
 using spamguard::Status;
 using spamguard::capi::Fail;
@@ -164,10 +166,8 @@ int CopyOut(const std::string& s, char** out, size_t* len) {
 }
 
 std::string JsonNumber(double v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.3f", v);
   // Trim trailing zeros: 3.500 -> 3.5, 2.000 -> 2.
-  std::string s(buf);
+  std::string s = FormatFixed(v, 3);
   while (!s.empty() && s.back() == '0') s.pop_back();
   if (!s.empty() && s.back() == '.') s.pop_back();
   if (s == "-0") s = "0";
@@ -194,6 +194,17 @@ extern "C" {
 
 SG_API int sg_version_number(void) { return SG_VERSION_NUMBER; }
 SG_API const char* sg_version_string(void) { return SG_VERSION_STRING; }
+
+SG_API const char* sg_default_rules(void) {
+  static const std::string* path = [] {
+    try {
+      return new std::string(spamguard::engine::DefaultRulesPath());
+    } catch (...) {
+      return new std::string;
+    }
+  }();
+  return path->c_str();
+}
 
 SG_API const char* sg_status_str(int status) {
   switch (status) {

@@ -14,6 +14,7 @@
 #include "ratelimit/gcra.h"
 #include "ratelimit/memory_rate_store.h"
 #include "store/sqlite_store.h"
+#include "util/numbers.h"
 
 namespace spamguard::engine {
 namespace {
@@ -134,7 +135,7 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
     if (opts.read_only && access(db.c_str(), F_OK) != 0) {
       // Nothing listed or learned yet, and a read-only engine does not make
       // the file: no state, and nothing missing from the verdicts either.
-      e->state_error_ = "database " + db + ": no such file (opened read-only, so not created)";
+      e->state_error_ = store::MissingDatabase(db);
     } else {
       std::unique_ptr<store::SqliteStore> s;
       Status sst = store::SqliteStore::Open(db, so, &s);
@@ -408,14 +409,10 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
     double points = reputation::Points(d.spam, d.ham, rep_);
     VerdictHit h = RepHit(i == 0, addr, d, points);
     if (points == 0 && d.spam + d.ham < rep_.min_evidence) {
-      char buf[64];
-      snprintf(buf, sizeof buf, "; no points under %g reports", rep_.min_evidence);
-      h.match += buf;
+      h.match += "; no points under " + FormatShortest(rep_.min_evidence) + " reports";
     }
     if (decided && points != 0) {
-      char buf[64];
-      snprintf(buf, sizeof buf, "; would add %+.2f if on no list", points);
-      h.match += buf;
+      h.match += "; would add " + FormatFixed(points, 2, true) + " if on no list";
       h.points = 0;
     }
     rep_points += h.points;

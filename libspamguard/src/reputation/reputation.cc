@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "util/numbers.h"
+
 namespace spamguard::reputation {
 
 store::RepCounts Decayed(const store::RepCounts& c, int64_t now, const Settings& s) {
@@ -26,12 +28,10 @@ double Points(double spam, double ham, const Settings& s) {
 }
 
 std::string Evidence(const store::RepCounts& d, const Settings& s) {
-  char buf[128];
   if (s.half_life_days > 0)
-    snprintf(buf, sizeof buf, "%.1f spam, %.1f ham (half-life %g days)", d.spam, d.ham, s.half_life_days);
-  else
-    snprintf(buf, sizeof buf, "%.0f spam, %.0f ham", d.spam, d.ham);
-  return buf;
+    return FormatFixed(d.spam, 1) + " spam, " + FormatFixed(d.ham, 1) + " ham (half-life " +
+           FormatShortest(s.half_life_days) + " days)";
+  return FormatFixed(d.spam, 0) + " spam, " + FormatFixed(d.ham, 0) + " ham";
 }
 
 }  // namespace spamguard::reputation

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "rules/perl_syntax.h"
+#include "util/numbers.h"
 
 namespace spamguard::rules {
 namespace {
@@ -86,14 +87,8 @@ bool ValidName(std::string_view n) {
 }
 
 bool ParseNumber(std::string_view s, double* out) {
-  if (s.empty() || s.size() > 32) return false;
-  std::string t(s);
-  char* end = nullptr;
-  errno = 0;
-  double v = strtod(t.c_str(), &end);
-  if (errno != 0 || end != t.c_str() + t.size() || !std::isfinite(v)) return false;
-  *out = v;
-  return true;
+  if (s.size() > 32) return false;
+  return ParseDouble(s, out);
 }
 
 bool ParseCount(std::string_view s, int64_t lo, int64_t hi, int64_t* out) {
@@ -324,11 +319,7 @@ class Builder {
     std::string text;
   };
 
-  static std::string Num(double v) {
-    std::ostringstream o;
-    o << v;
-    return o.str();
-  }
+  static std::string Num(double v) { return FormatShortest(v); }
 
   Status Err(const std::string& origin, const std::string& msg) {
     return Status::ParseError(origin + ": " + msg);

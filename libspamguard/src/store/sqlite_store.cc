@@ -219,6 +219,15 @@ void SqliteStore::Rollback() {
   if (!sqlite3_get_autocommit(db_.get())) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
+std::string MissingDatabase(const std::string& path) {
+  int err = access(path.c_str(), F_OK) == 0 ? 0 : errno;
+  if (err == ENOENT) return "database " + path + ": no such file (opened read-only, so not created)";
+  if (err == EACCES)
+    return "database " + path + ": permission denied (this user, uid " + std::to_string(getuid()) +
+           ", cannot reach the file's folder)";
+  return "database " + path + ": " + strerror(err);
+}
+
 Status SqliteStore::Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
   // Processes that create or upgrade the file at the same moment can meet
   // a lock SQLite does not wait for (it would deadlock); start over then,
@@ -233,14 +242,24 @@ Status SqliteStore::Open(const std::string& path, const SqliteOptions& opts, std
 
 Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path));
-  if (opts.read_only && access(path.c_str(), F_OK) != 0)
-    return Status::IOError("database " + path + ": no such file (opened read-only, so not created)");
+  if (opts.read_only && access(path.c_str(), F_OK) != 0) return Status::IOError(MissingDatabase(path));
   if (!opts.read_only && access(path.c_str(), F_OK) != 0) {
-    // Created here, not by SQLite, so that it is private to its owner.
+    if (errno != ENOENT) return Status::IOError("database " + path + ": " + strerror(errno));
+    // Created here, not by SQLite, so that it is private to its owner; in a
+    // folder with the set-group-ID bit (how an admin shares the state with
+    // the web server's group), to the folder's group as well. SQLite gives
+    // its -wal and -shm files the same mode.
+    struct stat dir;
+    size_t slash = path.rfind('/');
+    std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    bool shared = ::stat(folder.c_str(), &dir) == 0 && (dir.st_mode & S_ISGID);
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno != EEXIST)
       return Status::IOError("database " + path + ": cannot create: " + strerror(errno));
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) {
+      if (shared) ::fchmod(fd, 0660);
+      ::close(fd);
+    }
   }
   s->read_only_ = opts.read_only || access(path.c_str(), W_OK) != 0;
   int flags = (s->read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;

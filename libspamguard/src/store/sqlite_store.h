@@ -20,6 +20,10 @@
 
 namespace spamguard::store {
 
+// Why the database file at `path` cannot be read as it stands: "no such
+// file" or "permission denied" (with the user), never one for the other.
+std::string MissingDatabase(const std::string& path);
+
 struct SqliteOptions {
   int busy_timeout_ms = 5000;
   bool read_only = false;  // never create, migrate or write the file

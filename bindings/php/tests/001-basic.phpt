@@ -1,21 +1,14 @@
+--TEST--
+SpamGuard\Engine: scoring, flags, learning, explainIp and every error path
+--EXTENSIONS--
+spamguard
+--FILE--
 <?php
-// Tests of the SpamGuard PHP extension, run by the php CLI; exits non-zero on
-// the first failed check.
-//   php -d extension=modules/spamguard.so tests/basic.php RULES.cf
-$failures = 0;
-function check($cond, $what) {
-  global $failures;
-  if (!$cond) { fwrite(STDERR, "FAIL: $what\n"); $failures++; }
-}
-function throws($fn, $pattern, $what) {
-  try { $fn(); check(false, "$what: no exception"); }
-  catch (SpamGuard\Exception $e) { check(preg_match($pattern, $e->getMessage()) === 1, "$what: " . $e->getMessage()); }
-  catch (Throwable $e) { check(false, "$what: " . get_class($e) . ": " . $e->getMessage()); }
-}
+require __DIR__ . '/check.inc';
 
-$cf = $argv[1];
-$dir = sys_get_temp_dir() . '/sg_php_' . getmypid();
-mkdir($dir, 0700);
+$cf = __DIR__ . '/test.cf';
+$dir = tempdir();
+
 $sg = new SpamGuard\Engine($cf, ['database' => "$dir/t.db", 'ratelimits' => 'off']);
 
 $v = $sg->score(['body' => 'Buy cheap viagra online', 'ip' => '192.0.2.1', 'author' => 'Cheap Pills']);
@@ -64,7 +57,7 @@ $sg->close();
 throws(fn() => $sg->score(['body' => 'x']), '/engine is closed/', 'use after close');
 $sg->close();
 
-array_map('unlink', glob("$dir/*"));
-rmdir($dir);
-if ($failures) { fwrite(STDERR, "$failures check(s) failed\n"); exit(1); }
-echo "php bindings: all checks passed\n";
+done('php bindings: all checks passed');
+?>
+--EXPECT--
+php bindings: all checks passed
