@@ -131,7 +131,7 @@ int main(void) {
 
   sg_config_new(&cfg);
   if (db) sg_config_set_str(cfg, SG_CFG_DATABASE, db);
-  if (sg_engine_open(&engine, rules ? rules : "/usr/share/spamguard/spamguard.cf", cfg) != SG_OK) {
+  if (sg_engine_open(&engine, rules ? rules : sg_default_rules(), cfg) != SG_OK) {
     /* Without rules there is no verdict; the comment is still kept below. */
     fprintf(stderr, "comment.cgi: %s\n", sg_error_message());
   }
@@ -148,6 +148,10 @@ int main(void) {
 
   action = SG_ACTION_MODERATE; /* no engine: hold it for the admin */
   if (engine && sg_engine_score(&r, engine, c) == SG_OK) action = sg_result_action(r);
+  /* Without its database there are no lists, reputation or rate limits: the
+   * web server's error log says why (e.g. the state folder's permissions). */
+  if (r && (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE))
+    fprintf(stderr, "comment.cgi: database not used, content rules only: %s\n", sg_engine_state_message(engine));
   if (action == SG_ACTION_THROTTLE) {
     snprintf(hdr, sizeof hdr, "Retry-After: %lld\r\n", (long long)sg_result_retry_after(r));
     respond("429 Too Many Requests", hdr, "too many comments; please try again later");

@@ -31,9 +31,14 @@ $comment = [
 ];
 try {
   static $engine = null;  // one per PHP-FPM worker when kept in a persistent scope
-  $engine ??= new SpamGuard\Engine(getenv('SPAMGUARD_RULES') ?: '/usr/share/spamguard/spamguard.cf',
+  // No rule file named: the one the installation uses (SpamGuard\Engine::defaultRules()).
+  $engine ??= new SpamGuard\Engine(getenv('SPAMGUARD_RULES') ?: null,
                                    ['database' => getenv('SPAMGUARD_DB') ?: '/var/lib/spamguard/spamguard.db']);
   $verdict = $engine->score($comment);
+  // Without its database the filter has no lists, reputation or rate
+  // limits: say so where the admin looks, once per request that meets it.
+  if (in_array('state_unavailable', $verdict['flags'], true))
+    error_log('spamguard: database not used, content rules only: ' . $engine->stateMessage());
 } catch (SpamGuard\Exception $e) {
   error_log('spamguard: ' . $e->getMessage());
   $verdict = ['action' => 'moderate', 'score' => 0, 'hits' => [], 'flags' => ['no_verdict']];

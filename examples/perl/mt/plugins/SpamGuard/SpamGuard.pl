@@ -44,7 +44,7 @@ my $engine;
 
 sub engine {
     $engine ||= SpamGuard->new(
-        $ENV{SPAMGUARD_RULES} || '/usr/share/spamguard/spamguard.cf',
+        $ENV{SPAMGUARD_RULES} || undef,    # undef: the installation's rules
         ( $ENV{SPAMGUARD_DB} ? ( database => $ENV{SPAMGUARD_DB} ) : () )
     );
     return $engine;
