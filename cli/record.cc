@@ -9,44 +9,93 @@
 
 namespace sgcli {
 
-bool ParseTime(const std::string& s, int64_t* out) {
-  int Y, M, D, h = 0, m = 0, sec = 0, used = 0;
-  if (sscanf(s.c_str(), "%4d-%2d-%2d%n", &Y, &M, &D, &used) != 3) return false;
-  size_t i = size_t(used);
-  if (i < s.size() && (s[i] == 'T' || s[i] == ' ')) {
-    int u2 = 0;
-    if (sscanf(s.c_str() + i + 1, "%2d:%2d%n", &h, &m, &u2) != 2) return false;
-    i += 1 + size_t(u2);
-    if (i < s.size() && s[i] == ':') {
-      int u3 = 0;
-      if (sscanf(s.c_str() + i + 1, "%2d%n", &sec, &u3) != 1) return false;
-      i += 1 + size_t(u3);
-    }
-    if (i < s.size() && s[i] == '.')
-      for (++i; i < s.size() && isdigit(static_cast<unsigned char>(s[i])); ++i) {
-      }
+namespace {
+
+// Reads exactly `n` digits at s[*i].
+bool Digits(const std::string& s, size_t* i, size_t n, int* out) {
+  if (*i + n > s.size()) return false;
+  int v = 0;
+  for (size_t k = 0; k < n; ++k) {
+    char c = s[*i + k];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
   }
+  *i += n;
+  *out = v;
+  return true;
+}
+
+bool Leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysIn(int y, int m) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && Leap(y) ? 29 : kDays[m - 1];
+}
+
+// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar.
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+// ISO 8601 date and time (RFC 3339's profile and the basic format): a date
+// YYYY-MM-DD or YYYYMMDD; optionally 'T' (or a space) and hh:mm[:ss[.frac]]
+// or hhmm[ss[.frac]]; then Z, +hh:mm, +hhmm or +hh. Dates are checked
+// against the calendar (no February 30th); 24:00:00 is the next midnight; a
+// leap second :60 counts as the next second's start.
+bool ParseTime(const std::string& s, int64_t* out) {
+  size_t i = 0;
+  int Y, M, D, h = 0, m = 0, sec = 0;
+  if (!Digits(s, &i, 4, &Y)) return false;
+  bool extended = i < s.size() && s[i] == '-';
+  if (extended) ++i;
+  if (!Digits(s, &i, 2, &M)) return false;
+  if (extended && (i >= s.size() || s[i++] != '-')) return false;
+  if (!Digits(s, &i, 2, &D)) return false;
+  if (M < 1 || M > 12 || D < 1 || D > DaysIn(Y, M)) return false;
   int64_t offset = 0;
   if (i < s.size()) {
-    if (s[i] == 'Z' || s[i] == 'z') {
-      ++i;
-    } else if (s[i] == '+' || s[i] == '-') {
-      int oh = 0, om = 0;
-      if (sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) < 1) return false;
-      offset = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
-      i = s.size();
+    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return false;
+    ++i;
+    if (!Digits(s, &i, 2, &h)) return false;
+    if (extended && (i >= s.size() || s[i++] != ':')) return false;
+    if (!Digits(s, &i, 2, &m)) return false;
+    bool has_sec = extended ? i < s.size() && s[i] == ':' : i < s.size() && s[i] >= '0' && s[i] <= '9';
+    if (has_sec) {
+      if (extended) ++i;
+      if (!Digits(s, &i, 2, &sec)) return false;
+      if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+        size_t frac = ++i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+        if (i == frac) return false;
+      }
+    }
+    if (m > 59 || sec > 60 || h > 24 || (h == 24 && (m != 0 || sec != 0))) return false;
+    if (i < s.size()) {
+      if (s[i] == 'Z' || s[i] == 'z') {
+        ++i;
+      } else if (s[i] == '+' || s[i] == '-') {
+        int sign = s[i++] == '+' ? 1 : -1, oh = 0, om = 0;
+        if (!Digits(s, &i, 2, &oh)) return false;
+        if (i < s.size()) {
+          if (s[i] == ':') ++i;
+          if (!Digits(s, &i, 2, &om)) return false;
+        }
+        if (oh > 23 || om > 59) return false;
+        offset = sign * (oh * 3600 + om * 60);
+      } else {
+        return false;
+      }
     }
   }
   if (i != s.size()) return false;
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return false;
-  struct tm tm = {};
-  tm.tm_year = Y - 1900;
-  tm.tm_mon = M - 1;
-  tm.tm_mday = D;
-  tm.tm_hour = h;
-  tm.tm_min = m;
-  tm.tm_sec = sec;
-  *out = int64_t(timegm(&tm)) - offset;
+  *out = DaysFromCivil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - offset;
   return true;
 }
 

@@ -2,6 +2,7 @@
 // objects must give exactly what the full JSON parser gives, and leave
 // everything else to it.
 #include <boost/test/unit_test.hpp>
+#include <cstdint>
 #include <string>
 
 #include "record.h"
@@ -92,6 +93,34 @@ BOOST_AUTO_TEST_CASE(fast_parser_decodes_escapes) {
   p = Fast(R"({"id":"x","type":"nonsense"})");
   BOOST_TEST(!p.ok);
   BOOST_TEST(p.error == "unknown type 'nonsense' (comment, trackback or pingback)");
+}
+
+// ISO 8601 times as the standard and RFC 3339 (section 5.8's examples) write
+// them: offsets with and without a colon, the basic format, calendar checks.
+BOOST_AUTO_TEST_CASE(iso8601_times) {
+  auto at = [](const std::string& s) {
+    int64_t t = 0;
+    return sgcli::ParseTime(s, &t) ? t : INT64_MIN;
+  };
+  BOOST_TEST(at("1985-04-12T23:20:50.52Z") == 482196050);
+  BOOST_TEST(at("1996-12-19T16:39:57-08:00") == 851042397);
+  BOOST_TEST(at("1990-12-31T23:59:60Z") == 662688000);  // a leap second
+  BOOST_TEST(at("1990-12-31T15:59:60-08:00") == 662688000);
+  BOOST_TEST(at("1937-01-01T12:00:27.87+00:20") == -1041337173);
+  BOOST_TEST(at("2024-01-01T10:00:00+05:30") == 1704083400);
+  BOOST_TEST(at("2024-01-01T10:00:00+0530") == 1704083400);  // no colon: not +05:00
+  BOOST_TEST(at("2024-01-01T10:00+05") == 1704083400 + 30 * 60);
+  BOOST_TEST(at("20240101T100000+0530") == 1704083400);      // basic format
+  BOOST_TEST(at("2024-01-01 04:30:00,5z") == 1704083400);
+  BOOST_TEST(at("2024-02-29") == 1709164800);
+  BOOST_TEST(at("2000-01-01T24:00:00Z") == 946771200);  // the next midnight
+  BOOST_TEST(at("2000-02-29") != INT64_MIN);
+  for (const char* bad : {"2023-02-29", "1900-02-29", "2024-02-31", "2024-04-31", "2024-13-01", "2024-00-10",
+                          "2024-01-01T25:00Z", "2024-01-01T24:01Z", "2024-01-01T10:60Z", "2024-01-01T10:00:61Z",
+                          "2024-01-01T10:00+24:00", "2024-01-01T10:00+05:60", "2024-01-01T10:00:00.Z",
+                          "2024-01-01T10:00:00+5", "2024-1-01", "2024-01-01T", "2024-0101", "2024-01-01Tx",
+                          "yesterday", "", "2024-01-01T10:00:00 Z"})
+    BOOST_TEST(at(bad) == INT64_MIN, bad);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

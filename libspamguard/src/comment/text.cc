@@ -1,7 +1,12 @@
 #include "comment/text.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <utility>
+
+#include "comment/domains.h"
 
 namespace spamguard::comment {
 namespace {
@@ -42,31 +47,33 @@ size_t SpaceLen(std::string_view s, size_t i) {
   return 0;
 }
 
-struct NamedEntity {
-  const char* name;
-  uint32_t cp;
+struct HtmlEntity {
+  const char* name;  // without the ';'
+  bool semicolon;    // written with ';' (false: a legacy name browsers take without it)
+  uint32_t cp, cp2;  // cp2: a second code point, or 0
 };
 
-// The named references that occur in comment text. Anything else is kept
-// as written.
-constexpr NamedEntity kEntities[] = {
-    {"amp", '&'},      {"lt", '<'},        {"gt", '>'},       {"quot", '"'},
-    {"apos", '\''},    {"nbsp", 0xA0},     {"copy", 0xA9},    {"reg", 0xAE},
-    {"trade", 0x2122}, {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
-    {"lsquo", 0x2018}, {"rsquo", 0x2019},  {"ldquo", 0x201C}, {"rdquo", 0x201D},
-    {"laquo", 0xAB},   {"raquo", 0xBB},    {"bull", 0x2022},  {"middot", 0xB7},
-    {"euro", 0x20AC},  {"pound", 0xA3},    {"yen", 0xA5},     {"cent", 0xA2},
-    {"deg", 0xB0},     {"times", 0xD7},    {"divide", 0xF7},  {"shy", 0xAD},
-    {"zwj", 0x200D},   {"zwnj", 0x200C},   {"thinsp", 0x2009}, {"ensp", 0x2002},
-    {"emsp", 0x2003},  {"eacute", 0xE9},   {"egrave", 0xE8},  {"ecirc", 0xEA},
-    {"aacute", 0xE1},  {"agrave", 0xE0},   {"acirc", 0xE2},   {"oacute", 0xF3},
-    {"uacute", 0xFA},  {"iacute", 0xED},   {"ntilde", 0xF1},  {"ccedil", 0xE7},
-    {"auml", 0xE4},    {"ouml", 0xF6},     {"uuml", 0xFC},    {"szlig", 0xDF},
-    {"Auml", 0xC4},    {"Ouml", 0xD6},     {"Uuml", 0xDC},    {"Eacute", 0xC9},
-};
+#include "comment/html_entities.inc"
 
-// Tries to decode one character reference at s[i] == '&'. On success
-// appends the character, sets *used to the bytes consumed, returns true.
+// The entries named `name` (with and without ';'), or an empty range.
+std::pair<const HtmlEntity*, const HtmlEntity*> FindEntity(std::string_view name) {
+  auto less = [](const HtmlEntity& e, std::string_view n) { return std::string_view(e.name) < n; };
+  const HtmlEntity* b = std::lower_bound(std::begin(kHtmlEntities), std::end(kHtmlEntities), name, less);
+  const HtmlEntity* e = b;
+  while (e != std::end(kHtmlEntities) && e->name == name) ++e;
+  return {b, e};
+}
+
+constexpr size_t kLongestEntityName = 32;  // "CounterClockwiseContourIntegral;"
+
+void AppendEntity(const HtmlEntity& e, std::string* out) {
+  AppendUtf8(e.cp, out);
+  if (e.cp2) AppendUtf8(e.cp2, out);
+}
+
+// Tries to decode one character reference at s[i] == '&' as the HTML5
+// parser does in text. On success appends the character(s), sets *used to
+// the bytes consumed, returns true. Linear in the bytes it reads.
 bool DecodeOne(std::string_view s, size_t i, std::string* out, size_t* used) {
   size_t j = i + 1;
   if (j >= s.size()) return false;
@@ -75,36 +82,47 @@ bool DecodeOne(std::string_view s, size_t i, std::string* out, size_t* used) {
     bool hex = j < s.size() && (s[j] == 'x' || s[j] == 'X');
     if (hex) ++j;
     size_t start = j;
-    uint64_t v = 0;
-    while (j < s.size() && j - start < 10) {
+    uint32_t v = 0;  // saturates just over the last code point: any number of digits
+    while (j < s.size()) {
       char c = s[j];
-      int d;
-      if (IsDigit(c)) d = c - '0';
-      else if (hex && (Lower(c) >= 'a' && Lower(c) <= 'f')) d = Lower(c) - 'a' + 10;
+      uint32_t d;
+      if (IsDigit(c)) d = uint32_t(c - '0');
+      else if (hex && (Lower(c) >= 'a' && Lower(c) <= 'f')) d = uint32_t(Lower(c) - 'a' + 10);
       else break;
-      v = v * (hex ? 16 : 10) + d;
+      v = std::min<uint32_t>(v * (hex ? 16 : 10) + d, 0x110000);
       ++j;
     }
     if (j == start) return false;
     if (j < s.size() && s[j] == ';') ++j;
+    if (v >= 0x80 && v <= 0x9F) v = kHtmlC1Remap[v - 0x80];
     if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) v = 0xFFFD;
-    AppendUtf8(uint32_t(v), out);
+    AppendUtf8(v, out);
     *used = j - i;
     return true;
   }
   size_t start = j;
-  while (j < s.size() && j - start < 8 && IsAlnum(s[j])) ++j;
+  while (j < s.size() && j - start < kLongestEntityName && IsAlnum(s[j])) ++j;
   if (j == start) return false;
-  std::string_view name = s.substr(start, j - start);
-  bool semi = j < s.size() && s[j] == ';';
-  for (const auto& e : kEntities) {
-    if (name == e.name) {
-      // Without ';' only the classic five are recognised, as browsers do.
-      if (!semi && !(name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "nbsp"))
-        return false;
-      AppendUtf8(e.cp, out);
-      *used = j - i + (semi ? 1 : 0);
-      return true;
+  // "&name;" for any name of the table.
+  if (j < s.size() && s[j] == ';') {
+    auto [b, e] = FindEntity(s.substr(start, j - start));
+    for (const HtmlEntity* p = b; p != e; ++p) {
+      if (p->semicolon) {
+        AppendEntity(*p, out);
+        *used = j + 1 - i;
+        return true;
+      }
+    }
+  }
+  // Without ';': the longest legacy name that starts the run ("&copy2020").
+  for (size_t k = j; k > start; --k) {
+    auto [b, e] = FindEntity(s.substr(start, k - start));
+    for (const HtmlEntity* p = b; p != e; ++p) {
+      if (!p->semicolon) {
+        AppendEntity(*p, out);
+        *used = k - i;
+        return true;
+      }
     }
   }
   return false;
@@ -378,10 +396,6 @@ void FindPlainLinks(std::string_view s, std::vector<std::string>* links, std::st
 }
 
 size_t CountBareDomains(std::string_view s) {
-  static constexpr std::string_view kTlds[] = {
-      "com", "net", "org", "info", "biz", "io", "co", "me", "tv", "us", "uk", "de", "ru", "pl", "fr",
-      "it", "nl", "es", "br", "in", "cn", "jp", "au", "ca", "eu", "xyz", "top", "online", "site",
-      "club", "shop", "store", "app", "blog", "ly", "gl", "be", "to", "cc", "ws", "su", "tk"};
   auto is_label = [](char c) { return IsAlnum(c) || c == '-'; };
   size_t count = 0;
   for (size_t dot = s.find('.'); dot != std::string_view::npos; dot = s.find('.', dot + 1)) {
@@ -395,15 +409,15 @@ size_t CountBareDomains(std::string_view s) {
     if (r < s.size() && s[r] == ' ') ++r;
     size_t end = r;
     while (end < s.size() && IsAlpha(s[end])) ++end;
-    if (end == r || (end < s.size() && (IsDigit(s[end]) || s[end] == '-' || s[end] == '_'))) continue;
+    if (end == r || end - r > 63 || (end < s.size() && (IsDigit(s[end]) || s[end] == '-' || s[end] == '_'))) continue;
+    // "Fine. Now we..." starts a sentence; "example. com" and "Site.Com"
+    // name a host.
+    bool sentence = r > dot + 1 && s[r] >= 'A' && s[r] <= 'Z';
+    for (size_t k = r + 1; sentence && k < end; ++k) sentence = s[k] >= 'a' && s[k] <= 'z';
+    if (sentence) continue;
     std::string tld;
     for (size_t k = r; k < end; ++k) tld.push_back(Lower(s[k]));
-    for (auto t : kTlds) {
-      if (tld == t) {
-        ++count;
-        break;
-      }
-    }
+    if (IsPublicSuffix(tld)) ++count;
   }
   return count;
 }

@@ -43,8 +43,10 @@ void FindPlainLinks(std::string_view text, std::vector<std::string>* links,
 
 // Counts host names written as plain text without http:// or www.
 // ("example.com", "shop . example . net/page"): a label of two or more
-// letters, digits or hyphens, a dot (spaces around it allowed), and a common
-// top-level domain. Addresses in e-mail (after '@') are not counted.
+// letters, digits or hyphens, a dot (spaces around it allowed), and a
+// top-level domain of the Public Suffix List ("done. Now", a capital after a
+// full stop and a space, starts a sentence). Addresses in e-mail (after '@') are not
+// counted.
 size_t CountBareDomains(std::string_view text);
 
 // What a scan of the code points of (valid UTF-8) text finds: tricks that

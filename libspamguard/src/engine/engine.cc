@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "comment/domains.h"
 #include "lists/import.h"
 #include "lists/ip_range.h"
 #include "ratelimit/gcra.h"
@@ -571,6 +572,10 @@ Status Engine::ListAdd(int list, int kind, const std::string& entry, const std::
     case SG_ENTRY_EMAIL_DOMAIN:
     case SG_ENTRY_URL_DOMAIN:
       if (!lists::NormalizeDomain(entry, &value)) return Status::InvalidArgument("'" + entry + "' is not a domain");
+      // A public suffix would hold every site under it ("co.uk", "blogspot.com").
+      if (comment::IsPublicSuffix(value))
+        return Status::InvalidArgument("'" + value + "' is a public suffix: list a registrable domain under it, such as "
+                                       "example." + value);
       return store_->AddName(list, kind == SG_ENTRY_EMAIL_DOMAIN ? store::kEmailDomain : store::kUrlDomain, value,
                              source, reason, now, expires);
     default:

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "comment/domains.h"
 #include "comment/text.h"
 
 using namespace spamguard::comment;
@@ -49,6 +50,30 @@ BOOST_AUTO_TEST_CASE(entities_decode) {
   std::string out;
   BOOST_TEST(DecodeEntities("a&amp;b &#118;&#x69;agra &eacute; &bogus; &#0; & x", &out) == 5u);
   BOOST_TEST(out == "a&b viagra \xC3\xA9 &bogus; \xEF\xBF\xBD & x");
+}
+
+// The HTML standard's own examples ("named character references", "numeric
+// character reference end state"): the full named table, legacy names
+// without ';' decoded by longest prefix, numeric references of any length,
+// C1 numbers read as Windows-1252, out-of-range numbers as U+FFFD.
+BOOST_AUTO_TEST_CASE(entities_as_the_html_standard_reads_them) {
+  auto decode = [](std::string_view in) {
+    std::string out;
+    DecodeEntities(in, &out);
+    return out;
+  };
+  BOOST_TEST(decode("&#00000000118;iagra") == "viagra");
+  BOOST_TEST(decode("&#x000000000000076;iagra") == "viagra");
+  BOOST_TEST(decode("I'm &notit; I tell you") == "I'm \xC2\xACit; I tell you");
+  BOOST_TEST(decode("I'm &notin; I tell you") == "I'm \xE2\x88\x89 I tell you");
+  BOOST_TEST(decode("&copy2020") == "\xC2\xA9" "2020");
+  BOOST_TEST(decode("&CounterClockwiseContourIntegral;") == "\xE2\x88\xB3");
+  BOOST_TEST(decode("&NotEqualTilde;") == "\xE2\x89\x82\xCC\xB8");  // two code points
+  BOOST_TEST(decode("&Afr;") == "\xF0\x9D\x94\x84");                // outside the BMP
+  BOOST_TEST(decode("&#x80;&#150;&#x9F;") == "\xE2\x82\xAC\xE2\x80\x93\xC5\xB8");
+  BOOST_TEST(decode("&#x110000;&#99999999999999999999;&#xD800;") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  BOOST_TEST(decode("&nosuchname; &; &#; &#x;") == "&nosuchname; &; &#; &#x;");
+  BOOST_TEST(decode("AT&T &amp") == "AT&T &");
 }
 
 BOOST_AUTO_TEST_CASE(visible_text_strips_tags_and_extracts_links) {
@@ -104,6 +129,23 @@ BOOST_AUTO_TEST_CASE(bare_domains) {
   BOOST_TEST(CountBareDomains("marketglory . com/game") == 1u);
   BOOST_TEST(CountBareDomains("mail me at me@example.com") == 0u);
   BOOST_TEST(CountBareDomains("e.g. this, i.e. that, version 2.0, node.js") == 0u);
+  // Any top-level domain of the Public Suffix List, not a fixed few.
+  BOOST_TEST(CountBareDomains("get it at prizes.icu or deals.click, you.win") == 3u);
+  BOOST_TEST(CountBareDomains("SHOP.COM and Mysite.Com") == 2u);
+  BOOST_TEST(CountBareDomains("run setup.exe then open index.html") == 0u);
+  // A capital after a full stop and a space starts a sentence.
+  BOOST_TEST(CountBareDomains("That was it. Now we wait. Best wishes. To the next!") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(public_suffixes) {
+  BOOST_TEST(IsPublicSuffix("com"));
+  BOOST_TEST(IsPublicSuffix("co.uk"));
+  BOOST_TEST(IsPublicSuffix("icu"));
+  BOOST_TEST(!IsPublicSuffix("example"));
+  BOOST_TEST(!IsPublicSuffix("example.com"));
+  BOOST_TEST(RegistrableDomain("a.b.spam.co.uk") == "spam.co.uk");
+  BOOST_TEST(RegistrableDomain("www.example.com") == "example.com");
+  BOOST_TEST(RegistrableDomain("co.uk") == "");
 }
 
 BOOST_AUTO_TEST_CASE(collapse_space) {

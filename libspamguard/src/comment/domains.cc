@@ -1,0 +1,37 @@
+#include "comment/domains.h"
+
+#include <libpsl.h>
+
+namespace spamguard::comment {
+
+namespace {
+
+// Loaded once per process: the system's list when it is newer than the one
+// built into libpsl, else the built-in one. Read-only afterwards, so shared
+// by every thread.
+const psl_ctx_t* List() {
+  static const psl_ctx_t* ctx = [] {
+    const psl_ctx_t* c = psl_latest(nullptr);
+    return c ? c : psl_builtin();
+  }();
+  return ctx;
+}
+
+}  // namespace
+
+bool IsPublicSuffix(std::string_view name) {
+  const psl_ctx_t* ctx = List();
+  if (ctx == nullptr || name.empty() || name.size() > 253) return false;
+  std::string n(name);
+  return psl_is_public_suffix2(ctx, n.c_str(), PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
+std::string RegistrableDomain(std::string_view host) {
+  const psl_ctx_t* ctx = List();
+  if (ctx == nullptr || host.empty() || host.size() > 253) return "";
+  std::string h(host);
+  const char* r = psl_registrable_domain(ctx, h.c_str());
+  return r ? std::string(r) : "";
+}
+
+}  // namespace spamguard::comment
