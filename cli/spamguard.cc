@@ -254,6 +254,33 @@ int ListShow(const std::string& rules, const std::string& which, const std::stri
   return 0;
 }
 
+// prune: forget commenters' traces older than the rules' retention_days.
+int PruneCommand(const std::string& rules, bool json) {
+  EnginePtr engine = OpenWithState(rules);
+  if (!engine) return kExitFailed;
+  char* raw = nullptr;
+  if (sg_engine_prune(&raw, nullptr, engine.get(), 0) < 0) {
+    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    return kExitFailed;
+  }
+  nlohmann::json r = nlohmann::json::parse(raw, nullptr, false);
+  std::string text = raw;
+  sg_free(raw);
+  if (json || r.is_discarded()) {
+    printf("%s\n", text.c_str());
+    return 0;
+  }
+  long long learned = r["learned"].get<long long>(), rep = r["reputation"].get<long long>(),
+            entries = r["list_entries"].get<long long>(), rate = r["ratelimit"].get<long long>();
+  if (int days = r["retention_days"].get<int>(); days > 0)
+    printf("pruned %lld learned comments, %lld reputation keys and %lld expired list entries older than %d days, "
+           "and %lld spent rate-limit keys\n", learned, rep, entries, days, rate);
+  else
+    printf("retention_days 0: learned comments, reputation and expired list entries are kept; pruned %lld spent "
+           "rate-limit keys\n", rate);
+  return 0;
+}
+
 // stats: what the database holds, and the rules in use.
 int StatsCommand(const std::string& rules, bool json) {
   EnginePtr engine = OpenWithState(rules);
@@ -485,6 +512,12 @@ int main(int argc, char** argv) {
   ip_cmd->add_option("address", ip_addr, "IPv4 or IPv6 address")->required();
   ip_cmd->add_flag("--json", ip_json, "print as JSON");
 
+  bool prune_json = false;
+  auto* prune = app.add_subcommand(
+      "prune", "forget commenters' traces older than the rules' retention_days (learned comments, reputation, "
+               "expired list entries) and spent rate-limit keys; run daily by the packaged timer");
+  prune->add_flag("--json", prune_json, "print the counts as JSON");
+
   bool stats_json = false;
   auto* stats = app.add_subcommand("stats", "what the database holds: list entries, sources, reputation, learned comments");
   stats->add_flag("--json", stats_json, "print as JSON");
@@ -530,6 +563,7 @@ int main(int argc, char** argv) {
     g_read_only = true;
     return IpCommand(rules, ip_addr, ip_json);
   }
+  if (*prune) return PruneCommand(rules, prune_json);
   if (*stats) {
     g_read_only = true;
     return StatsCommand(rules, stats_json);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spamguard/spamguard.h"
@@ -511,6 +512,17 @@ static void test_state(void) {
     sg_free(json);
     CHECK(sg_engine_stats(NULL, &len, e) == SG_EINVAL);
     CHECK(sg_engine_stats(&json, NULL, NULL) == SG_EINVAL && json == NULL);
+
+    /* Prune: nothing is old yet; 400 days from now the learned comments and
+     * their reputation are (retention_days 365 by default). */
+    CHECK(sg_engine_prune(&json, &len, e, 0) == SG_OK);
+    CHECK(json != NULL && strstr(json, "{\"retention_days\":365,\"learned\":0,\"reputation\":0,") == json);
+    sg_free(json);
+    CHECK(sg_engine_prune(&json, NULL, e, (int64_t)time(NULL) + 400 * 86400) == SG_OK);
+    CHECK(json != NULL && strstr(json, "\"learned\":2,") != NULL);
+    sg_free(json);
+    CHECK(sg_engine_prune(NULL, NULL, e, 0) == SG_OK);
+    CHECK(sg_engine_prune(&json, NULL, NULL, 0) == SG_EINVAL && json == NULL);
   }
   sg_engine_close(e);
 

@@ -333,6 +333,17 @@ contains "ip blocked" "203.0.113.0/24 (block list, source admin: spam run)"
 check "ip allowed over blocked" 0 "$sg" --db "$db2" ip 203.0.113.9
 contains "ip allowed over blocked" "203.0.113.9  accept"
 contains "ip allowed over blocked" "not used: the allow list wins"
+# prune forgets what is older than retention_days: a comment learned with a
+# time of 2001 goes, with its reputation keys; one learned now stays.
+printf '{"id":"old1","ip":"198.18.7.7","body":"x","created":"2001-01-01T00:00:00Z","label":"spam"}\n' >"$tmp/old.jsonl"
+check "learn old" 0 "$sg" --db "$tmp/prune.db" learn spam -r "$rules" "$tmp/old.jsonl"
+check "learn new" 0 "$sg" --db "$tmp/prune.db" learn spam -r "$rules" --id new1 --ip 198.18.9.9 --body y
+check "prune" 0 "$sg" --db "$tmp/prune.db" prune -r "$rules"
+contains "prune" "pruned 1 learned comments, 2 reputation keys and 0 expired list entries older than 365 days"
+check "prune json" 0 "$sg" --db "$tmp/prune.db" prune --json -r "$rules"
+contains "prune json" '{"retention_days":365,"learned":0,"reputation":0,"ratelimit":0,"list_entries":0}'
+check "stats after prune" 0 "$sg" --db "$tmp/prune.db" stats --json -r "$rules"
+contains "stats after prune" '"learned":{"ham":0,"spam":1}'
 check "ip unknown" 0 "$sg" --db "$db2" ip 2001:db8::1
 contains "ip unknown" "2001:db8::1  accept  score 0.00"
 contains "ip unknown" "network 2001:db8::/64: 0.0 spam, 0.0 ham"

@@ -391,6 +391,18 @@ SG_API const char *sg_entry_kind_str(int kind);
  *  @return SG_OK, SG_EINVAL, SG_EIO, SG_EBUSY, SG_ENOTFOUND (no database). */
 SG_API int sg_engine_stats(char **out, size_t *len, sg_engine *engine);
 
+/** Forget commenters' old traces (the rule file's `retention_days`, default
+ *  365; 0 keeps them): learned comments learned longer ago, reputation of
+ *  addresses and networks not updated since, list entries that expired
+ *  longer ago; and rate-limit keys whose allowance has been whole for a day
+ *  (no limit changes by that). One write transaction. `now` 0: the clock.
+ *  Reports what went as JSON: {"retention_days":n,"learned":n,
+ *  "reputation":n,"ratelimit":n,"list_entries":n}. Release *out with sg_free;
+ *  `out` and `len` may be NULL.
+ *  @return SG_OK, SG_EINVAL, SG_EIO (read-only), SG_EBUSY, SG_ENOTFOUND (no
+ *  database). */
+SG_API int sg_engine_prune(char **out, size_t *len, sg_engine *engine, int64_t now);
+
 /* ------------------------------------------------------------------------ */
 /* Comment builder.                                                         */
 

@@ -648,6 +648,23 @@ SG_API const char* sg_entry_kind_str(int kind) {
   }
 }
 
+SG_API int sg_engine_prune(char** out, size_t* len, sg_engine* engine, int64_t now) {
+  return Guard([&] {
+    if (out) *out = nullptr;
+    if (len) *len = 0;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_prune: engine is NULL");
+    spamguard::store::PruneCounts c;
+    int days = 0;
+    Status st = engine->rep->Prune(now, &c, &days);
+    if (!st.ok()) return Fail(st);
+    if (out == nullptr) return SG_OK;
+    std::string j = "{\"retention_days\":" + std::to_string(days) + ",\"learned\":" + std::to_string(c.learned) +
+                    ",\"reputation\":" + std::to_string(c.reputation) + ",\"ratelimit\":" + std::to_string(c.ratelimit) +
+                    ",\"list_entries\":" + std::to_string(c.list_entries) + "}";
+    return capi::CopyOut(j, out, len);
+  });
+}
+
 SG_API int sg_engine_stats(char** out, size_t* len, sg_engine* engine) {
   return Guard([&] {
     if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_stats: out is NULL");

@@ -120,6 +120,7 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
   e->rep_.weight = ss.rep_weight;
   e->rep_.prefix4 = ss.rep_prefix4;
   e->rep_.prefix6 = ss.rep_prefix6;
+  e->retention_days_ = ss.retention_days;
 
   std::string db = !opts.database.empty() ? opts.database : !ss.database.empty() ? ss.database : kDefaultDatabase;
   bool fail_closed = opts.fail_closed >= 0 ? opts.fail_closed != 0 : ss.fail_closed;
@@ -474,6 +475,16 @@ Status Engine::ListEntries(int list, const std::string* source, size_t limit,
   Status st = RequireStore();
   if (!st.ok()) return st;
   return store_->Entries(list, source, limit, out);
+}
+
+Status Engine::Prune(int64_t now, store::PruneCounts* out, int* retention_days) const {
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  if (now == 0) now = int64_t(::time(nullptr));
+  *retention_days = retention_days_;
+  // retention_days 0 keeps every trace; spent rate-limit keys still go.
+  int64_t before = retention_days_ > 0 ? now - int64_t(retention_days_) * 86400 : INT64_MIN;
+  return store_->Prune(before, now, out);
 }
 
 Status Engine::Stats(store::StoreStats* out) const {

@@ -93,6 +93,9 @@ class Engine {
   // at most `limit`.
   Status ListEntries(int list, const std::string* source, size_t limit, std::vector<store::ListEntry>* out) const;
   Status Stats(store::StoreStats* out) const;
+  // Forgets what is older than retention_days (learned comments, reputation,
+  // expired list entries) and spent rate-limit keys. now 0: the clock.
+  Status Prune(int64_t now, store::PruneCounts* out, int* retention_days) const;
 
   const rules::RuleSet& rules() const { return *rules_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -126,6 +129,7 @@ class Engine {
   bool state_unavailable_ = false;  // a database was wanted but could not be opened
   std::string state_error_;
   reputation::Settings rep_;
+  int retention_days_ = 365;
   store::RateStore* rates_ = nullptr;  // store_, or memory_rates_, or none
   std::unique_ptr<store::RateStore> memory_rates_;
   mutable std::atomic<uint64_t> content_evaluations_{0};

@@ -384,6 +384,7 @@ class Builder {
       st.ratelimit_ban_seconds = v;
       return s2;
     }
+    if (directive == "retention_days") return SetInt(rest, origin, "retention_days", 0, 36500, &st.retention_days);
     if (directive == "busy_timeout_ms") return SetInt(rest, origin, "busy_timeout_ms", 1, 600000, &st.busy_timeout_ms);
     if (directive == "fail_closed") return SetBool(rest, origin, "fail_closed", &st.fail_closed);
     if (directive == "auto_learn") return SetBool(rest, origin, "auto_learn", &st.auto_learn);

@@ -84,6 +84,7 @@ struct StateSettings {
   std::vector<RateLimitSpec> ratelimits;
   int ratelimit_ban_after = 0;        // periods over a limit before an address is banned; 0: never
   int64_t ratelimit_ban_seconds = 3600;
+  int retention_days = 365;  // what Prune keeps of commenters' traces; 0: everything
 };
 
 struct Settings {

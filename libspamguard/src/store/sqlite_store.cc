@@ -1015,6 +1015,33 @@ Status SqliteStore::Entries(int list, const std::string* source, size_t limit, s
 
 namespace spamguard::store {
 
+Status SqliteStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *out = PruneCounts();
+  auto del = [&](const char* sql, int64_t bound, int64_t* count) -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(sql, &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int64(q, 1, bound);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("prune", rc);
+    *count = sqlite3_changes(db_.get());
+    return Status::OK();
+  };
+  return Write([&]() -> Status {
+    Status st = del("DELETE FROM learned WHERE at < ?1", before, &out->learned);
+    if (st.ok()) st = del("DELETE FROM reputation WHERE updated < ?1", before, &out->reputation);
+    // A key whose allowance has been whole for a day and that was not over
+    // its limit that day (the theoretical arrival time is in milliseconds).
+    if (st.ok())
+      st = del("DELETE FROM ratelimit WHERE tat < ?1 * 1000 AND last_over < ?1", now - 86400, &out->ratelimit);
+    if (st.ok()) st = del("DELETE FROM list_entry WHERE expires != 0 AND expires < ?1", before, &out->list_entries);
+    if (st.ok() && out->list_entries > 0) st = RebuildAll(kAllow, now);
+    if (st.ok() && out->list_entries > 0) st = RebuildAll(kBlock, now);
+    return st;
+  });
+}
+
 Status SqliteStore::Stats(int64_t now, StoreStats* out) {
   std::lock_guard<std::mutex> lock(mu_);
   *out = StoreStats();

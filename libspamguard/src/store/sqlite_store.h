@@ -56,6 +56,7 @@ class SqliteStore final : public Store {
                        int64_t expires) override;
   Status Entries(int list, const std::string* source, size_t limit, std::vector<ListEntry>* out) override;
   Status Stats(int64_t now, StoreStats* out) override;
+  Status Prune(int64_t before, int64_t now, PruneCounts* out) override;
 
  private:
   struct StmtDeleter {

@@ -119,6 +119,11 @@ struct StoreStats {
   int64_t ratelimit_keys = 0;
 };
 
+// What Prune removed.
+struct PruneCounts {
+  int64_t learned = 0, reputation = 0, ratelimit = 0, list_entries = 0;
+};
+
 class Store : public RateStore {
  public:
 
@@ -154,6 +159,12 @@ class Store : public RateStore {
   virtual Status Entries(int list, const std::string* source, size_t limit, std::vector<ListEntry>* out) = 0;
   // Counts of everything held; entries expired by `now` are counted apart.
   virtual Status Stats(int64_t now, StoreStats* out) = 0;
+  // Forgets, in one write transaction: learned comments learned before
+  // `before`, reputation keys not updated since `before`, list entries that
+  // expired before `before`, and rate-limit keys whose allowance has been
+  // whole for a day before `now` with nothing over the limit that day (a
+  // missing key starts whole: no limit changes).
+  virtual Status Prune(int64_t before, int64_t now, PruneCounts* out) = 0;
 };
 
 // Reputation key of a network (an address is a /32 or /128 network).
