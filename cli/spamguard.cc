@@ -382,7 +382,9 @@ int main(int argc, char** argv) {
       "2 usage error.\nEnvironment: SPAMGUARD_RULES (rule file), SPAMGUARD_DB (database).\n"
       "Run 'spamguard COMMAND --help' for a command's options.");
   std::string rules;
-  app.add_option("-r,--rules", rules, "rule file (.cf); default: $SPAMGUARD_RULES or the installed spamguard.cf");
+  app.add_option("-r,--rules", rules,
+                 "rule file (.cf); default: $SPAMGUARD_RULES, else the admin's /etc/spamguard/spamguard.cf, else the "
+                 "shipped rules (both found relative to the installed library)");
   app.add_option("--db", g_database,
                  "SQLite database of lists and reputation ('none': content rules only); default: $SPAMGUARD_DB, "
                  "the rule file's database setting, or /var/lib/spamguard/spamguard.db");

@@ -60,6 +60,32 @@ void Sql(const std::string& path, const std::string& sql) {
 
 BOOST_AUTO_TEST_SUITE(store)
 
+// A folder with the set-group-ID bit is how an admin shares the state with
+// the web server's group: the file (and SQLite's -wal and -shm after it) is
+// made readable and writable by the group.
+BOOST_AUTO_TEST_CASE(a_setgid_folder_shares_the_file_with_its_group) {
+  TempDir d;
+  BOOST_REQUIRE(chmod(d.path.c_str(), 02770) == 0);
+  auto s = MustOpen(d.File("shared.db"));
+  BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/24"), "t", "", 1, 0).ok());
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st;
+    BOOST_REQUIRE(stat((d.File("shared.db") + suffix).c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0660u, "shared.db" << suffix);
+  }
+}
+
+// A file this user cannot reach is "permission denied", never "no such file".
+BOOST_AUTO_TEST_CASE(unreachable_is_not_missing) {
+  TempDir d;
+  BOOST_TEST(MissingDatabase(d.File("none.db")).find("no such file") != std::string::npos);
+  if (geteuid() == 0) return;  // root reaches everything; the package test checks this as www-data
+  BOOST_REQUIRE(mkdir(d.File("locked").c_str(), 0700) == 0);
+  BOOST_REQUIRE(chmod(d.File("locked").c_str(), 0) == 0);
+  BOOST_TEST(MissingDatabase(d.File("locked") + "/x.db").find("permission denied") != std::string::npos);
+  chmod(d.File("locked").c_str(), 0700);
+}
+
 BOOST_AUTO_TEST_CASE(creates_a_private_wal_file) {
   TempDir d;
   auto s = MustOpen(d.File("a.db"));
