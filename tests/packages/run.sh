@@ -1,0 +1,108 @@
+#!/bin/bash
+# usage: tests/packages/run.sh [SOURCE_DIR]   (as root, on Debian 12)
+# Builds the Debian packages from the committed tree with dpkg-buildpackage,
+# runs lintian (its report is printed; errors fail), installs them on this
+# machine, and checks as the web server's user www-data that:
+#   - the command works and finds the admin's /etc/spamguard/spamguard.cf;
+#   - the PHP handler, under PHP's web server running as www-data, scores
+#     with state (a flood is throttled) in /var/lib/spamguard/spamguard.db;
+#   - the database is shared: a block-list entry the admin (root) adds is
+#     what the handler, as www-data, refuses next;
+#   - the maintenance script imports a configured list and prunes.
+# Then purges the packages again.
+set -euo pipefail
+src=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "skipped: the package test installs packages and must run as root"; exit 77
+fi
+need=(debhelper dpkg-dev lintian chrpath fakeroot)
+missing=()
+for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/sg_pkg_XXXXXX)
+server=
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null
+  DEBIAN_FRONTEND=noninteractive dpkg -P php-spamguard libspamguard-perl spamguard libspamguard-dev libspamguard1 \
+    >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# 1. Build from what is committed (a packager's view of the tree).
+mkdir -p "$work/spamguard-1.0.0"
+git -C "$src" archive --format=tar HEAD | tar -x -C "$work/spamguard-1.0.0"
+(cd "$work/spamguard-1.0.0" && dpkg-buildpackage -us -uc -b -j"$(nproc)" > "$work/build.log" 2>&1) ||
+  { tail -60 "$work/build.log"; fail "dpkg-buildpackage"; }
+grep -E '^(PASS|Result:|Tests passed)|All tests successful|dpkg-gensymbols' "$work/build.log" || true
+ls "$work"/*.deb
+for p in libspamguard1 libspamguard-dev spamguard php-spamguard libspamguard-perl; do
+  ls "$work"/${p}_1.0.0_*.deb >/dev/null 2>&1 || fail "no $p package"
+done
+
+# 2. lintian: print everything it says; errors fail the test.
+lintian --no-tag-display-limit "$work"/*.changes > "$work/lintian.log" 2>&1 || true
+echo "lintian: $(grep -c '^E:' "$work/lintian.log") errors, $(grep -c '^W:' "$work/lintian.log") warnings"
+cat "$work/lintian.log"
+if grep -q '^E:' "$work/lintian.log"; then fail "lintian reports errors"; fi
+
+# 3. Install (apt resolves php and the other dependencies from Debian).
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$work"/*.deb > "$work/install.log" 2>&1 ||
+  { cat "$work/install.log"; fail "apt-get install"; }
+[ "$(stat -c '%U:%G %a' /var/lib/spamguard)" = "root:www-data 2770" ] || fail "/var/lib/spamguard is $(stat -c '%U:%G %a' /var/lib/spamguard)"
+test -f /etc/spamguard/spamguard.cf || fail "no /etc/spamguard/spamguard.cf"
+dpkg-query -W -f='${Conffiles}\n' spamguard | grep -q /etc/spamguard/spamguard.cf || fail "spamguard.cf is not a conffile"
+test -f /lib/systemd/system/spamguard-maintenance.timer || fail "no maintenance timer"
+test -f /usr/share/man/man1/spamguard.1.gz -a -f /usr/share/man/man5/spamguard.cf.5.gz || fail "no man pages"
+as_www() { runuser -u www-data -- "$@"; }
+
+# 4. The command as www-data.
+out=$(as_www spamguard --version) && [[ $out == "spamguard 1.0.0"* ]] || fail "--version: $out"
+out=$(as_www spamguard rules lint) && [[ $out == *"/etc/spamguard/spamguard.cf"* ]] || fail "rules lint: $out"
+out=$(as_www spamguard score --body "Buy cheap viagra without prescription http://pills.example.icu/") || fail "score"
+[[ $out == *"spam"* || $out == *"moderate"* ]] || fail "score: $out"
+perl -MSpamGuard -e 'print SpamGuard::default_rules(), "\n"' | grep -qx /etc/spamguard/spamguard.cf || fail "perl default rules"
+php -r 'echo SpamGuard\Engine::defaultRules(), "\n";' | grep -qx /etc/spamguard/spamguard.cf || fail "php: the extension is not enabled"
+
+# 5. The PHP handler as www-data, on the packages' default database.
+www=$work/www
+mkdir -p "$www" && cp "$src/examples/php/comment_handler.php" "$www/" && chmod -R a+rX "$work"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+as_www env -u SPAMGUARD_RULES -u SPAMGUARD_DB php -S "127.0.0.1:$port" -t "$www" > "$work/php.log" 2>&1 &
+server=$!
+url="http://127.0.0.1:$port/comment_handler.php"
+for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
+post() { curl -s -o /dev/null -w '%{http_code}' --data-urlencode "comment=$1" "$url"; }
+codes=""
+for i in 1 2 3 4 5; do codes="$codes $(post "Thanks, step $i fixed it.")"; done
+echo "five quick comments from one address: $codes"
+[[ $codes == " 200 200 200 429"* ]] || fail "no state: the flood was not throttled ($codes); $(cat "$work/php.log")"
+db=/var/lib/spamguard/spamguard.db
+[ "$(stat -c '%G %a' "$db")" = "www-data 660" ] || fail "database is $(stat -c '%U:%G %a' "$db")"
+# The admin, as root, sees the handler's state and blocks the address; the
+# handler refuses it next, from the same file.
+out=$(spamguard stats) && [[ $out == *"$db"* ]] || fail "stats as root: $out"
+spamguard stats --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["ratelimit_keys"] > 0, s' ||
+  fail "the handler's rate-limit keys are not in the shared database"
+spamguard list add block 127.0.0.1 --reason "package test" >/dev/null
+out=$(as_www spamguard ip 127.0.0.1) && [[ $out == *"127.0.0.1  spam"* ]] || fail "ip as www-data: $out"
+spamguard list remove block 127.0.0.1 >/dev/null
+spamguard list add allow 127.0.0.1 --reason "package test" >/dev/null  # the allow list also skips the limits
+[ "$(post 'Thanks again.')" = 200 ] || fail "the allow entry root added did not reach the handler"
+spamguard list remove allow 127.0.0.1 >/dev/null
+spamguard list add block 127.0.0.1 --reason "package test" >/dev/null
+[ "$(post 'Thanks once more.')" = 403 ] || fail "the block entry root added did not reach the handler"
+grep -q "database not used" "$work/php.log" && fail "the handler logged a missing database: $(cat "$work/php.log")"
+
+# 6. Maintenance as www-data: a configured list is imported, old state pruned.
+printf '198.51.100.0/24 ; SBL1\n' > "$work/drop.txt" && chmod a+r "$work/drop.txt"
+printf 'test-drop file://%s\n' "$work/drop.txt" > "$work/blocklists.conf" && chmod a+r "$work/blocklists.conf"
+out=$(as_www env SPAMGUARD_BLOCKLISTS="$work/blocklists.conf" /usr/libexec/spamguard/spamguard-maintenance) ||
+  fail "maintenance: $out"
+[[ $out == *"imported 1 entries into the block list as source 'test-drop'"* && $out == *"pruned"* ]] || fail "maintenance: $out"
+echo "packages: built, lintian clean of errors, installed; www-data and root share one database"
