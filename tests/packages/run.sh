@@ -51,7 +51,13 @@ echo "lintian: $(grep -c '^E:' "$work/lintian.log") errors, $(grep -c '^W:' "$wo
 cat "$work/lintian.log"
 if grep -q '^E:' "$work/lintian.log"; then fail "lintian reports errors"; fi
 
-# 3. Install (apt resolves php and the other dependencies from Debian).
+# 3. Install (apt resolves php and the other dependencies from Debian). A
+# database a first run as root left behind, private to root, is taken over
+# by the web server's group.
+mkdir -p /var/lib/spamguard
+[ -e /var/lib/spamguard/spamguard.db ] ||
+  python3 -c 'import sqlite3; sqlite3.connect("/var/lib/spamguard/spamguard.db").execute("PRAGMA user_version=0")' 
+chown root:root /var/lib/spamguard/spamguard.db && chmod 0600 /var/lib/spamguard/spamguard.db
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$work"/*.deb > "$work/install.log" 2>&1 ||
   { cat "$work/install.log"; fail "apt-get install"; }
 [ "$(stat -c '%U:%G %a' /var/lib/spamguard)" = "root:www-data 2770" ] || fail "/var/lib/spamguard is $(stat -c '%U:%G %a' /var/lib/spamguard)"

@@ -9,6 +9,7 @@
 #include <thread>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 
@@ -260,6 +261,19 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
       if (shared) ::fchmod(fd, 0660);
       ::close(fd);
     }
+  }
+  if (access(path.c_str(), R_OK) != 0 && errno == EACCES) {
+    // Say whose file it is: the usual cause is a first run by another user
+    // (root) that made the file private to itself.
+    struct stat st;
+    std::string detail;
+    if (::stat(path.c_str(), &st) == 0) {
+      char mode[8];
+      snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+      detail = " (the file belongs to uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) +
+               ", mode " + mode + "; this process is uid " + std::to_string(getuid()) + ")";
+    }
+    return Status::IOError("database " + path + ": permission denied" + detail);
   }
   s->read_only_ = opts.read_only || access(path.c_str(), W_OK) != 0;
   int flags = (s->read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
