@@ -34,3 +34,9 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 # Each fuzz target briefly (scripts/fuzz.sh runs them longer).
 cd ..
 bash scripts/fuzz.sh "${SG_FUZZ_SECONDS:-45}"
+
+# The Debian packages: built, checked by lintian, installed, and used as the
+# web server's user (as root only: it installs them; it says so otherwise).
+rc=0
+bash tests/packages/run.sh || rc=$?
+if [ "$rc" -eq 77 ]; then echo "package test skipped (run as root to build and install the packages)"; elif [ "$rc" -ne 0 ]; then exit "$rc"; fi
