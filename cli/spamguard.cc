@@ -44,7 +44,6 @@ using EnginePtr = std::unique_ptr<sg_engine, EngineCloser>;
 using CommentPtr = std::unique_ptr<sg_comment, CommentFree>;
 using ResultPtr = std::unique_ptr<sg_result, ResultFree>;
 
-
 // The rules used when --rules is not given: $SPAMGUARD_RULES, else what the
 // library says its installation uses (the admin's /etc/spamguard file or the
 // shipped rules, found relative to the installed library; in the build tree,

@@ -109,6 +109,21 @@ spamguard list add block 127.0.0.1 --reason "package test" >/dev/null
 [ "$(post 'Thanks once more.')" = 403 ] || fail "the block entry root added did not reach the handler"
 grep -q "database not used" "$work/php.log" && fail "the handler logged a missing database: $(cat "$work/php.log")"
 
+# Bad input as the web user: a state folder it cannot reach, a database
+# private to root, a rule file only root can read. Each says why.
+mkdir -p "$work/private" && chmod 0700 "$work/private"
+out=$(as_www spamguard --db "$work/private/x.db" stats 2>&1) && fail "stats in a folder www-data cannot reach: $out"
+[[ $out == *"permission denied (this user, uid 33, cannot reach the file's folder)"* ]] || fail "unreachable folder: $out"
+install -d -m 0755 "$work/shared" && spamguard --db "$work/shared/root.db" learn ham --id r1 --ip 192.0.2.1 >/dev/null
+chmod 0600 "$work/shared/root.db"
+out=$(as_www spamguard --db "$work/shared/root.db" score --body hi 2>&1)
+[[ $out == *"permission denied (the file belongs to uid 0, gid 0, mode 0600; this process is uid 33)"* ]] ||
+  fail "root's private database: $out"
+chmod 0600 /etc/spamguard/spamguard.cf
+out=$(as_www spamguard rules lint 2>&1) && fail "an unreadable rule file loaded: $out"
+[[ $out == *"/etc/spamguard/spamguard.cf: cannot open: Permission denied"* ]] || fail "unreadable rules: $out"
+chmod 0644 /etc/spamguard/spamguard.cf
+
 # 6. Maintenance as www-data: a configured list is imported, old state pruned.
 printf '198.51.100.0/24 ; SBL1\n' > "$work/drop.txt" && chmod a+r "$work/drop.txt"
 printf 'test-drop file://%s\n' "$work/drop.txt" > "$work/blocklists.conf" && chmod a+r "$work/blocklists.conf"
