@@ -6,13 +6,17 @@ namespace spamguard::comment {
 
 namespace {
 
-// Loaded once per process: the system's list when it is newer than the one
-// built into libpsl, else the built-in one. Read-only afterwards, so shared
-// by every thread.
+// Chosen once per process: the list built into libpsl (no I/O) unless the
+// system's publicsuffix package holds a newer one, then that one in its
+// compact form (about 1 ms; parsing the text form would take 5). Read-only
+// afterwards, so shared by every thread.
 const psl_ctx_t* List() {
-  static const psl_ctx_t* ctx = [] {
-    const psl_ctx_t* c = psl_latest(nullptr);
-    return c ? c : psl_builtin();
+  static const psl_ctx_t* ctx = []() -> const psl_ctx_t* {
+    const psl_ctx_t* builtin = psl_builtin();
+    if (builtin && !psl_builtin_outdated()) return builtin;
+    if (const psl_ctx_t* c = psl_load_file("/usr/share/publicsuffix/public_suffix_list.dafsa")) return c;
+    if (const psl_ctx_t* c = psl_latest(nullptr)) return c;
+    return builtin;
   }();
   return ctx;
 }
