@@ -121,6 +121,7 @@ int ToComment(const Record& r, sg_comment* c) {
       {SG_FIELD_REFERRER, &r.referrer}, {SG_FIELD_BODY, &r.body},         {SG_FIELD_POST_ID, &r.post_id},
       {SG_FIELD_PERMALINK, &r.permalink}, {SG_FIELD_BLOG_NAME, &r.blog_name}, {SG_FIELD_TITLE, &r.title},
       {SG_FIELD_EXCERPT, &r.excerpt}, {SG_FIELD_SOURCE_URL, &r.source_url},
+      {SG_FIELD_FORWARDED_FOR, &r.forwarded_for},
   };
   for (const auto& f : fields) {
     if (rc < 0) return rc;
@@ -143,7 +144,7 @@ std::string* FieldFor(Record* r, std::string_view key, std::string* kind_alias) 
       {"user_agent", &Record::user_agent}, {"referrer", &Record::referrer}, {"body", &Record::body},
       {"post_id", &Record::post_id}, {"permalink", &Record::permalink}, {"blog_name", &Record::blog_name},
       {"title", &Record::title},     {"excerpt", &Record::excerpt},     {"source_url", &Record::source_url},
-      {"created", &Record::created}, {"label", &Record::label},
+      {"created", &Record::created}, {"label", &Record::label},     {"forwarded_for", &Record::forwarded_for},
   };
   for (const auto& f : kFields)
     if (key == f.key) return &(r->*f.field);

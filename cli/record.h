@@ -12,6 +12,7 @@ namespace sgcli {
 struct Record {
   std::string id, kind = "comment", author, email, url, ip, user_agent, referrer, body;
   std::string post_id, permalink, blog_name, title, excerpt, source_url, created, label;
+  std::string forwarded_for;  // X-Forwarded-For as received (believed from a trusted_proxy only)
   int64_t time = 0;  // parsed from `created`, 0 when absent
 };
 

@@ -400,7 +400,9 @@ int main(int argc, char** argv) {
   score->add_option("--author", rec.author, "author name");
   score->add_option("--email", rec.email, "author e-mail");
   score->add_option("--url", rec.url, "author URL");
-  score->add_option("--ip", rec.ip, "client IP address");
+  score->add_option("--ip", rec.ip, "client IP address (the peer the web server saw)");
+  score->add_option("--forwarded-for", rec.forwarded_for,
+                    "the X-Forwarded-For header; believed only when --ip is a trusted_proxy of the rules");
   score->add_option("--ua", rec.user_agent, "user agent");
   score->add_option("--referrer", rec.referrer, "referrer");
   score->add_option("--body", rec.body, "comment text");

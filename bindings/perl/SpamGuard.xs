@@ -20,7 +20,7 @@ static const struct {
     {"url", SG_FIELD_URL},         {"body", SG_FIELD_BODY},             {"ip", SG_FIELD_IP},
     {"user_agent", SG_FIELD_USER_AGENT}, {"referrer", SG_FIELD_REFERRER}, {"post_id", SG_FIELD_POST_ID},
     {"permalink", SG_FIELD_PERMALINK}, {"blog_name", SG_FIELD_BLOG_NAME}, {"title", SG_FIELD_TITLE},
-    {"excerpt", SG_FIELD_EXCERPT}, {"source_url", SG_FIELD_SOURCE_URL},
+    {"excerpt", SG_FIELD_EXCERPT}, {"source_url", SG_FIELD_SOURCE_URL}, {"forwarded_for", SG_FIELD_FORWARDED_FOR},
 };
 
 static SpamGuardObj *sg_self(pTHX_ SV *self) {
@@ -105,6 +105,7 @@ static SV *sg_result_to_sv(pTHX_ const sg_result *r) {
   if (f & SG_FLAG_NO_IP) av_push(flags, newSVpvs("no_ip"));
   if (f & SG_FLAG_LINKS_CAPPED) av_push(flags, newSVpvs("links_capped"));
   if (f & SG_FLAG_STATE_UNAVAILABLE) av_push(flags, newSVpvs("state_unavailable"));
+  if (f & SG_FLAG_VIA_PROXY) av_push(flags, newSVpvs("via_proxy"));
   hv_stores(out, "flags", newRV_noinc((SV *)flags));
   hits = newAV();
   for (i = 0; i < sg_result_hit_count(r); ++i) {

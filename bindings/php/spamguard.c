@@ -57,7 +57,7 @@ static const struct {
     {"url", SG_FIELD_URL},         {"body", SG_FIELD_BODY},             {"ip", SG_FIELD_IP},
     {"user_agent", SG_FIELD_USER_AGENT}, {"referrer", SG_FIELD_REFERRER}, {"post_id", SG_FIELD_POST_ID},
     {"permalink", SG_FIELD_PERMALINK}, {"blog_name", SG_FIELD_BLOG_NAME}, {"title", SG_FIELD_TITLE},
-    {"excerpt", SG_FIELD_EXCERPT}, {"source_url", SG_FIELD_SOURCE_URL},
+    {"excerpt", SG_FIELD_EXCERPT}, {"source_url", SG_FIELD_SOURCE_URL}, {"forwarded_for", SG_FIELD_FORWARDED_FOR},
 };
 
 /* Builds an sg_comment from a PHP array; throws and returns NULL on a bad key or value. */
@@ -185,6 +185,7 @@ static void sg_result_to_zval(const sg_result *r, zval *out) {
   if (f & SG_FLAG_NO_IP) add_next_index_string(&flags, "no_ip");
   if (f & SG_FLAG_LINKS_CAPPED) add_next_index_string(&flags, "links_capped");
   if (f & SG_FLAG_STATE_UNAVAILABLE) add_next_index_string(&flags, "state_unavailable");
+  if (f & SG_FLAG_VIA_PROXY) add_next_index_string(&flags, "via_proxy");
   add_assoc_zval(out, "flags", &flags);
   array_init(&hits);
   for (i = 0; i < sg_result_hit_count(r); ++i) {

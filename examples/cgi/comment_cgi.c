@@ -12,6 +12,7 @@
  * spool file (SPAMGUARD_SPOOL): the verdict is advice, the comment is kept.
  * Environment: SPAMGUARD_RULES (rule file), SPAMGUARD_DB (database),
  * SPAMGUARD_SPOOL (where comments go), plus the CGI variables REMOTE_ADDR,
+ * HTTP_X_FORWARDED_FOR (believed only from the rules' trusted_proxy blocks),
  * HTTP_USER_AGENT, HTTP_REFERER, CONTENT_LENGTH, CONTENT_TYPE.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -72,6 +73,7 @@ int main(void) {
   const char *method = getenv("REQUEST_METHOD"), *ctype = getenv("CONTENT_TYPE"), *clen = getenv("CONTENT_LENGTH");
   const char *rules = getenv("SPAMGUARD_RULES"), *db = getenv("SPAMGUARD_DB"), *spool = getenv("SPAMGUARD_SPOOL");
   const char *ip = getenv("REMOTE_ADDR"), *ua = getenv("HTTP_USER_AGENT"), *ref = getenv("HTTP_REFERER");
+  const char *fwd = getenv("HTTP_X_FORWARDED_FOR");
   static const char *names[] = {"author", "email", "url", "comment", "post_id"};
   static const int fields[] = {SG_FIELD_AUTHOR, SG_FIELD_EMAIL, SG_FIELD_URL, SG_FIELD_BODY, SG_FIELD_POST_ID};
   char *body = NULL, *raw = NULL, *p, *end;
@@ -143,6 +145,7 @@ int main(void) {
       if (vals[i]) sg_comment_set_field(c, fields[i], vals[i], lens[i]);
   }
   if (ip) sg_comment_set_field(c, SG_FIELD_IP, ip, strlen(ip));
+  if (fwd) sg_comment_set_field(c, SG_FIELD_FORWARDED_FOR, fwd, strlen(fwd));
   if (ua) sg_comment_set_field(c, SG_FIELD_USER_AGENT, ua, strlen(ua));
   if (ref) sg_comment_set_field(c, SG_FIELD_REFERRER, ref, strlen(ref));
 

@@ -26,6 +26,8 @@ $comment = [
   'body' => $_POST['comment'] ?? '',
   'post_id' => $_POST['post_id'] ?? '',
   'ip' => $_SERVER['REMOTE_ADDR'] ?? '',
+  // Believed only when REMOTE_ADDR is one of the rules' trusted_proxy blocks.
+  'forwarded_for' => $_SERVER['HTTP_X_FORWARDED_FOR'] ?? '',
   'user_agent' => $_SERVER['HTTP_USER_AGENT'] ?? '',
   'referrer' => $_SERVER['HTTP_REFERER'] ?? '',
 ];

@@ -614,6 +614,65 @@ static void test_state(void) {
   sg_config_free(cfg);
 }
 
+/* One comment from `peer` with an X-Forwarded-For of `fwd`: its action,
+ * and its flags in *flags. */
+static int proxied(sg_engine *e, const char *peer, const char *fwd, int *flags) {
+  sg_comment *c = NULL;
+  sg_result *r = NULL;
+  int action = -1;
+  CHECK(sg_comment_new(&c) == SG_OK);
+  set(c, SG_FIELD_IP, peer);
+  if (fwd) set(c, SG_FIELD_FORWARDED_FOR, fwd);
+  set(c, SG_FIELD_BODY, "hello there");
+  CHECK(sg_engine_score(&r, e, c) == SG_OK);
+  if (r) {
+    action = sg_result_action(r);
+    *flags = sg_result_flags(r);
+  }
+  sg_result_free(r);
+  sg_comment_free(c);
+  return action;
+}
+
+/* Behind a reverse proxy: each reader gets its own rate limit, a spoofed
+ * header from a non-proxy changes nothing, a bad block is a file:line error. */
+static void test_trusted_proxies(void) {
+  static const char rules[] =
+      "body X /never/\n"
+      "trusted_proxy 10.0.0.0/8 2001:db8:ffff::/48\n"
+      "ratelimit ip 2/60s burst 2\n";
+  static const char bad[] = "body X /never/\ntrusted_proxy 10.0.0.1/8\n";
+  sg_engine *e = NULL;
+  sg_config *cfg = NULL;
+  int flags = 0, i;
+  CHECK(sg_config_new(&cfg) == SG_OK);
+  CHECK(sg_config_set_int(cfg, SG_CFG_RATELIMIT_MODE, SG_RATELIMIT_MEMORY) == SG_OK);
+  CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, "none") == SG_OK);
+  CHECK(sg_engine_open_string(&e, rules, sizeof rules - 1, "proxy.cf", cfg) == SG_OK);
+  /* Two readers behind the proxy: two each pass, the third of each waits. */
+  for (i = 0; i < 2; ++i) {
+    CHECK(proxied(e, "10.0.0.1", "198.51.100.7", &flags) == SG_ACTION_ACCEPT);
+    CHECK(flags & SG_FLAG_VIA_PROXY);
+    CHECK(proxied(e, "10.0.0.1", "[2001:db8:1::7]:443, 10.0.0.2", &flags) == SG_ACTION_ACCEPT);
+  }
+  CHECK(proxied(e, "10.0.0.1", "198.51.100.7", &flags) == SG_ACTION_THROTTLE);
+  CHECK(proxied(e, "2001:db8:ffff::1", "2001:db8:1::7", &flags) == SG_ACTION_THROTTLE);
+  CHECK(proxied(e, "10.0.0.1", "198.51.100.8", &flags) == SG_ACTION_ACCEPT);
+  /* A client that is not a proxy cannot pick an address: 203.0.113.5's
+   * header is ignored and its own limit applies. */
+  CHECK(proxied(e, "203.0.113.5", "192.0.2.1", &flags) == SG_ACTION_ACCEPT && !(flags & SG_FLAG_VIA_PROXY));
+  CHECK(proxied(e, "203.0.113.5", "192.0.2.2", &flags) == SG_ACTION_ACCEPT);
+  CHECK(proxied(e, "203.0.113.5", "192.0.2.3", &flags) == SG_ACTION_THROTTLE);
+  /* A chain that does not parse: the client is unknown, flagged. */
+  proxied(e, "10.0.0.1", "garbage", &flags);
+  CHECK((flags & SG_FLAG_BAD_IP) && (flags & SG_FLAG_VIA_PROXY));
+  CHECK(sg_comment_set_field(NULL, SG_FIELD_FORWARDED_FOR, "x", 1) == SG_EINVAL);
+  sg_engine_close(e);
+  CHECK(sg_engine_open_string(&e, bad, sizeof bad - 1, "proxy.cf", cfg) == SG_EPARSE && e == NULL);
+  CHECK(strstr(sg_error_message(), "proxy.cf:2: trusted_proxy: '10.0.0.1/8'") != NULL);
+  sg_config_free(cfg);
+}
+
 /* The rules the installation uses by default: a path, in the build tree the
  * source tree's rules (this test runs against the build tree's library). */
 static void test_default_rules(void) {
@@ -674,6 +733,7 @@ int main(void) {
   test_comment_builder();
   test_score();
   test_default_rules();
+  test_trusted_proxies();
   test_locale();
   sg_config_free(g_cfg);
   snprintf(path, sizeof path, "rm -rf '%s'", g_dir);

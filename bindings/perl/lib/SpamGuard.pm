@@ -78,14 +78,16 @@ lists, reputation and rate limits were not consulted.
 Scores a comment and returns a hash reference: C<action> (C<accept>,
 C<moderate>, C<spam>, C<discard>, C<throttle>), C<score>, C<retry_after>
 (seconds, for C<throttle>), C<flags> (array of C<invalid_utf8>,
-C<truncated>, C<bad_ip>, C<no_ip>, C<links_capped>, C<state_unavailable>)
+C<truncated>, C<bad_ip>, C<no_ip>, C<links_capped>, C<state_unavailable>,
+C<via_proxy>)
 and C<hits>, an array of hashes with C<rule>, C<points>, C<field>,
 C<description> and C<match>.
 
 The comment's keys: C<kind> (C<comment>, C<trackback>, C<pingback>),
 C<id>, C<author>, C<email>, C<url>, C<body>, C<ip>, C<user_agent>,
 C<referrer>, C<post_id>, C<permalink>, C<blog_name>, C<title>, C<excerpt>,
-C<source_url>, C<time> (unix seconds). Values are passed as bytes, NULs
+C<source_url>, C<forwarded_for> (the X-Forwarded-For header, believed only
+from a C<trusted_proxy> of the rule file), C<time> (unix seconds). Values are passed as bytes, NULs
 included. An unknown key or a reference as a value croaks.
 
 =item $sg->explain_ip($address)

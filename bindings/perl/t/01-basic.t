@@ -29,6 +29,13 @@ my $bad = $sg->score({ body => "caf\xC3 \xFF", ip => '999.1.1.1' });
 ok((grep { $_ eq 'invalid_utf8' } @{ $bad->{flags} }), 'invalid UTF-8 flagged');
 ok((grep { $_ eq 'bad_ip' } @{ $bad->{flags} }), 'bad IP flagged');
 
+# Behind the trusted proxy the client comes from X-Forwarded-For; from
+# anyone else the header is ignored.
+my $via = $sg->score({ body => 'x', ip => '10.0.0.1', forwarded_for => '198.51.100.9, 10.0.0.2' });
+ok((grep { $_ eq 'via_proxy' } @{ $via->{flags} }), 'forwarded_for from a trusted proxy');
+my $spoof = $sg->score({ body => 'x', ip => '198.51.100.9', forwarded_for => '10.0.0.5' });
+ok(!(grep { $_ eq 'via_proxy' } @{ $spoof->{flags} }), 'forwarded_for from a client is ignored');
+
 # Learning moves reputation.
 $sg->learn({ id => "l$_", ip => '203.0.113.9' }, 'spam') for 1 .. 5;
 my $rep = $sg->score({ body => 'hello', ip => '203.0.113.9' });

@@ -26,6 +26,12 @@ $hit = array_values(array_filter($nul['hits'], fn($h) => $h['rule'] === 'SG_PHAR
 check(count($hit) === 1 && $hit[0]['match'] === 'viagra', 'NUL bytes are data');
 $bad = $sg->score(['body' => "caf\xC3 \xFF", 'ip' => '999.1.1.1', 'time' => 1700000000, 'kind' => 'comment']);
 check(in_array('invalid_utf8', $bad['flags'], true) && in_array('bad_ip', $bad['flags'], true), 'flags');
+// Behind the trusted proxy the client comes from X-Forwarded-For; from
+// anyone else the header is ignored.
+$via = $sg->score(['body' => 'x', 'ip' => '10.0.0.1', 'forwarded_for' => '198.51.100.9, 10.0.0.2']);
+check(in_array('via_proxy', $via['flags'], true), 'forwarded_for from a trusted proxy');
+$spoof = $sg->score(['body' => 'x', 'ip' => '198.51.100.9', 'forwarded_for' => '10.0.0.5']);
+check(!in_array('via_proxy', $spoof['flags'], true), 'forwarded_for from a client is ignored');
 $num = $sg->score(['body' => 12345, 'post_id' => 7, 'ip' => null]);
 check($num['action'] === 'accept', 'numbers and null are accepted as values');
 

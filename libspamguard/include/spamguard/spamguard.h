@@ -83,6 +83,12 @@ extern "C" {
 #define SG_FIELD_EXCERPT 12    /**< trackback: excerpt of the linking entry */
 #define SG_FIELD_SOURCE_URL 13 /**< trackback/pingback: the linking entry */
 #define SG_FIELD_ID 14         /**< the blog engine's id for the comment */
+/** The X-Forwarded-For header as the web server received it ("client,
+ *  proxy1, proxy2"). Used only when the peer (SG_FIELD_IP) is one of the
+ *  rule file's `trusted_proxy` blocks: the client is then the rightmost
+ *  address of the chain that is not a trusted proxy. From any other peer it
+ *  is ignored, so a client cannot choose its own address. */
+#define SG_FIELD_FORWARDED_FOR 15
 
 /** Flags of a result (sg_result_flags): what normalization noticed. */
 #define SG_FLAG_INVALID_UTF8 0x01 /**< invalid bytes replaced by U+FFFD */
@@ -92,6 +98,8 @@ extern "C" {
 #define SG_FLAG_LINKS_CAPPED 0x10 /**< more links than max_links; the rest were not scanned */
 #define SG_FLAG_STATE_UNAVAILABLE 0x20 /**< the database could not be used: lists and reputation
                                             were skipped, the verdict comes from content rules */
+#define SG_FLAG_VIA_PROXY 0x40 /**< the client address came from SG_FIELD_FORWARDED_FOR
+                                    (the peer was a trusted proxy) */
 
 /** Labels for sg_engine_learn. */
 #define SG_LABEL_SPAM 1

@@ -392,7 +392,7 @@ SG_API int sg_comment_set_kind(sg_comment* comment, int kind) {
 SG_API int sg_comment_set_field(sg_comment* comment, int field, const char* value, size_t len) {
   return Guard([&] {
     if (comment == nullptr) return Fail(SG_EINVAL, "sg_comment_set_field: comment is NULL");
-    if (field < SG_FIELD_AUTHOR || field > SG_FIELD_ID)
+    if (field < SG_FIELD_AUTHOR || field > SG_FIELD_FORWARDED_FOR)
       return Fail(SG_EINVAL, "sg_comment_set_field: unknown field " + std::to_string(field));
     if (value == nullptr && len > 0) return Fail(SG_EINVAL, "sg_comment_set_field: value is NULL");
     comment->rep.fields[size_t(field)].assign(value ? value : "", len);
@@ -458,7 +458,8 @@ SG_API int sg_result_to_json(char** out, size_t* len, const sg_result* result) {
     static const struct { int bit; const char* name; } kFlags[] = {
         {SG_FLAG_INVALID_UTF8, "invalid_utf8"}, {SG_FLAG_TRUNCATED, "truncated"},
         {SG_FLAG_BAD_IP, "bad_ip"},             {SG_FLAG_NO_IP, "no_ip"},
-        {SG_FLAG_LINKS_CAPPED, "links_capped"}, {SG_FLAG_STATE_UNAVAILABLE, "state_unavailable"}};
+        {SG_FLAG_LINKS_CAPPED, "links_capped"}, {SG_FLAG_STATE_UNAVAILABLE, "state_unavailable"},
+        {SG_FLAG_VIA_PROXY, "via_proxy"}};
     bool first = true;
     for (const auto& f : kFlags) {
       if (!(v.flags & f.bit)) continue;

@@ -46,12 +46,26 @@ void AddLink(std::string_view raw, Normalized* out, size_t max_links) {
   out->links.push_back(std::move(norm));
 }
 
-void ParseClientIp(const std::string& ip, Normalized* out) {
+void ParseClientIp(const Comment& in, const Limits& limits, Normalized* out) {
+  const std::string& ip = in.fields[SG_FIELD_IP];
   if (ip.find_first_not_of(" \t\r\n") == std::string::npos) {
     out->flags |= SG_FLAG_NO_IP;
-  } else if (!ParseIp(ip, &out->ip)) {
-    out->flags |= SG_FLAG_BAD_IP;
+    return;
   }
+  IpAddress peer;
+  if (!ParseIp(ip, &peer)) {
+    out->flags |= SG_FLAG_BAD_IP;
+    return;
+  }
+  bool via_proxy = false;
+  std::string_view fwd = in.fields[SG_FIELD_FORWARDED_FOR];
+  if (fwd.size() > limits.max_field_bytes) fwd = fwd.substr(fwd.size() - limits.max_field_bytes);  // the right end counts
+  if (!ResolveClient(peer, fwd, limits.trusted_proxies, &out->ip, &via_proxy)) {
+    out->ip = IpAddress();
+    out->flags |= SG_FLAG_BAD_IP | SG_FLAG_VIA_PROXY;
+    return;
+  }
+  if (via_proxy) out->flags |= SG_FLAG_VIA_PROXY;
 }
 
 }  // namespace
@@ -62,7 +76,7 @@ void NormalizeIdentity(const Comment& in, const Limits& limits, Normalized* out)
   std::string scratch;
   PlainField(in.fields[SG_FIELD_EMAIL], limits.max_field_bytes, &out->email, &out->flags, &scratch);
   PlainField(in.fields[SG_FIELD_URL], limits.max_field_bytes, &out->url, &out->flags, &scratch);
-  ParseClientIp(in.fields[SG_FIELD_IP], out);
+  ParseClientIp(in, limits, out);
 }
 
 void Normalize(const Comment& in, const Limits& limits, Normalized* out) {
@@ -109,7 +123,7 @@ void Normalize(const Comment& in, const Limits& limits, Normalized* out) {
   AddLink(out->url, out, limits.max_links);
   AddLink(out->source_url, out, limits.max_links);
 
-  ParseClientIp(f[SG_FIELD_IP], out);
+  ParseClientIp(in, limits, out);
 }
 
 }  // namespace spamguard::comment

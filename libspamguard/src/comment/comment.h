@@ -16,7 +16,7 @@ namespace spamguard::comment {
 
 enum class Kind : int { kComment = SG_KIND_COMMENT, kTrackback = SG_KIND_TRACKBACK, kPingback = SG_KIND_PINGBACK };
 
-constexpr int kFieldCount = SG_FIELD_ID + 1;  // indexed by SG_FIELD_*; 0 unused
+constexpr int kFieldCount = SG_FIELD_FORWARDED_FOR + 1;  // indexed by SG_FIELD_*; 0 unused
 
 struct Comment {
   Kind kind = Kind::kComment;
@@ -33,6 +33,8 @@ struct Limits {
   size_t max_body_bytes = 65536;
   size_t max_field_bytes = 4096;
   size_t max_links = 100;
+  // Peers whose SG_FIELD_FORWARDED_FOR is believed (`trusted_proxy`).
+  std::vector<AddressBlock> trusted_proxies;
 };
 
 struct Normalized {

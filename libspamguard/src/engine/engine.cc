@@ -121,6 +121,17 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
   e->rep_.prefix4 = ss.rep_prefix4;
   e->rep_.prefix6 = ss.rep_prefix6;
   e->retention_days_ = ss.retention_days;
+  for (const auto& p : ss.trusted_proxies) {
+    lists::IpRange r;
+    std::string error;
+    if (!lists::ParseRange(p.block, &r, &error))
+      return Status::ParseError(p.origin + ": trusted_proxy: '" + p.block.substr(0, 60) + "': " + error);
+    comment::AddressBlock b;
+    b.v6 = r.fam == 6;
+    b.lo = r.lo;
+    b.hi = r.hi;
+    e->limits_.trusted_proxies.push_back(b);
+  }
 
   std::string db = !opts.database.empty() ? opts.database : !ss.database.empty() ? ss.database : kDefaultDatabase;
   bool fail_closed = opts.fail_closed >= 0 ? opts.fail_closed != 0 : ss.fail_closed;

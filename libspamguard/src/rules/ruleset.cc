@@ -384,6 +384,14 @@ class Builder {
       st.ratelimit_ban_seconds = v;
       return s2;
     }
+    if (directive == "trusted_proxy") {
+      if (rest.empty()) return Err(origin, "trusted_proxy: expected one or more addresses or CIDR blocks");
+      for (std::string_view w = NextWord(&rest); !w.empty(); w = NextWord(&rest)) {
+        if (st.trusted_proxies.size() >= 1000) return Err(origin, "trusted_proxy: more than 1000 blocks");
+        st.trusted_proxies.push_back({std::string(w), origin});
+      }
+      return Status::OK();
+    }
     if (directive == "retention_days") return SetInt(rest, origin, "retention_days", 0, 36500, &st.retention_days);
     if (directive == "busy_timeout_ms") return SetInt(rest, origin, "busy_timeout_ms", 1, 600000, &st.busy_timeout_ms);
     if (directive == "fail_closed") return SetBool(rest, origin, "fail_closed", &st.fail_closed);

@@ -85,6 +85,11 @@ struct StateSettings {
   int ratelimit_ban_after = 0;        // periods over a limit before an address is banned; 0: never
   int64_t ratelimit_ban_seconds = 3600;
   int retention_days = 365;  // what Prune keeps of commenters' traces; 0: everything
+  struct Proxy {
+    std::string block;   // as written: "203.0.113.0/24", "2001:db8::1"
+    std::string origin;  // file:line, for the engine's error
+  };
+  std::vector<Proxy> trusted_proxies;  // parsed by the engine (lists::ParseRange)
 };
 
 struct Settings {

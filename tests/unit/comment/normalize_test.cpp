@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 #include <string>
+#include <vector>
 
 #include "comment/comment.h"
 #include "comment/ip.h"
@@ -85,6 +86,55 @@ BOOST_AUTO_TEST_CASE(empty_comment) {
   BOOST_TEST(n.links.empty());
   BOOST_TEST((n.flags & SG_FLAG_NO_IP) != 0);
   BOOST_TEST((n.flags & ~SG_FLAG_NO_IP) == 0);
+}
+
+// The client behind trusted proxies: the rightmost address of the chain
+// that is not a trusted proxy; a chain from any other peer is ignored.
+BOOST_AUTO_TEST_CASE(client_behind_trusted_proxies) {
+  auto block = [](const char* lo, const char* hi) {
+    IpAddress a, b;
+    BOOST_REQUIRE(ParseIp(lo, &a) && ParseIp(hi, &b));
+    AddressBlock blk;
+    blk.v6 = a.v6;
+    blk.lo = a.bytes;
+    blk.hi = b.bytes;
+    return blk;
+  };
+  const std::vector<AddressBlock> trusted = {block("10.0.0.0", "10.255.255.255"),
+                                             block("2001:db8:ffff::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")};
+  auto client = [&](const char* peer, const char* fwd, bool* via = nullptr) {
+    IpAddress p, c;
+    bool v = false;
+    BOOST_REQUIRE(ParseIp(peer, &p));
+    bool ok = ResolveClient(p, fwd, trusted, &c, &v);
+    if (via) *via = v;
+    return ok ? c.text : std::string("(unknown)");
+  };
+  bool via = false;
+  BOOST_TEST(client("10.0.0.1", "198.51.100.7", &via) == "198.51.100.7");
+  BOOST_TEST(via);
+  // Proxies chained: trusted ones are skipped from the right; what the
+  // client wrote itself (left of the first untrusted entry) is not believed.
+  BOOST_TEST(client("10.0.0.1", "1.2.3.4, 198.51.100.7, 10.9.9.9") == "198.51.100.7");
+  BOOST_TEST(client("10.0.0.1", " 198.51.100.7:4711 ,10.1.1.1:80") == "198.51.100.7");
+  // IPv6, bracketed with a port, and an IPv6 proxy.
+  BOOST_TEST(client("2001:db8:ffff::2", "[2001:db8:1::7]:443") == "2001:db8:1::7");
+  BOOST_TEST(client("10.0.0.1", "2001:db8:1::7, 2001:db8:ffff::9") == "2001:db8:1::7");
+  BOOST_TEST(client("10.0.0.1", "::ffff:198.51.100.9") == "198.51.100.9");
+  // A peer that is not a trusted proxy: its header is ignored (no spoofing).
+  BOOST_TEST(client("198.51.100.50", "10.0.0.1, 203.0.113.1", &via) == "198.51.100.50");
+  BOOST_TEST(!via);
+  // Only trusted proxies in the chain: the leftmost is the client.
+  BOOST_TEST(client("10.0.0.1", "10.0.0.2, 10.0.0.3") == "10.0.0.2");
+  // No chain: the proxy itself sent it.
+  BOOST_TEST(client("10.0.0.1", "", &via) == "10.0.0.1");
+  BOOST_TEST(!via);
+  BOOST_TEST(client("10.0.0.1", " , ,") == "10.0.0.1");
+  // Malformed entries: the client is unknown, never a guess.
+  BOOST_TEST(client("10.0.0.1", "unknown") == "(unknown)");
+  BOOST_TEST(client("10.0.0.1", "198.51.100.7, garbage") == "(unknown)");
+  BOOST_TEST(client("10.0.0.1", "010.1.1.1") == "(unknown)");
+  BOOST_TEST(client("10.0.0.1", std::string(5000, ',').c_str()) == "10.0.0.1");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
