@@ -25,14 +25,24 @@ fi
 
 work=$(mktemp -d /tmp/sg_pkg_XXXXXX)
 server=
+purge() {  # every spamguard package, debug symbols included
+  local pkgs
+  pkgs=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' '*spamguard*' 2>/dev/null | awk '$2 != "not-installed" {print $1}' || true)
+  [ -z "$pkgs" ] || DEBIAN_FRONTEND=noninteractive dpkg -P $pkgs >/dev/null
+}
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null
-  DEBIAN_FRONTEND=noninteractive dpkg -P php-spamguard libspamguard-perl spamguard libspamguard-dev libspamguard1 \
-    >/dev/null 2>&1 || true
+  purge || echo "FAIL: the packages did not purge"
+  # What was there before the test comes back.
+  if [ -d "$work/saved-state" ]; then rm -rf /var/lib/spamguard && mv "$work/saved-state" /var/lib/spamguard; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# Start from nothing: no spamguard package, no state (an existing state
+# folder is kept aside and put back afterwards).
+purge
+if [ -d /var/lib/spamguard ]; then mv /var/lib/spamguard "$work/saved-state"; fi
 
 # 1. Build from what is committed (a packager's view of the tree).
 mkdir -p "$work/spamguard-1.0.0"
@@ -62,7 +72,8 @@ mkdir -p /var/lib/spamguard
 [ -e /var/lib/spamguard/spamguard.db ] ||
   python3 -c 'import sqlite3; sqlite3.connect("/var/lib/spamguard/spamguard.db").execute("PRAGMA user_version=0")' 
 chown root:root /var/lib/spamguard/spamguard.db && chmod 0600 /var/lib/spamguard/spamguard.db
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$work"/*.deb > "$work/install.log" 2>&1 ||
+debs=$(ls "$work"/*.deb | grep -v -- '-dbgsym_')
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $debs > "$work/install.log" 2>&1 ||
   { cat "$work/install.log"; fail "apt-get install"; }
 [ "$(stat -c '%U:%G %a' /var/lib/spamguard)" = "root:www-data 2770" ] || fail "/var/lib/spamguard is $(stat -c '%U:%G %a' /var/lib/spamguard)"
 test -f /etc/spamguard/spamguard.cf || fail "no /etc/spamguard/spamguard.cf"
