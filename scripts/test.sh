@@ -11,6 +11,7 @@ sg_install_test_locale
 # "skipped" without it (.ci/run gives it).
 extra=()
 [ -n "${SG_BLOCKLISTS_DIR:-}" ] && extra+=("-DSG_BLOCKLISTS_DIR=$(cd "$SG_BLOCKLISTS_DIR" && pwd)")
+[ -n "${SG_MT_DIR:-}" ] && extra+=("-DSG_MT_DIR=$(cd "$SG_MT_DIR" && pwd)")
 sg_build build "${extra[@]}"
 cd build
 ctest --output-on-failure -j "$(nproc)"
@@ -19,10 +20,10 @@ ctest --output-on-failure -j "$(nproc)"
 # install test links an uninstrumented consumer, and the bindings load the
 # library into uninstrumented php and perl, so those run above only).
 cd ..
-sg_build build-asan -DSG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug "${extra[@]}"
+sg_build build-asan -DSG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DSG_BLOCKLISTS_DIR="${SG_BLOCKLISTS_DIR:+$(cd "$SG_BLOCKLISTS_DIR" && pwd)}"
 cd build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --output-on-failure -j "$(nproc)" -E '^(install|bindings)\.'
+  ctest --output-on-failure -j "$(nproc)" -E '^(install|bindings|integrations)\.'
 
 # The multi-threaded and multi-process tests under ThreadSanitizer.
 cd ..

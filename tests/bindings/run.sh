@@ -26,9 +26,6 @@ fi
 cp -r "$src/bindings/perl" "$out/perl"
 (cd "$out/perl" && perl Makefile.PL SPAMGUARD_PREFIX="$out/stage" >/dev/null && make >/dev/null)
 (cd "$out/perl" && make test)
-# The Movable Type plugin example, in stand-ins for MT.
-(cd "$out/perl" && perl -Mblib "$src/tests/bindings/mt_plugin_test.pl" \
-  "$src/examples/perl/mt/plugins/SpamGuard/SpamGuard.pl" "$src/data/spamguard.cf")
 
 # The PHP comment handler example under PHP's own web server on loopback.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
