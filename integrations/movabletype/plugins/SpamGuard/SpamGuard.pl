@@ -112,7 +112,7 @@ sub to_comment {
         return {
             %c,
             kind       => 'trackback',
-            post_id    => 'mt-tb-' . ( $obj->tb_id // '' ),
+            post_id    => 'mt-blog-' . ( $obj->blog_id // '' ) . '-tb-' . ( $obj->tb_id // '' ),
             blog_name  => $obj->blog_name // '',
             title      => $obj->title // '',
             excerpt    => $obj->excerpt // '',
@@ -122,7 +122,7 @@ sub to_comment {
     return {
         %c,
         kind    => 'comment',
-        post_id => 'mt-entry-' . ( $obj->entry_id // '' ),
+        post_id => 'mt-blog-' . ( $obj->blog_id // '' ) . '-entry-' . ( $obj->entry_id // '' ),
         author  => $obj->author // '',
         email   => $obj->email // '',
         url     => $obj->url // '',
@@ -130,13 +130,24 @@ sub to_comment {
     };
 }
 
+# The address: MT's remote_ip (its TransparentProxyIPs setting decides);
+# when MT does not look behind proxies, the forwarded chain goes to spamguard,
+# whose trusted_proxy setting decides whom to believe.
+sub request_address {
+    my ($app) = @_;
+    my %a = ( ip => $app->remote_ip // '' );
+    $a{forwarded_for} = $ENV{HTTP_X_FORWARDED_FOR}
+        if !$app->config->TransparentProxyIPs && $ENV{HTTP_X_FORWARDED_FOR};
+    return %a;
+}
+
 sub request_comment {
     my ( $app, $entry ) = @_;
     return {
         kind    => 'comment',
-        ip      => $app->remote_ip // '',
+        request_address($app),
         time    => time,
-        post_id => 'mt-entry-' . $entry->id,
+        post_id => 'mt-blog-' . $entry->blog_id . '-entry-' . $entry->id,
         author  => scalar( $app->param('author') ) // '',
         email   => scalar( $app->param('email') ) // '',
         url     => scalar( $app->param('url') ) // '',
@@ -150,9 +161,9 @@ sub request_ping {
     my ( $app, $tb ) = @_;
     return {
         kind       => 'trackback',
-        ip         => $app->remote_ip // '',
+        request_address($app),
         time       => time,
-        post_id    => 'mt-tb-' . $tb->id,
+        post_id    => 'mt-blog-' . ( $tb->blog_id // '' ) . '-tb-' . $tb->id,
         title      => scalar( $app->param('title') ) // '',
         excerpt    => scalar( $app->param('excerpt') ) // '',
         source_url => scalar( $app->param('url') ) // '',
