@@ -157,6 +157,13 @@ check "the proxy learned nothing" "$(sqlite3 "$sgdb" "SELECT COUNT(*) FROM reput
 grep -q 'IP 198.51.100.11: 0.0 spam, 1.0 ham' "$out/ip.txt" && echo "ok: the reader's address learned ham" ||
   { echo "FAIL: reader's reputation: $(cat "$out/ip.txt")"; fail=1; }
 
+# Without the extension (PHP started without it): comments go on as
+# WordPress decides and the admin is told why.
+noext=$(cd "$out/wp" && HTTP_HOST="127.0.0.1:$port" php -r '$_SERVER["HTTP_HOST"] = getenv("HTTP_HOST"); $_SERVER["REMOTE_ADDR"] = "198.51.100.90"; require "wp-load.php"; $id = wp_new_comment(["comment_post_ID" => 1, "comment_author" => "No Ext", "comment_author_email" => "n@example.org", "comment_author_url" => "", "comment_content" => "Does this still work without the extension?", "comment_type" => "comment"]); echo wp_get_comment_status($id), "|", get_option("spamguard_problem");')
+case "$noext" in "approved|The spamguard PHP extension is not loaded"*) echo "ok: without the extension: published, admin told" ;;
+  *) echo "FAIL: without the extension: $noext"; fail=1 ;; esac
+phpwp 'delete_option("spamguard_problem");'
+
 # The admin comments screen: logged in with an auth cookie WordPress made,
 # saved, and rendered by headless Chromium against the running blog.
 cookie=$(phpwp 'echo AUTH_COOKIE, "=", rawurlencode(wp_generate_auth_cookie(1, time() + 3600, "auth"));')
