@@ -101,12 +101,15 @@ sub engine {
 # MT's TransparentProxyIPs setting.
 sub to_comment {
     my ($obj) = @_;
+    # A saved object is being learned from the admin's request: the browser
+    # then is the admin's, not the commenter's.
     my %c = (
-        ip      => $obj->ip // '',
-        time    => time,
-        ( $ENV{HTTP_USER_AGENT} ? ( user_agent => $ENV{HTTP_USER_AGENT} ) : () ),
-        ( $ENV{HTTP_REFERER}    ? ( referrer   => $ENV{HTTP_REFERER} )    : () ),
-        ( $obj->id ? ( id => ( $obj->isa('MT::TBPing') ? 'mt-ping-' : 'mt-comment-' ) . $obj->id ) : () ),
+        ip   => $obj->ip // '',
+        time => time,
+        $obj->id
+        ? ( id => ( $obj->isa('MT::TBPing') ? 'mt-ping-' : 'mt-comment-' ) . $obj->id )
+        : ( ( $ENV{HTTP_USER_AGENT} ? ( user_agent => $ENV{HTTP_USER_AGENT} ) : () ),
+            ( $ENV{HTTP_REFERER} ? ( referrer => $ENV{HTTP_REFERER} ) : () ) ),
     );
     if ( $obj->isa('MT::TBPing') ) {
         return {
