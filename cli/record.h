@@ -16,8 +16,9 @@ struct Record {
   int64_t time = 0;  // parsed from `created`, 0 when absent
 };
 
-// Parses "YYYY-MM-DD[T ]HH:MM[:SS][.frac][Z|+hh:mm|-hh:mm]" (UTC when no
-// zone). Returns false when it does not parse.
+// Parses an ISO 8601 time: YYYY-MM-DD or YYYYMMDD, optionally [T ]hh:mm[:ss[.frac]]
+// (or the basic hhmm[ss]), then Z, +hh:mm, +hhmm or +hh (UTC when no zone);
+// checked against the calendar. Returns false when it does not parse.
 bool ParseTime(const std::string& s, int64_t* out);
 
 // Maps "comment"/"trackback"/"pingback" (case-insensitive, "" = comment).

@@ -30,12 +30,4 @@ bool IsPublicSuffix(std::string_view name) {
   return psl_is_public_suffix2(ctx, n.c_str(), PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
 }
 
-std::string RegistrableDomain(std::string_view host) {
-  const psl_ctx_t* ctx = List();
-  if (ctx == nullptr || host.empty() || host.size() > 253) return "";
-  std::string h(host);
-  const char* r = psl_registrable_domain(ctx, h.c_str());
-  return r ? std::string(r) : "";
-}
-
 }  // namespace spamguard::comment

@@ -1,6 +1,6 @@
 // Domain names against the Public Suffix List (libpsl, with the list the
 // system's publicsuffix package keeps current): which names are public
-// suffixes ("com", "co.uk", "icu"), and the registrable part of a host.
+// suffixes ("com", "co.uk", "icu").
 #pragma once
 
 #include <string>
@@ -11,9 +11,5 @@ namespace spamguard::comment {
 // True when `name` (lower-case, no trailing dot) is a public suffix under
 // ICANN's rules: "com", "click", "co.uk"; not "example" or "exe".
 bool IsPublicSuffix(std::string_view name);
-
-// The registrable domain of a host ("a.b.spam.co.uk" -> "spam.co.uk"); ""
-// when the host is itself a public suffix or has no known suffix.
-std::string RegistrableDomain(std::string_view host);
 
 }  // namespace spamguard::comment
