@@ -96,6 +96,14 @@ sub engine {
     return $engine;
 }
 
+# What the posting request's client sent about itself: user agent, referrer.
+sub browser_fields {
+    return (
+        ( $ENV{HTTP_USER_AGENT} ? ( user_agent => $ENV{HTTP_USER_AGENT} ) : () ),
+        ( $ENV{HTTP_REFERER}    ? ( referrer   => $ENV{HTTP_REFERER} )    : () ),
+    );
+}
+
 # The comment as spamguard sees it, from MT's object (or, before the object
 # exists, from the request). The address is MT's remote_ip, which follows
 # MT's TransparentProxyIPs setting.
@@ -108,8 +116,7 @@ sub to_comment {
         time => time,
         $obj->id
         ? ( id => ( $obj->isa('MT::TBPing') ? 'mt-ping-' : 'mt-comment-' ) . $obj->id )
-        : ( ( $ENV{HTTP_USER_AGENT} ? ( user_agent => $ENV{HTTP_USER_AGENT} ) : () ),
-            ( $ENV{HTTP_REFERER} ? ( referrer => $ENV{HTTP_REFERER} ) : () ) ),
+        : browser_fields(),
     );
     if ( $obj->isa('MT::TBPing') ) {
         return {
@@ -155,8 +162,7 @@ sub request_comment {
         email   => scalar( $app->param('email') ) // '',
         url     => scalar( $app->param('url') ) // '',
         body    => scalar( $app->param('text') ) // '',
-        ( $ENV{HTTP_USER_AGENT} ? ( user_agent => $ENV{HTTP_USER_AGENT} ) : () ),
-        ( $ENV{HTTP_REFERER}    ? ( referrer   => $ENV{HTTP_REFERER} )    : () ),
+        browser_fields(),
     };
 }
 
