@@ -60,7 +60,9 @@ std::string g_database;
 // asks to replay them (in memory, on the dump's own timestamps).
 int g_ratelimit_mode = SG_RATELIMIT_DATABASE;
 // `rules lint` compiles everything at open, to report every problem.
-bool g_eager = false;
+// The command compiles every rule set at open, so that rules over the RE2
+// memory budget are refused before anything is read or scored.
+bool g_eager = true;
 // Commands that only look (rescore without --learn, ip, stats, list show)
 // open the database read-only and never create it.
 bool g_read_only = false;
@@ -559,7 +561,6 @@ int main(int argc, char** argv) {
     return Rescore(engine.get(), ro);
   }
   if (*lint) {
-    g_eager = true;
     return Lint(rules, list, rules_json);
   }
   if (*ip_cmd) {

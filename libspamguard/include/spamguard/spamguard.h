@@ -127,7 +127,9 @@ extern "C" {
                                        comment first needs them, so a request refused by a list or a
                                        rate limit never pays for compiling. 1: compile everything at open,
                                        so that rules over the RE2 memory budget are refused at open too
-                                       (otherwise they fall back to matching rule by rule) */
+                                       (otherwise the first sg_engine_score that needs such a set fails
+                                       with SG_ERULE, naming the largest pattern, and so does every later
+                                       one: such rules are never matched slowly, rule by rule) */
 #define SG_CFG_FAIL_CLOSED 106    /**< 1: sg_engine_open fails when the database cannot be used.
                                        0 (default): the engine opens, scores from content rules and
                                        flags each result SG_FLAG_STATE_UNAVAILABLE */

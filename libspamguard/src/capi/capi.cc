@@ -358,6 +358,7 @@ SG_API int sg_engine_score(sg_result** out, sg_engine* engine, const sg_comment*
     if (comment == nullptr) return Fail(SG_EINVAL, "sg_engine_score: comment is NULL");
     auto r = std::make_unique<sg_result>();
     engine->rep->Score(comment->rep, &r->rep);
+    if (!r->rep.error.ok()) return Fail(r->rep.error);
     *out = r.release();
     return SG_OK;
   });

@@ -525,7 +525,7 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
 
   content_evaluations_.fetch_add(1, std::memory_order_relaxed);
   std::vector<rules::Hit> hits;
-  v->score = rules_->Evaluate(n, &hits);
+  v->score = rules_->Evaluate(n, &hits, &v->error);
   v->hits.reserve(hits.size() + 2);
   for (auto& h : hits) {
     VerdictHit vh;

@@ -58,6 +58,9 @@ struct Verdict {
   // The rule set the hits refer to; kept alive with the verdict.
   std::shared_ptr<const rules::RuleSet> rules;
   std::vector<VerdictHit> hits;  // highest points first
+  // Set when the comment could not be scored (a lazily compiled rule set
+  // over its memory budget); the verdict is then not to be used.
+  Status error;
 };
 
 struct ImportReport {

@@ -25,24 +25,32 @@ struct MetaExpr {
 bool ParseMeta(std::string_view text, MetaExpr* out, std::string* error);
 
 // Evaluates with `hit(i)` giving 0/1 for the rule index stored in kRule nodes.
+// The parser creates every node after its children, so one pass in index
+// order evaluates the tree without recursion (its depth is the input's).
 template <typename HitFn>
-int64_t EvalMeta(const MetaExpr& e, int node, const HitFn& hit) {
-  const MetaNode& n = e.nodes[node];
-  switch (n.op) {
-    case MetaNode::kRule: return hit(n.value) ? 1 : 0;
-    case MetaNode::kConst: return n.value;
-    case MetaNode::kNot: return EvalMeta(e, n.a, hit) == 0;
-    case MetaNode::kAnd: return EvalMeta(e, n.a, hit) != 0 && EvalMeta(e, n.b, hit) != 0;
-    case MetaNode::kOr: return EvalMeta(e, n.a, hit) != 0 || EvalMeta(e, n.b, hit) != 0;
-    case MetaNode::kAdd: return EvalMeta(e, n.a, hit) + EvalMeta(e, n.b, hit);
-    case MetaNode::kGt: return EvalMeta(e, n.a, hit) > EvalMeta(e, n.b, hit);
-    case MetaNode::kGe: return EvalMeta(e, n.a, hit) >= EvalMeta(e, n.b, hit);
-    case MetaNode::kLt: return EvalMeta(e, n.a, hit) < EvalMeta(e, n.b, hit);
-    case MetaNode::kLe: return EvalMeta(e, n.a, hit) <= EvalMeta(e, n.b, hit);
-    case MetaNode::kEq: return EvalMeta(e, n.a, hit) == EvalMeta(e, n.b, hit);
-    case MetaNode::kNe: return EvalMeta(e, n.a, hit) != EvalMeta(e, n.b, hit);
+int64_t EvalMeta(const MetaExpr& e, int root, const HitFn& hit) {
+  if (root < 0) return 0;
+  thread_local std::vector<int64_t> v;  // reused: no allocation per comment
+  v.assign(size_t(root) + 1, 0);
+  for (size_t i = 0; i <= size_t(root); ++i) {
+    const MetaNode& n = e.nodes[i];
+    int64_t a = n.a >= 0 ? v[size_t(n.a)] : 0, b = n.b >= 0 ? v[size_t(n.b)] : 0;
+    switch (n.op) {
+      case MetaNode::kRule: v[i] = hit(n.value) ? 1 : 0; break;
+      case MetaNode::kConst: v[i] = n.value; break;
+      case MetaNode::kNot: v[i] = a == 0; break;
+      case MetaNode::kAnd: v[i] = a != 0 && b != 0; break;
+      case MetaNode::kOr: v[i] = a != 0 || b != 0; break;
+      case MetaNode::kAdd: v[i] = a + b; break;
+      case MetaNode::kGt: v[i] = a > b; break;
+      case MetaNode::kGe: v[i] = a >= b; break;
+      case MetaNode::kLt: v[i] = a < b; break;
+      case MetaNode::kLe: v[i] = a <= b; break;
+      case MetaNode::kEq: v[i] = a == b; break;
+      case MetaNode::kNe: v[i] = a != b; break;
+    }
   }
-  return 0;
+  return v[size_t(root)];
 }
 
 }  // namespace spamguard::rules

@@ -8,7 +8,12 @@
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
+#include <map>
 #include <unordered_set>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rules/perl_syntax.h"
 #include "util/numbers.h"
@@ -17,6 +22,7 @@ namespace spamguard::rules {
 namespace {
 
 constexpr int kMaxIncludeDepth = 16;
+constexpr int64_t kMaxRuleFileBytes = int64_t(64) << 20;  // one file, and all of a load together
 constexpr size_t kMaxMatchBytes = 200;
 
 struct TargetEntry {
@@ -264,14 +270,57 @@ class Builder {
  public:
   Builder(const LoadOptions& opts, std::vector<std::string>* warnings) : opts_(opts), warnings_(warnings) {}
 
+  // Reads one rule file: a regular file (not a directory, FIFO or device,
+  // which would load nothing, hang or never end), at most kMaxRuleFileBytes,
+  // and each file at most once per load (by device and inode, so that a
+  // cycle or a file included twice through other names ends with an error
+  // instead of growing exponentially).
   Status ParseFile(const std::string& path, int depth) {
     if (depth > kMaxIncludeDepth) return Status::ParseError(path + ": includes nested too deeply");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::IOError(path + ": cannot open: " + strerror(errno));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return Status::IOError(path + ": read error");
-    return ParseText(ss.str(), path, depth);
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return Status::IOError(path + ": cannot open: " + strerror(errno));
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat sb;
+    if (::fstat(fd, &sb) != 0) return Status::IOError(path + ": cannot read: " + strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+      return Status::IOError(path + ": not a regular file (" +
+                             (S_ISDIR(sb.st_mode) ? "a directory" : S_ISFIFO(sb.st_mode) ? "a FIFO" : "a device or socket") +
+                             "); give the path of a rule file");
+    if (sb.st_size > kMaxRuleFileBytes)
+      return Status::IOError(path + ": " + std::to_string(sb.st_size) + " bytes, more than a rule file may hold (" +
+                             std::to_string(kMaxRuleFileBytes) + ")");
+    auto id = std::make_pair(uint64_t(sb.st_dev), uint64_t(sb.st_ino));
+    for (const auto& [open_id, open_path] : include_stack_)
+      if (open_id == id) return Status::IOError(path + ": include cycle (the file includes itself through " + open_path + ")");
+    auto seen = included_.find(id);
+    if (seen != included_.end()) return Status::IOError(path + ": already included (as " + seen->second + ")");
+    included_.emplace(id, path);
+    std::string text;
+    text.resize(size_t(sb.st_size));
+    size_t got = 0;
+    for (;;) {
+      if (got == text.size()) {
+        if (text.size() >= size_t(kMaxRuleFileBytes)) break;
+        text.resize(std::min<size_t>(size_t(kMaxRuleFileBytes), text.size() + 65536));  // it grew while read
+      }
+      ssize_t r = ::read(fd, &text[got], text.size() - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Status::IOError(path + ": read error: " + strerror(errno));
+      if (r == 0) break;
+      got += size_t(r);
+    }
+    text.resize(got);
+    total_bytes_ += got;
+    if (total_bytes_ > size_t(kMaxRuleFileBytes))
+      return Status::IOError(path + ": the rule files together hold more than " + std::to_string(kMaxRuleFileBytes) +
+                             " bytes");
+    include_stack_.push_back({id, path});
+    Status st = ParseText(text, path, depth);
+    include_stack_.pop_back();
+    return st;
   }
 
   Status ParseText(std::string_view text, const std::string& name, int depth) {
@@ -305,6 +354,7 @@ class Builder {
                                 Num(s.moderate_score) + ", " + Num(s.required_score) + ", " +
                                 Num(s.discard_score) + ")");
     rs->settings_ = settings_;
+    rs->re2_max_mem_ = opts_.re2_max_mem;
     rs->rules_ = std::move(rules_);
     st = Compile(rs.get());
     if (!st.ok()) return st;
@@ -657,65 +707,163 @@ class Builder {
 
   // Resolves names in metas to indexes, drops (non-strict) or refuses
   // (strict) metas with unknown names or cycles, and orders metas so that
-  // each comes after every meta it uses.
+  // each comes after every meta it uses. Linear in the rules and the names
+  // they use, and without recursion: a chain of metas as long as the file
+  // allows costs no stack.
   Status ResolveMetas() {
-    for (;;) {
-      bool dropped = false;
-      for (size_t i = 0; i < rules_.size() && !dropped; ++i) {
-        const Rule& r = rules_[i];
-        if (r.target != Target::kMeta) continue;
-        for (const auto& n : r.meta.names) {
-          if (index_.count(n) == 0) {
-            Status st = RuleErr(r.origin, r.name, "meta uses unknown rule '" + n + "'");
-            if (opts_.strict) return st;
-            warnings_->push_back(st.message());
-            Drop(i);
-            dropped = true;
-            break;
-          }
+    const size_t n = rules_.size();
+    std::vector<uint8_t> dead(n, 0);
+    std::vector<std::vector<int>> uses(n), used_by(n);  // meta -> metas it uses, and back
+    std::vector<int> dying;
+    auto warn = [&](const Status& st) { warnings_->push_back(st.message()); };
+    for (size_t i = 0; i < n; ++i) {
+      const Rule& r = rules_[i];
+      if (r.target != Target::kMeta) continue;
+      for (const auto& name : r.meta.names) {
+        auto it = index_.find(name);
+        if (it == index_.end()) {
+          Status st = RuleErr(r.origin, r.name, "meta uses unknown rule '" + name + "'");
+          if (opts_.strict) return st;
+          warn(st);
+          dead[i] = 1;
+          dying.push_back(int(i));
+          break;
+        }
+        size_t j = it->second;
+        if (rules_[j].target == Target::kMeta) {
+          uses[i].push_back(int(j));
+          used_by[j].push_back(int(i));
         }
       }
-      if (dropped) continue;
-      // Cycle detection and ordering by depth-first search.
-      order_.clear();
-      std::vector<uint8_t> state(rules_.size(), 0);  // 0 new, 1 on stack, 2 done
-      int cyclic = -1;
-      for (size_t i = 0; i < rules_.size() && cyclic < 0; ++i)
-        if (rules_[i].target == Target::kMeta) cyclic = Visit(int(i), &state);
-      if (cyclic < 0) break;
-      Status st = RuleErr(rules_[cyclic].origin, rules_[cyclic].name, "meta depends on itself (a cycle of metas)");
-      if (opts_.strict) return st;
-      warnings_->push_back(st.message());
-      Drop(size_t(cyclic));
+    }
+    // A meta that uses a dropped meta is dropped too.
+    auto cascade = [&] {
+      while (!dying.empty()) {
+        int j = dying.back();
+        dying.pop_back();
+        for (int i : used_by[size_t(j)]) {
+          if (dead[size_t(i)]) continue;
+          warn(RuleErr(rules_[size_t(i)].origin, rules_[size_t(i)].name,
+                       "meta uses unknown rule '" + rules_[size_t(j)].name + "' (dropped above)"));
+          dead[size_t(i)] = 1;
+          dying.push_back(i);
+        }
+      }
+    };
+    cascade();
+    // Cycles: the strongly connected components of the live metas (Tarjan,
+    // with an explicit stack). A component of more than one meta, or a meta
+    // that uses itself, is a cycle.
+    {
+      std::vector<int> num(n, -1), low(n, 0), comp_stack;
+      std::vector<uint8_t> on_stack(n, 0);
+      std::vector<std::pair<int, size_t>> frames;  // (meta, next edge)
+      int counter = 0;
+      std::vector<int> cyclic;
+      for (size_t s0 = 0; s0 < n; ++s0) {
+        if (rules_[s0].target != Target::kMeta || dead[s0] || num[s0] >= 0) continue;
+        frames.push_back({int(s0), 0});
+        num[s0] = low[s0] = counter++;
+        comp_stack.push_back(int(s0));
+        on_stack[s0] = 1;
+        while (!frames.empty()) {
+          auto& [v, e] = frames.back();
+          if (e < uses[size_t(v)].size()) {
+            int w = uses[size_t(v)][e++];
+            if (dead[size_t(w)]) continue;
+            if (num[size_t(w)] < 0) {
+              num[size_t(w)] = low[size_t(w)] = counter++;
+              comp_stack.push_back(w);
+              on_stack[size_t(w)] = 1;
+              frames.push_back({w, 0});
+            } else if (on_stack[size_t(w)]) {
+              low[size_t(v)] = std::min(low[size_t(v)], num[size_t(w)]);
+            }
+            continue;
+          }
+          int done = v;
+          frames.pop_back();
+          if (!frames.empty()) {
+            int parent = frames.back().first;
+            low[size_t(parent)] = std::min(low[size_t(parent)], low[size_t(done)]);
+          }
+          if (low[size_t(done)] != num[size_t(done)]) continue;
+          std::vector<int> comp;
+          int w;
+          do {
+            w = comp_stack.back();
+            comp_stack.pop_back();
+            on_stack[size_t(w)] = 0;
+            comp.push_back(w);
+          } while (w != done);
+          bool self = comp.size() == 1 &&
+                      std::find(uses[size_t(done)].begin(), uses[size_t(done)].end(), done) != uses[size_t(done)].end();
+          if (comp.size() > 1 || self) cyclic.insert(cyclic.end(), comp.begin(), comp.end());
+        }
+      }
+      std::sort(cyclic.begin(), cyclic.end());
+      for (int c : cyclic) {
+        Status st = RuleErr(rules_[size_t(c)].origin, rules_[size_t(c)].name, "meta depends on itself (a cycle of metas)");
+        if (opts_.strict) return st;
+        warn(st);
+        dead[size_t(c)] = 1;
+        dying.push_back(c);
+      }
+      cascade();
+    }
+    // Drop the dead rules, once.
+    std::vector<int> new_index(n, -1);
+    std::vector<Rule> kept;
+    kept.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (dead[i]) continue;
+      new_index[i] = int(kept.size());
+      kept.push_back(std::move(rules_[i]));
+    }
+    if (kept.size() != n) {
+      std::vector<std::vector<int>> kept_uses;
+      for (size_t i = 0; i < n; ++i) {
+        if (dead[i]) continue;
+        std::vector<int> u;
+        for (int j : uses[i]) u.push_back(new_index[size_t(j)]);
+        kept_uses.push_back(std::move(u));
+      }
+      uses = std::move(kept_uses);
+      rules_ = std::move(kept);
+      index_.clear();
+      for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
+    } else {
+      rules_ = std::move(kept);
+    }
+    // Order: each meta after the metas it uses (post-order of an iterative
+    // depth-first search; the graph is acyclic now).
+    order_.clear();
+    std::vector<uint8_t> state(rules_.size(), 0);
+    std::vector<std::pair<int, size_t>> frames;
+    for (size_t s0 = 0; s0 < rules_.size(); ++s0) {
+      if (rules_[s0].target != Target::kMeta || state[s0]) continue;
+      frames.push_back({int(s0), 0});
+      state[s0] = 1;
+      while (!frames.empty()) {
+        auto& [v, e] = frames.back();
+        if (e < uses[size_t(v)].size()) {
+          int w = uses[size_t(v)][e++];
+          if (!state[size_t(w)]) {
+            state[size_t(w)] = 1;
+            frames.push_back({w, 0});
+          }
+          continue;
+        }
+        order_.push_back(v);
+        frames.pop_back();
+      }
     }
     for (auto& r : rules_) {
       if (r.target != Target::kMeta) continue;
-      for (auto& n : r.meta.nodes)
-        if (n.op == MetaNode::kRule) n.value = int64_t(index_[r.meta.names[size_t(n.value)]]);
+      for (auto& node : r.meta.nodes)
+        if (node.op == MetaNode::kRule) node.value = int64_t(index_[r.meta.names[size_t(node.value)]]);
     }
     return Status::OK();
-  }
-
-  // Returns a rule index on a cycle, or -1.
-  int Visit(int i, std::vector<uint8_t>* state) {
-    if ((*state)[i] == 2) return -1;
-    if ((*state)[i] == 1) return i;
-    (*state)[i] = 1;
-    for (const auto& n : rules_[i].meta.names) {
-      int j = int(index_[n]);
-      if (rules_[j].target != Target::kMeta) continue;
-      int c = Visit(j, state);
-      if (c >= 0) return c;
-    }
-    (*state)[i] = 2;
-    order_.push_back(i);
-    return -1;
-  }
-
-  void Drop(size_t i) {
-    rules_.erase(rules_.begin() + long(i));
-    index_.clear();
-    for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
   }
 
   RE2::Options Re2Options() const {
@@ -734,23 +882,7 @@ class Builder {
       fs.target = Target(t);
       fs.set = std::move(sets_[t]);
       for (const auto& name : set_rules_[t]) fs.rule_of.push_back(index.at(name));
-      if (!opts_.lazy_compile && !rs->Ready(fs)) {
-        // Name the rule that is too large on its own, if one is.
-        for (int r : fs.rule_of) {
-          const Rule& rule = rs->rules_[size_t(r)];
-          RE2 alone(rule.re->pattern(), Re2Options());
-          if (!alone.ok()) return Status::RuleError(rule.origin + ": rule " + rule.name + ": bad regex: " + alone.error());
-        }
-        // Point at the largest pattern of the set, the likeliest to change.
-        const Rule* largest = nullptr;
-        for (int r : fs.rule_of)
-          if (!largest || rs->rules_[size_t(r)].re->pattern().size() > largest->re->pattern().size())
-            largest = &rs->rules_[size_t(r)];
-        return Status::RuleError(largest->origin + ": rule " + largest->name + ": the " + TargetName(fs.target) +
-                                 " rules together exceed the RE2 memory budget (re2_max_mem " +
-                                 std::to_string(opts_.re2_max_mem) + " bytes); this is the largest pattern (" +
-                                 std::to_string(largest->re->pattern().size()) + " bytes)");
-      }
+      if (!opts_.lazy_compile && !rs->Ready(fs)) return rs->BudgetError(fs);
       rs->sets_.push_back(std::move(fs));
     }
     for (size_t i = 0; i < rs->rules_.size(); ++i) {
@@ -763,6 +895,9 @@ class Builder {
 
   LoadOptions opts_;
   std::vector<std::string>* warnings_;
+  std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> include_stack_;  // (dev, ino), path
+  std::map<std::pair<uint64_t, uint64_t>, std::string> included_;
+  size_t total_bytes_ = 0;
   std::vector<Rule> rules_;
   std::unordered_map<std::string, size_t> index_;
   std::vector<Pending> scores_, describes_;
@@ -789,6 +924,26 @@ Status RuleSet::LoadString(std::string_view text, const std::string& name, const
   return b.Finish(out);
 }
 
+Status RuleSet::BudgetError(const FieldSet& fs) const {
+  RE2::Options o;
+  o.set_log_errors(false);
+  o.set_max_mem(re2_max_mem_);
+  // Name the rule that is too large on its own, if one is.
+  for (int r : fs.rule_of) {
+    const Rule& rule = rules_[size_t(r)];
+    RE2 alone(rule.re->pattern(), o);
+    if (!alone.ok()) return Status::RuleError(rule.origin + ": rule " + rule.name + ": bad regex: " + alone.error());
+  }
+  // Point at the largest pattern of the set, the likeliest to change.
+  const Rule* largest = nullptr;
+  for (int r : fs.rule_of)
+    if (!largest || rules_[size_t(r)].re->pattern().size() > largest->re->pattern().size()) largest = &rules_[size_t(r)];
+  return Status::RuleError(largest->origin + ": rule " + largest->name + ": the " + TargetName(fs.target) +
+                           " rules together exceed the RE2 memory budget (re2_max_mem " + std::to_string(re2_max_mem_) +
+                           " bytes); this is the largest pattern (" + std::to_string(largest->re->pattern().size()) +
+                           " bytes)");
+}
+
 bool RuleSet::Ready(const FieldSet& fs) const {
   int state = fs.state->load(std::memory_order_acquire);
   if (state == 0) {
@@ -798,7 +953,7 @@ bool RuleSet::Ready(const FieldSet& fs) const {
   return state == 1;
 }
 
-double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) const {
+double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error) const {
   std::vector<uint8_t> fired(rules_.size(), 0);
   std::vector<Hit> found;
   std::vector<int> idx;
@@ -811,12 +966,19 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) c
   };
   auto scan = [&](const FieldSet& fs, std::string_view text, bool whole) {
     idx.clear();
+    if (!Ready(fs)) {
+      // Compiled lazily and over its budget: the rule set is refused here,
+      // as it would have been at open, rather than matched rule by rule
+      // (which would cost seconds per comment).
+      if (error && error->ok()) *error = BudgetError(fs);
+      return;
+    }
     RE2::Set::ErrorInfo info{};
-    if (!Ready(fs) || !fs.set->Match(text, &idx, &info)) {
-      if (Ready(fs) && info.kind == RE2::Set::kNoError) return;
-      // The set did not compile within its budget, or its DFA ran out of
-      // memory: fall back to each rule's own RE2, which falls back to the
-      // NFA and still runs in linear time.
+    if (!fs.set->Match(text, &idx, &info)) {
+      if (info.kind == RE2::Set::kNoError) return;
+      // The set's DFA ran out of memory on this text: fall back to each
+      // rule's own RE2, which falls back to the NFA and still runs in
+      // linear time.
       idx.clear();
       for (size_t k = 0; k < fs.rule_of.size(); ++k)
         if (RE2::PartialMatch(text, rules_[size_t(fs.rule_of[k])].re->Get())) idx.push_back(int(k));

@@ -106,7 +106,7 @@ struct LoadOptions {
   int64_t re2_max_mem = 32 << 20;
   // Compile each field's RE2::Set when a comment first needs it instead of
   // at load. Load still parses every pattern and reports errors; only a set
-  // that exceeds re2_max_mem is found late, and then matches rule by rule.
+  // that exceeds re2_max_mem is found late: Evaluate then reports it.
   bool lazy_compile = false;
 };
 
@@ -125,8 +125,9 @@ class RuleSet {
                            std::unique_ptr<RuleSet>* out, std::vector<std::string>* warnings);
 
   // Appends the hits of every non-silent rule that fired and returns the sum
-  // of their points. Thread-safe.
-  double Evaluate(const comment::Normalized& n, std::vector<Hit>* hits) const;
+  // of their points. Thread-safe. A set compiled lazily that exceeds its
+  // memory budget sets *error (when given) and matches nothing.
+  double Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error = nullptr) const;
 
   const std::vector<Rule>& rules() const { return rules_; }
   const Settings& settings() const { return settings_; }
@@ -145,6 +146,9 @@ class RuleSet {
   };
   // Compiles fs.set once (thread-safe); false if it exceeded its budget.
   bool Ready(const FieldSet& fs) const;
+  // Why fs does not compile: "file:line: rule NAME: ..." for its largest pattern.
+  Status BudgetError(const FieldSet& fs) const;
+  int64_t re2_max_mem_ = 0;
   std::vector<Rule> rules_;
   std::vector<FieldSet> sets_;
   std::vector<int> computed_;  // links and check rules

@@ -3,7 +3,13 @@
 #include <fstream>
 #include <string>
 
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "comment/comment.h"
 #include "rules/ruleset.h"
+#include "../test_util.h"
 
 using namespace spamguard;
 using namespace spamguard::rules;
@@ -173,7 +179,7 @@ BOOST_AUTO_TEST_CASE(include_resolves_relative_and_reports_its_own_lines) {
   std::ofstream(dir + "/main.cf") << "include main.cf\n";
   st = RuleSet::LoadFile(dir + "/main.cf", LoadOptions(), &rs, &w);
   BOOST_TEST(!st.ok());
-  BOOST_TEST(st.message().find("nested too deeply") != std::string::npos, st.message());
+  BOOST_TEST(st.message().find("include cycle") != std::string::npos, st.message());
   std::string rm = "rm -rf " + dir;
   BOOST_TEST(system(rm.c_str()) == 0);
 }
@@ -197,6 +203,142 @@ BOOST_AUTO_TEST_CASE(huge_alternation_is_refused_by_memory_budget_not_hung) {
   BOOST_TEST(!st.ok());
   BOOST_TEST(st.code() == SG_ERULE);
   BOOST_TEST(st.message().find("rule BIG") != std::string::npos, st.message());
+}
+
+// Rule files that are not files, or that would never end, are refused with
+// an I/O error in every mode (lenient mode skips broken lines, not these).
+BOOST_AUTO_TEST_CASE(only_regular_files_of_bounded_size_are_read) {
+  sgtest::TempDir d;
+  for (bool strict : {true, false}) {
+    LoadOptions o;
+    o.strict = strict;
+    std::unique_ptr<RuleSet> rs;
+    std::vector<std::string> w;
+    // A directory as the rule file, and included.
+    Status st = RuleSet::LoadFile(d.path, o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST(st.message().find("not a regular file (a directory)") != std::string::npos, st.message());
+    std::ofstream(d.File("dir.cf")) << "body A /x/\ninclude " << d.path << "\n";
+    st = RuleSet::LoadFile(d.File("dir.cf"), o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST(st.message().find("dir.cf:2: include") != std::string::npos, st.message());
+    // A device that never ends, and a FIFO nobody writes (no hang).
+    std::ofstream(d.File("zero.cf")) << "include /dev/zero\n";
+    st = RuleSet::LoadFile(d.File("zero.cf"), o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST(st.message().find("a device") != std::string::npos, st.message());
+    ::unlink(d.File("fifo").c_str());
+    BOOST_REQUIRE(::mkfifo(d.File("fifo").c_str(), 0600) == 0);
+    std::ofstream(d.File("fifo.cf")) << "include fifo\n";
+    st = RuleSet::LoadFile(d.File("fifo.cf"), o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST(st.message().find("a FIFO") != std::string::npos, st.message());
+    // Over the size cap (a sparse file: nothing is written).
+    BOOST_REQUIRE(::truncate(d.File("big.cf").c_str(), 0) != 0 || true);
+    { std::ofstream(d.File("big.cf")) << "# big\n"; }
+    BOOST_REQUIRE(::truncate(d.File("big.cf").c_str(), (int64_t(64) << 20) + 1) == 0);
+    st = RuleSet::LoadFile(d.File("big.cf"), o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST(st.message().find("more than a rule file may hold") != std::string::npos, st.message());
+  }
+}
+
+// A file is read once per load: a cycle (direct, through another file or
+// another name) or a second inclusion ends with an error at once, in lenient
+// mode too, instead of growing exponentially.
+BOOST_AUTO_TEST_CASE(include_cycles_and_repeats_by_file_identity) {
+  sgtest::TempDir d;
+  std::ofstream(d.File("a.cf")) << "body A /x/\ninclude b.cf\n";
+  std::ofstream(d.File("b.cf")) << "include a.cf\n";
+  BOOST_REQUIRE(::symlink(d.File("a.cf").c_str(), d.File("alias.cf").c_str()) == 0);
+  std::ofstream(d.File("self.cf")) << "include self.cf\ninclude self.cf\ninclude self.cf\n";
+  std::ofstream(d.File("viaalias.cf")) << "body V /v/\ninclude alias.cf\ninclude a.cf\n";
+  std::ofstream(d.File("c.cf")) << "body C /c/\n";
+  std::ofstream(d.File("twice.cf")) << "include c.cf\ninclude ./c.cf\n";
+  for (bool strict : {true, false}) {
+    LoadOptions o;
+    o.strict = strict;
+    std::unique_ptr<RuleSet> rs;
+    std::vector<std::string> w;
+    Status st = RuleSet::LoadFile(d.File("a.cf"), o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST(st.message().find("include cycle") != std::string::npos, st.message());
+    st = RuleSet::LoadFile(d.File("self.cf"), o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST(st.message().find("self.cf:1: include") != std::string::npos, st.message());
+    st = RuleSet::LoadFile(d.File("twice.cf"), o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+    BOOST_TEST(st.message().find("twice.cf:2: include") != std::string::npos, st.message());
+    BOOST_TEST(st.message().find("already included") != std::string::npos, st.message());
+    st = RuleSet::LoadFile(d.File("viaalias.cf"), o, &rs, &w);
+    BOOST_TEST(st.code() == SG_EIO);
+  }
+}
+
+// Metas may chain as long as a file allows: resolving, ordering and
+// evaluating them uses no recursion (a chain of 200,000 once overflowed the
+// stack), and a lenient load of 20,000 broken metas stays linear.
+BOOST_AUTO_TEST_CASE(long_meta_chains_cost_no_stack) {
+  const int n = 200000;
+  std::string text = "body A /needle/\n";
+  for (int i = 0; i < n; ++i)
+    text += "meta " + std::string(i ? "__M" : "M") + std::to_string(i) + " " +
+            (i + 1 < n ? "__M" + std::to_string(i + 1) : std::string("A")) + "\n";  // __: silent
+  text += "score M0 7\nscore A 1\n";
+  std::unique_ptr<RuleSet> rs;
+  Status st = Load(text, &rs);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
+  comment::Normalized norm;
+  norm.body = "a needle here";
+  std::vector<Hit> hits;
+  BOOST_TEST(rs->Evaluate(norm, &hits) == 8.0);  // A and M0
+  norm.body = "nothing";
+  hits.clear();
+  BOOST_TEST(rs->Evaluate(norm, &hits) == 0.0);
+  // The chain in reverse order of definition, and the same chain closed
+  // into a cycle (refused; lenient mode drops all of it).
+  std::string cyc = "body A /needle/\n";
+  for (int i = 0; i < n; ++i) cyc += "meta M" + std::to_string(i) + " M" + std::to_string((i + 1) % n) + " || A\n";
+  st = Load(cyc);
+  BOOST_TEST(st.code() == SG_ERULE);
+  BOOST_TEST(st.message().find("cycle") != std::string::npos, st.message());
+  std::vector<std::string> w;
+  st = Load(cyc, &rs, false, &w);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
+  BOOST_TEST(rs->rules().size() == 1u);
+  BOOST_TEST(w.size() == size_t(n));
+  std::string unknown = "body A /x/\n";
+  for (int i = 0; i < 20000; ++i) unknown += "meta U" + std::to_string(i) + " NOPE" + std::to_string(i) + " && A\n";
+  w.clear();
+  st = Load(unknown, &rs, false, &w);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
+  BOOST_TEST(rs->rules().size() == 1u);
+  BOOST_TEST(w.size() == 20000u);
+}
+
+// Compiled lazily, a set over the memory budget is reported when first
+// needed and matches nothing: never the slow rule-by-rule fallback.
+BOOST_AUTO_TEST_CASE(lazy_sets_over_budget_are_refused_when_first_used) {
+  std::string alt;
+  for (int i = 0; i < 20000; ++i) alt += (i ? "|" : "") + std::string("w") + std::to_string(i) + "[a-z]{1,30}";
+  LoadOptions o;
+  o.re2_max_mem = 1 << 20;
+  o.lazy_compile = true;
+  std::unique_ptr<RuleSet> rs;
+  std::vector<std::string> w;
+  Status st = RuleSet::LoadString("body SMALL /hello/\nbody BIG /" + alt + "/\nauthor NAME /bob/\n", "t.cf", o, &rs, &w);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
+  comment::Normalized norm;
+  norm.body = "hello w1abc";
+  norm.author = "bob";
+  std::vector<Hit> hits;
+  Status err;
+  rs->Evaluate(norm, &hits, &err);
+  BOOST_TEST(err.code() == SG_ERULE);
+  BOOST_TEST(err.message().find("t.cf:2: rule BIG") == 0u, err.message());
+  BOOST_TEST((err.message().find("RE2 memory budget") != std::string::npos ||
+              err.message().find("pattern too large") != std::string::npos), err.message());
+  for (const auto& h : hits) BOOST_TEST(rs->rules()[size_t(h.rule)].name != "BIG");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
