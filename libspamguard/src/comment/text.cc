@@ -65,6 +65,7 @@ std::pair<const HtmlEntity*, const HtmlEntity*> FindEntity(std::string_view name
 }
 
 constexpr size_t kLongestEntityName = 32;  // "CounterClockwiseContourIntegral;"
+constexpr size_t kLongestLegacyName = 6;   // the longest name taken without ';' ("middot")
 
 void AppendEntity(const HtmlEntity& e, std::string* out) {
   AppendUtf8(e.cp, out);
@@ -115,7 +116,7 @@ bool DecodeOne(std::string_view s, size_t i, std::string* out, size_t* used) {
     }
   }
   // Without ';': the longest legacy name that starts the run ("&copy2020").
-  for (size_t k = j; k > start; --k) {
+  for (size_t k = std::min(j, start + kLongestLegacyName); k > start; --k) {
     auto [b, e] = FindEntity(s.substr(start, k - start));
     for (const HtmlEntity* p = b; p != e; ++p) {
       if (!p->semicolon) {
@@ -279,6 +280,9 @@ size_t DecodeEntities(std::string_view in, std::string* out) {
 void VisibleText(std::string_view s, std::string* text, std::vector<std::string>* links) {
   size_t i = 0;
   size_t plain = 0;  // start of the pending run of plain text
+  bool comment_close_missing = false;
+  size_t next_bracket = 0;  // the first ']' after the last '[' looked at (0: not searched yet)
+  size_t next_close[3] = {0, 0, 0};  // the next "[/url]", "[/link]", "[/img]" (0: not searched yet)
   auto flush = [&](size_t end) {
     if (end > plain) DecodeEntities(s.substr(plain, end - plain), text);
   };
@@ -292,7 +296,10 @@ void VisibleText(std::string_view s, std::string* text, std::vector<std::string>
     if (c == '<' && i + 1 < s.size()) {
       char d = s[i + 1];
       if (d == '!' && s.compare(i, 4, "<!--") == 0) {
-        size_t end = s.find("-->", i + 4);
+        // Once no "-->" follows, none follows any later "<!--" either:
+        // searching again for each would be quadratic.
+        size_t end = comment_close_missing ? std::string_view::npos : s.find("-->", i + 4);
+        if (end == std::string_view::npos) comment_close_missing = true;
         if (end != std::string_view::npos) {
           flush(i);
           i = plain = end + 3;
@@ -319,8 +326,11 @@ void VisibleText(std::string_view s, std::string* text, std::vector<std::string>
         }
       }
     } else if (c == '[' && i + 1 < s.size()) {
+      // The next ']' is searched once and remembered: a body of '[' with
+      // none would otherwise be searched to its end from each of them.
+      if (next_bracket != std::string_view::npos && next_bracket <= i) next_bracket = s.find(']', i + 1);
       size_t limit = std::min(s.size(), i + kMaxBBTagBytes);
-      size_t end = s.find(']', i + 1);
+      size_t end = next_bracket;
       if (end != std::string_view::npos && end < limit) {
         std::string_view tag = s.substr(i + 1, end - i - 1);
         size_t n = (!tag.empty() && tag[0] == '/') ? 1 : 0;
@@ -338,12 +348,19 @@ void VisibleText(std::string_view s, std::string* text, std::vector<std::string>
                 v = v.substr(1, v.size() - 2);
               add_link(v);
             } else {
-              // [url]target[/url]: the target is the content.
+              // [url]target[/url]: the target is the content. Where the
+              // next closing tag of each name is, is remembered, so that
+              // many opening tags cost one scan of the text in all.
               std::string close = "[/" + name + "]";
-              size_t k = end + 1, found = std::string_view::npos;
-              for (; k + close.size() <= s.size() && k < end + 1 + kMaxTagBytes; ++k)
-                if (StartsWithNoCase(s, k, close)) { found = k; break; }
-              if (found != std::string_view::npos) add_link(s.substr(end + 1, found - end - 1));
+              size_t& next = next_close[name == "url" ? 0 : name == "link" ? 1 : 2];
+              if (next != std::string_view::npos && next <= end) {
+                size_t k = end + 1;
+                next = std::string_view::npos;
+                for (; k + close.size() <= s.size(); ++k)
+                  if (s[k] == '[' && StartsWithNoCase(s, k, close)) { next = k; break; }
+              }
+              if (next != std::string_view::npos && next - (end + 1) <= kMaxTagBytes)
+                add_link(s.substr(end + 1, next - end - 1));
             }
           }
           i = plain = end + 1;
