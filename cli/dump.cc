@@ -13,6 +13,8 @@
 #include <map>
 #include <vector>
 
+#include <sys/stat.h>
+
 namespace sgcli {
 namespace {
 
@@ -64,15 +66,99 @@ bool Finish(Record* r, std::string* why) {
     *why = "not a time: '" + r->created + "'";
     return false;
   }
+  if (r->time < 0) {
+    *why = "a time before 1970-01-01: '" + r->created + "'";
+    return false;
+  }
   return true;
 }
 
-bool ReadJsonl(std::istream& in, const std::string& path, const DumpCallbacks& cb) {
-  std::string line, error;
+// Reads bytes from a stream with its errors made visible: a read error
+// (a directory, an I/O error) or running out of memory is recorded with the
+// line it happened on, never taken for the end of the file.
+class Bytes {
+ public:
+  Bytes(std::istream& in, const std::string& path) : sb_(in.rdbuf()), path_(path) {}
+  int Get() {
+    if (!error_.empty()) return EOF;
+    try {
+      return sb_->sbumpc();
+    } catch (const std::exception& e) {
+      error_ = "read error: " + std::string(e.what());
+      return EOF;
+    }
+  }
+  int Peek() {
+    if (!error_.empty()) return EOF;
+    try {
+      return sb_->sgetc();
+    } catch (const std::exception& e) {
+      error_ = "read error: " + std::string(e.what());
+      return EOF;
+    }
+  }
+  // One line (without its '\n') of at most kMaxRecordBytes; false at the
+  // end or on an error. A longer line is read to its end and *too_long set.
+  bool Line(std::string* line, bool* too_long) {
+    line->clear();
+    *too_long = false;
+    bool any = false;
+    try {
+      for (int c; (c = Get()) != EOF;) {
+        any = true;
+        if (c == '\n') return true;
+        if (line->size() < kMaxRecordBytes) line->push_back(char(c));
+        else *too_long = true;
+      }
+    } catch (const std::bad_alloc&) {
+      error_ = "out of memory reading a line of " + std::to_string(line->size()) + " bytes";
+      return false;
+    }
+    return any && error_.empty();
+  }
+  const std::string& error() const { return error_; }
+  void set_error(std::string e) {
+    if (error_.empty()) error_ = std::move(e);
+  }
+
+ private:
+  std::streambuf* sb_;
+  std::string path_;
+  std::string error_;
+};
+
+std::string TooLong(const std::string& what) {
+  return what + " longer than " + std::to_string(kMaxRecordBytes >> 20) + " MiB (the most one record may hold)";
+}
+
+// What the reading ends with: false and "path:line: reason" for a read
+// error; records that broke a bound were skipped and make the run fail too.
+bool Done(const Bytes& b, const std::string& path, size_t line_no, const std::string& over, std::string* error) {
+  if (!b.error().empty()) {
+    *error = path + ":" + std::to_string(line_no) + ": " + b.error() + "; the records after it were not read";
+    return false;
+  }
+  if (!over.empty()) {
+    *error = over;
+    return false;
+  }
+  return true;
+}
+
+bool ReadJsonl(std::istream& in, const std::string& path, const DumpCallbacks& cb, std::string* read_error) {
+  std::string line, error, over;
   size_t line_no = 0;
   Record rec;
-  while (std::getline(in, line)) {
+  Bytes bytes(in, path);
+  bool too_long = false;
+  while (bytes.Line(&line, &too_long)) {
     ++line_no;
+    if (too_long) {
+      std::string where = path + ":" + std::to_string(line_no);
+      cb.skip(where, TooLong("a line"));
+      if (over.empty()) over = where + ": " + TooLong("a record") + " was skipped";
+      continue;
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (cb.jsonl_line) {
       if (!cb.jsonl_line(line, line_no)) return true;
@@ -84,60 +170,83 @@ bool ReadJsonl(std::istream& in, const std::string& path, const DumpCallbacks& c
     }
     if (!cb.record(rec)) return true;
   }
-  return true;
+  return Done(bytes, path, line_no + 1, over, read_error);
 }
 
 // RFC 4180: quoted fields with "" escapes and line breaks inside quotes.
 // Returns false at the end of the input; *bad is set for a row cut short.
-bool CsvRow(std::istream& in, std::vector<std::string>* row, size_t* line_no, bool* bad) {
+// A row holds at most kMaxCsvFields fields and kMaxRecordBytes bytes (more
+// are counted, not kept: *fields and *too_long say so); a quoted field that
+// runs past kMaxRecordBytes is an unterminated quote, and ends the reading.
+constexpr size_t kMaxCsvFields = 1000;
+bool CsvRow(Bytes& in, std::vector<std::string>* row, size_t* line_no, bool* bad, size_t* fields, bool* too_long) {
   row->clear();
   *bad = false;
+  *fields = 0;
+  *too_long = false;
   std::string field;
+  size_t bytes = 0;
   bool quoted = false, any = false, was_quoted = false;
+  auto keep = [&](char ch) {
+    if (++bytes > kMaxRecordBytes) *too_long = true;
+    else field.push_back(ch);
+  };
+  auto end_field = [&] {
+    if (++*fields <= kMaxCsvFields && !*too_long) row->push_back(field);
+    field.clear();
+  };
   int c;
-  while ((c = in.get()) != EOF) {
+  while ((c = in.Get()) != EOF) {
     any = true;
     if (quoted) {
       if (c == '"') {
-        if (in.peek() == '"') {
-          in.get();
-          field.push_back('"');
+        if (in.Peek() == '"') {
+          in.Get();
+          keep('"');
         } else {
           quoted = false;
         }
       } else {
         if (c == '\n') ++*line_no;
-        field.push_back(char(c));
+        keep(char(c));
+        if (*too_long) {
+          in.set_error("a quoted field longer than " + std::to_string(kMaxRecordBytes >> 20) +
+                       " MiB: an unterminated quote?");
+          return false;
+        }
       }
       continue;
     }
     if (c == '"' && field.empty() && !was_quoted) {
       quoted = was_quoted = true;
     } else if (c == ',') {
-      row->push_back(field);
-      field.clear();
+      end_field();
       was_quoted = false;
-    } else if (c == '\r' && in.peek() == '\n') {
+    } else if (c == '\r' && in.Peek() == '\n') {
       continue;
     } else if (c == '\n') {
       ++*line_no;
-      row->push_back(field);
+      end_field();
       return true;
     } else {
-      field.push_back(char(c));
+      keep(char(c));
     }
   }
   if (quoted) *bad = true;  // the file ended inside a quoted field
-  if (any) row->push_back(field);
+  if (any) end_field();
   return any;
 }
 
-bool ReadCsv(std::istream& in, const std::string& path, const DumpCallbacks& cb, std::string* error) {
+bool ReadCsv(std::istream& stream, const std::string& path, const DumpCallbacks& cb, std::string* error) {
   std::vector<std::string> header, row;
-  size_t line_no = 1, start = 1;
-  bool bad = false;
-  if (!CsvRow(in, &header, &line_no, &bad) || bad) {
-    *error = path + ": no CSV header row";
+  size_t line_no = 1, start = 1, fields = 0;
+  bool bad = false, too_long = false;
+  std::string over;
+  Bytes in(stream, path);
+  if (!CsvRow(in, &header, &line_no, &bad, &fields, &too_long) || bad || too_long || fields > kMaxCsvFields) {
+    if (!in.error().empty()) return Done(in, path, 1, over, error);
+    *error = path + ": no CSV header row" +
+             (too_long || fields > kMaxCsvFields ? " (the first row is over the limit of one record)" : "");
     return false;
   }
   if (!header.empty() && header[0].compare(0, 3, "\xEF\xBB\xBF") == 0) header[0].erase(0, 3);
@@ -150,15 +259,20 @@ bool ReadCsv(std::istream& in, const std::string& path, const DumpCallbacks& cb,
     *error = path + ": the CSV header names no comment field (id, author, email, url, ip, body, ...)";
     return false;
   }
-  while ((start = line_no, CsvRow(in, &row, &line_no, &bad))) {
+  while ((start = line_no, CsvRow(in, &row, &line_no, &bad, &fields, &too_long))) {
     std::string where = path + ":" + std::to_string(start);
-    if (row.size() == 1 && Trim(row[0]).empty()) continue;
+    if (fields == 1 && Trim(row[0]).empty()) continue;
     if (bad) {
       cb.skip(where, "the file ends inside a quoted field");
       break;
     }
-    if (row.size() != header.size()) {
-      cb.skip(where, "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(row.size()));
+    if (too_long) {
+      cb.skip(where, TooLong("a row"));
+      if (over.empty()) over = where + ": " + TooLong("a record") + " was skipped";
+      continue;
+    }
+    if (fields != header.size()) {
+      cb.skip(where, "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields));
       continue;
     }
     Record rec;
@@ -169,9 +283,9 @@ bool ReadCsv(std::istream& in, const std::string& path, const DumpCallbacks& cb,
       continue;
     }
     if (rec.id.empty()) rec.id = where;
-    if (!cb.record(rec)) break;
+    if (!cb.record(rec)) return true;
   }
-  return true;
+  return Done(in, path, line_no, over, error);
 }
 
 // Movable Type's export format: entries end with "--------", sections with
@@ -188,7 +302,10 @@ std::string MtDate(const std::string& d) {
   return buf;
 }
 
-bool ReadMt(std::istream& in, const std::string& path, const DumpCallbacks& cb) {
+bool ReadMt(std::istream& stream, const std::string& path, const DumpCallbacks& cb, std::string* error) {
+  Bytes in(stream, path);
+  std::string over;
+  bool too_long = false;
   enum { kHeader, kSection, kFeedbackMeta, kFeedbackText } state = kHeader;
   Record rec;
   std::string entry_title, entry_basename, line;
@@ -218,8 +335,20 @@ bool ReadMt(std::istream& in, const std::string& path, const DumpCallbacks& cb) 
     ++n;
     return cb.record(rec);
   };
-  while (std::getline(in, line)) {
+  auto add_text = [&] {
+    if (rec.body.size() + line.size() + 1 > kMaxRecordBytes) too_long = true;
+    else rec.body += line + "\n";
+  };
+  while (in.Line(&line, &too_long)) {
     ++line_no;
+    if (too_long && in_feedback) {
+      std::string where = path + ":" + std::to_string(start);
+      cb.skip(where, TooLong("a section"));
+      if (over.empty()) over = where + ": " + TooLong("a record") + " was skipped";
+      in_feedback = false;
+      state = kSection;
+    }
+    too_long = false;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line == "--------") {  // end of the entry
       if (in_feedback && !emit()) return true;
@@ -267,15 +396,15 @@ bool ReadMt(std::istream& in, const std::string& path, const DumpCallbacks& cb) 
       else if (key == "BLOG NAME") rec.blog_name = val;
       else {
         state = kFeedbackText;
-        rec.body += line + "\n";
+        add_text();
       }
       continue;
     }
-    if (state == kFeedbackText) rec.body += line + "\n";
+    if (state == kFeedbackText) add_text();
   }
-  if (in_feedback) cb.skip(path + ":" + std::to_string(start), "the file ends inside the section");
+  if (in_feedback && in.error().empty()) cb.skip(path + ":" + std::to_string(start), "the file ends inside the section");
   (void)entry;
-  return true;
+  return Done(in, path, line_no + 1, over, error);
 }
 
 // WordPress WXR, read with expat: <item> is a post, <wp:comment> a comment;
@@ -360,6 +489,12 @@ bool ReadWxr(std::istream& in, const std::string& path, const DumpCallbacks& cb,
   for (;;) {
     in.read(buf.data(), std::streamsize(buf.size()));
     std::streamsize got = in.gcount();
+    if (in.bad()) {
+      *error = path + ":" + std::to_string(XML_GetCurrentLineNumber(s.parser)) + ": read error: " + strerror(errno) +
+               "; the records after it were not read";
+      ok = false;
+      break;
+    }
     bool last = got < std::streamsize(buf.size());
     if (XML_Parse(s.parser, buf.data(), int(got), last) == XML_STATUS_ERROR) {
       if (!s.stop) {
@@ -434,6 +569,11 @@ bool ParseJsonLine(const std::string& line, const std::string& path, size_t line
 }
 
 std::string DetectFormat(const std::string& path, std::string* error) {
+  struct stat sb;
+  if (::stat(path.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    *error = path + ": is a directory, not a dump";
+    return "";
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = path + ": cannot open: " + strerror(errno);
@@ -464,6 +604,11 @@ bool ReadDump(const std::string& path, const std::string& format, const DumpCall
     fmt = DetectFormat(path, error);
     if (fmt.empty()) return false;
   }
+  struct stat sb;
+  if (::stat(path.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    *error = path + ": is a directory, not a dump";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = path + ": cannot open: " + strerror(errno);
@@ -475,10 +620,15 @@ bool ReadDump(const std::string& path, const std::string& format, const DumpCall
 
 bool ReadDumpStream(std::istream& in, const std::string& name, const std::string& fmt, const DumpCallbacks& cb,
                     std::string* error) {
-  if (fmt == "jsonl") return ReadJsonl(in, name, cb);
-  if (fmt == "csv") return ReadCsv(in, name, cb, error);
-  if (fmt == "mt") return ReadMt(in, name, cb);
-  if (fmt == "wxr") return ReadWxr(in, name, cb, error);
+  try {
+    if (fmt == "jsonl") return ReadJsonl(in, name, cb, error);
+    if (fmt == "csv") return ReadCsv(in, name, cb, error);
+    if (fmt == "mt") return ReadMt(in, name, cb, error);
+    if (fmt == "wxr") return ReadWxr(in, name, cb, error);
+  } catch (const std::bad_alloc&) {
+    *error = name + ": out of memory while reading; the records after it were not read";
+    return false;
+  }
   *error = "unknown format '" + fmt + "' (auto, jsonl, csv, mt, wxr)";
   return false;
 }

@@ -12,6 +12,11 @@
 
 namespace sgcli {
 
+// The most one record (a JSON line, a CSV row, a section of an export) may
+// hold. A longer one is skipped with its position, reading goes on, and the
+// reading then reports failure (the command exits non-zero).
+constexpr size_t kMaxRecordBytes = size_t(64) << 20;
+
 struct DumpCallbacks {
   std::function<bool(const Record&)> record;  // false stops the reading
   std::function<void(const std::string& where, const std::string& why)> skip;

@@ -1,30 +1,83 @@
 #include "output.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <ctime>
 
 namespace sgcli {
 
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
+size_t Utf8At(const unsigned char* s, size_t len, size_t i, uint32_t* cp) {
+  unsigned c = s[i];
+  size_t n = c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+  if (n == 0 || len - i < n) return 0;
+  uint32_t v = c & (0xFF >> (n + 1));
+  for (size_t k = 1; k < n; ++k) {
+    if ((s[i + k] & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (s[i + k] & 0x3F);
+  }
+  if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return n;
+}
+
+// Characters a terminal acts on or that reorder the line: C1 controls
+// (U+009B is CSI on many terminals) and the bidirectional overrides,
+// embeddings, isolates and marks.
+bool Unsafe(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+}  // namespace
+
 std::string Printable(const char* s, size_t len, size_t max) {
   std::string out;
-  for (size_t i = 0; i < len && out.size() < max; ++i) {
-    unsigned char c = s[i];
-    if (c == '\n' || c == '\r' || c == '\t') out.push_back(' ');
-    else if (c < 0x20 || c == 0x7F) out += "?";
-    else out.push_back(char(c));
+  const auto* u = reinterpret_cast<const unsigned char*>(s);
+  size_t i = 0;
+  while (i < len && out.size() < max) {
+    unsigned char c = u[i];
+    if (c < 0x80) {
+      if (c == '\n' || c == '\r' || c == '\t') out.push_back(' ');
+      else if (c < 0x20 || c == 0x7F) out += "?";
+      else out.push_back(char(c));
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    size_t n = Utf8At(u, len, i, &cp);
+    if (n == 0 || Unsafe(cp)) {
+      out += "?";  // a stray byte (a raw 0x9B is CSI too) or a control
+      i += n == 0 ? 1 : n;
+      continue;
+    }
+    out.append(s + i, n);
+    i += n;
   }
-  if (len > max) out += "...";
+  if (i < len) out += "...";
   return out;
 }
+
+std::string Shown(const char* s) { return Printable(s, strlen(s), 4000); }
 
 std::string SkipMessage(const std::string& where, const std::string& why) {
   return "spamguard: " + Printable(where.data(), where.size(), 300) + ": skipped: " +
          Printable(why.data(), why.size(), 300) + "\n";
 }
 
-std::string Fmt(double v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
+std::string Fmt(double v) { return FixedNumber(v, 2); }
+
+std::string FixedNumber(double v, int decimals, bool sign) {
+  if (!std::isfinite(v)) v = 0;
+  char buf[400];  // DBL_MAX in fixed notation is 309 digits
+  char* p = buf;
+  if (sign && !std::signbit(v)) *p++ = '+';
+  auto [end, ec] = std::to_chars(p, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+  return ec == std::errc() ? std::string(buf, end) : std::string("0");
 }
 
 std::string JsonQuote(const std::string& s) {
@@ -72,10 +125,12 @@ std::string VerdictText(const std::string& id, const sg_result* r) {
     size_t len = 0;
     const char* m = sg_result_hit_match(r, i, &len);
     char line[256];
-    snprintf(line, sizeof line, "    %+6.2f  %-24s %-8s ", sg_result_hit_points(r, i), sg_result_hit_name(r, i),
+    std::string pts = FixedNumber(sg_result_hit_points(r, i), 2, true);
+    snprintf(line, sizeof line, "    %6s  %-24s %-8s ", pts.size() <= 12 ? pts.c_str() : "(huge)", sg_result_hit_name(r, i),
              sg_result_hit_field(r, i));
     out += line;
-    out += sg_result_hit_description(r, i);
+    const char* d = sg_result_hit_description(r, i);
+    out += Printable(d, strlen(d), 200);  // from the rule file
     out += "  [" + Printable(m, len, 80) + "]\n";
   }
   return out;
@@ -84,11 +139,9 @@ std::string VerdictText(const std::string& id, const sg_result* r) {
 std::string HitList(const sg_result* r) {
   std::string out;
   for (size_t i = 0; i < sg_result_hit_count(r); ++i) {
-    char pts[32];
-    snprintf(pts, sizeof pts, "(%+.2f)", sg_result_hit_points(r, i));
     if (!out.empty()) out += ' ';
     out += sg_result_hit_name(r, i);
-    out += pts;
+    out += "(" + FixedNumber(sg_result_hit_points(r, i), 2, true) + ")";
   }
   return out;
 }

@@ -9,11 +9,17 @@
 
 namespace sgcli {
 
-// Control characters become spaces or '?', and text over `max` bytes is cut
-// with "...": safe to print on one terminal line.
+// Control characters (C0, DEL, C1), bidirectional overrides and bytes that
+// are not UTF-8 become spaces or '?', and text over `max` bytes is cut with
+// "...": safe to print on one terminal line.
 std::string Printable(const char* s, size_t len, size_t max);
+// Printable for a message (an error may quote a rule file or a dump).
+std::string Shown(const char* s);
 // "%.2f"
 std::string Fmt(double v);
+// "%.*f" ("%+.*f" with sign) for any double, in the C locale; 0 for a
+// non-finite one.
+std::string FixedNumber(double v, int decimals, bool sign = false);
 // "spamguard: WHERE: skipped: WHY\n" for a malformed record. The reason
 // may quote the record, so both go through Printable.
 std::string SkipMessage(const std::string& where, const std::string& why);

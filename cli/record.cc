@@ -1,5 +1,6 @@
 #include "record.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstring>
@@ -163,6 +164,10 @@ bool FinishRecord(Record* out, const std::string& kind_alias, std::string* error
     *error = "created: not an ISO 8601 time: '" + out->created + "'";
     return false;
   }
+  if (out->time < 0) {
+    *error = "created: before 1970-01-01: '" + out->created + "'";
+    return false;
+  }
   return true;
 }
 
@@ -295,7 +300,38 @@ bool FastFlatObject(const std::string& line, Record* out, std::string* kind_alia
 
 }  // namespace
 
+// How deep arrays and objects nest in a JSON text (strings skipped), read
+// in one pass with no recursion; stops counting past `limit`.
+int JsonDepth(const std::string& s, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+constexpr int kMaxJsonDepth = 32;
+
 bool ParseJsonRecordFull(const std::string& line, Record* out, std::string* error) {
+  // A record is a flat object; a value may be an array or object (kept as
+  // its JSON text), but nesting is bounded: the JSON library writes values
+  // back by recursion, and a line of 100,000 '[' would overflow the stack.
+  if (JsonDepth(line, kMaxJsonDepth) > kMaxJsonDepth) {
+    *error = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return false;
+  }
   nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     *error = "not valid JSON";

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "output.h"
@@ -40,7 +41,8 @@ std::string Esc(const std::string& s) {
 }
 
 std::string Num(double v, const char* fmt) {
-  char buf[32];
+  if (!std::isfinite(v)) v = 0;
+  char buf[400];  // any finite double in %f
   snprintf(buf, sizeof buf, fmt, v);
   return buf;
 }

@@ -211,8 +211,7 @@ class Rescorer {
       else if (!o_.quiet) bo.stdout_text += VerdictText(rec.id, r);
       if (out_ && !csv_) bo.file_text += json;
       if (out_ && csv_) {
-        char score[32];
-        snprintf(score, sizeof score, "%.3f", sg_result_score(r));
+        std::string score = FixedNumber(sg_result_score(r), 3);
         bo.file_text += CsvField(rec.id) + "," + CsvField(rec.label) + "," + sg_action_str(sg_result_action(r)) + "," +
                         score + "," + std::to_string(sg_result_retry_after(r)) + "," + CsvField(HitList(r)) + "\n";
       }
@@ -420,7 +419,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
   std::vector<sg_comment*> comments(threads, nullptr);
   for (auto& c : comments)
     if (sg_comment_new(&c) < 0) {
-      fprintf(stderr, "spamguard: %s\n", sg_error_message());
+      fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
       return 1;
     }
   if (threads > 1)
@@ -488,7 +487,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
     current = nullptr;  // the stream is gone
     if (!ok) {
       progress.Clear();
-      fprintf(stderr, "spamguard: %s\n", error.c_str());
+      fprintf(stderr, "spamguard: %s\n", Shown(error.c_str()).c_str());
       read_failed = true;
       break;
     }
@@ -509,7 +508,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
   skipped += all.skipped;
   bool failed = read_failed;
   if (rs.failed()) {
-    fprintf(stderr, "spamguard: %s\n", rs.error().c_str());
+    fprintf(stderr, "spamguard: %s\n", Shown(rs.error().c_str()).c_str());
     failed = true;
   }
   if (out && (rs.write_failed() || fflush(out) != 0 || ferror(out))) {
@@ -529,7 +528,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
     info.threads = threads;
     std::string error;
     if (!WriteReport(o.report, engine, all, info, &error)) {
-      fprintf(stderr, "spamguard: %s\n", error.c_str());
+      fprintf(stderr, "spamguard: %s\n", Shown(error.c_str()).c_str());
       failed = true;
     } else {
       fprintf(sum, "report: %s\n", o.report.c_str());

@@ -79,7 +79,7 @@ EnginePtr OpenEngine(const std::string& path) {
   if (rc == SG_OK) rc = sg_engine_open(&e, path.c_str(), cfg);
   sg_config_free(cfg);
   if (rc < 0) {
-    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     return nullptr;
   }
   return EnginePtr(e);
@@ -97,7 +97,7 @@ int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
   CommentPtr comment(raw);
   sg_result* r = nullptr;
   if (sgcli::ToComment(rec, comment.get()) < 0 || sg_engine_score(&r, engine.get(), comment.get()) < 0) {
-    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     return kExitFailed;
   }
   ResultPtr result(r);
@@ -120,7 +120,7 @@ int Learn(const std::string& rules, const std::string& label, const sgcli::Recor
   size_t learned = 0, skipped = 0;
   auto teach = [&](const sgcli::Record& rec, const std::string& where) {
     if (sgcli::ToComment(rec, comment.get()) < 0 || sg_engine_learn(engine.get(), comment.get(), lab) < 0) {
-      fprintf(stderr, "spamguard: %s: %s\n", where.c_str(), sg_error_message());
+      fprintf(stderr, "spamguard: %s: %s\n", Shown(where.c_str()).c_str(), Shown(sg_error_message()).c_str());
       return false;
     }
     ++learned;
@@ -169,7 +169,7 @@ int ListCommand(const std::string& rules, const std::string& op, const std::stri
     int k = kind == "ip" ? SG_ENTRY_IP : kind == "email" ? SG_ENTRY_EMAIL : kind == "email-domain" ? SG_ENTRY_EMAIL_DOMAIN
                                                                                                    : SG_ENTRY_URL_DOMAIN;
     if (sg_engine_list_add(engine.get(), list, k, entry.c_str(), source.c_str(), reason.c_str(), expires) < 0) {
-      fprintf(stderr, "spamguard: %s\n", sg_error_message());
+      fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
       return kExitFailed;
     }
     printf("added %s to the %s list\n", entry.c_str(), which.c_str());
@@ -178,7 +178,7 @@ int ListCommand(const std::string& rules, const std::string& op, const std::stri
   if (op == "remove") {
     size_t removed = 0;
     if (sg_engine_list_remove(&removed, engine.get(), list, entry.c_str()) < 0) {
-      fprintf(stderr, "spamguard: %s\n", sg_error_message());
+      fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
       return kExitFailed;
     }
     printf("removed %zu entries from the %s list\n", removed, which.c_str());
@@ -186,7 +186,7 @@ int ListCommand(const std::string& rules, const std::string& op, const std::stri
   }
   sg_import_report* rep = nullptr;
   if (sg_engine_list_import(&rep, engine.get(), list, entry.c_str(), source.c_str(), reason.c_str(), expires) < 0) {
-    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     return kExitFailed;
   }
   for (size_t i = 0; i < sg_import_report_message_count(rep); ++i)
@@ -204,7 +204,7 @@ int IpCommand(const std::string& rules, const std::string& ip, bool json) {
   if (!engine) return kExitFailed;
   sg_result* r = nullptr;
   if (sg_engine_explain_ip(&r, engine.get(), ip.c_str(), 0) < 0) {
-    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     return kExitFailed;
   }
   ResultPtr result(r);
@@ -222,7 +222,7 @@ int ListShow(const std::string& rules, const std::string& which, const std::stri
   int list = which == "allow" ? SG_LIST_ALLOW : which == "block" ? SG_LIST_BLOCK : 0;
   sg_list_entries* raw = nullptr;
   if (sg_engine_list_entries(&raw, engine.get(), list, source.empty() ? nullptr : source.c_str(), limit) < 0) {
-    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     return kExitFailed;
   }
   std::unique_ptr<sg_list_entries, void (*)(sg_list_entries*)> entries(raw, sg_list_entries_free);
@@ -261,7 +261,7 @@ int PruneCommand(const std::string& rules, bool json) {
   if (!engine) return kExitFailed;
   char* raw = nullptr;
   if (sg_engine_prune(&raw, nullptr, engine.get(), 0) < 0) {
-    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     return kExitFailed;
   }
   nlohmann::json r = nlohmann::json::parse(raw, nullptr, false);
@@ -288,7 +288,7 @@ int StatsCommand(const std::string& rules, bool json) {
   if (!engine) return kExitFailed;
   char* raw = nullptr;
   if (sg_engine_stats(&raw, nullptr, engine.get()) < 0) {
-    fprintf(stderr, "spamguard: %s\n", sg_error_message());
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     return kExitFailed;
   }
   nlohmann::json st = nlohmann::json::parse(raw, nullptr, false);
@@ -364,11 +364,12 @@ int Lint(const std::string& rules, bool list, bool json) {
   }
   printf("); moderate at %s, spam at %s, discard at %s\n", Fmt(sg_engine_threshold(e, SG_ACTION_MODERATE)).c_str(),
          Fmt(sg_engine_threshold(e, SG_ACTION_SPAM)).c_str(), Fmt(sg_engine_threshold(e, SG_ACTION_DISCARD)).c_str());
-  for (size_t i = 0; i < sg_engine_warning_count(e); ++i) printf("warning: %s\n", sg_engine_warning(e, i));
+  // Warnings and descriptions come from the rule file: printed safe.
+  for (size_t i = 0; i < sg_engine_warning_count(e); ++i) printf("warning: %s\n", Shown(sg_engine_warning(e, i)).c_str());
   if (list)
     for (size_t i = 0; i < n; ++i)
-      printf("  %+6.2f  %-28s %-10s %s\n", sg_engine_rule_score(e, i), sg_engine_rule_name(e, i),
-             sg_engine_rule_field(e, i), sg_engine_rule_description(e, i));
+      printf("  %6s  %-28s %-10s %s\n", FixedNumber(sg_engine_rule_score(e, i), 2, true).c_str(),
+             sg_engine_rule_name(e, i), sg_engine_rule_field(e, i), Shown(sg_engine_rule_description(e, i)).c_str());
   return 0;
 }
 

@@ -434,8 +434,13 @@ SG_API int sg_comment_set_kind(sg_comment *comment, int kind);
  *  len > 0), SG_ENOMEM. */
 SG_API int sg_comment_set_field(sg_comment *comment, int field,
                                 const char *value, size_t len);
-/** Set the submission time, seconds since 1970-01-01 UTC (0: unknown).
- *  @return SG_OK, SG_EINVAL (NULL comment). */
+/** The latest time sg_comment_set_time accepts: 9999-12-31 23:59:59 UTC. */
+#define SG_TIME_MAX INT64_C(253402300799)
+/** Set the submission time, seconds since 1970-01-01 UTC (0: unknown, use
+ *  the clock). Rate limits never let a time earlier than one a key has
+ *  already seen, or later than the clock, reset their count.
+ *  @return SG_OK, SG_EINVAL (NULL comment, a time below 0 or above
+ *  SG_TIME_MAX; the comment keeps its previous time). */
 SG_API int sg_comment_set_time(sg_comment *comment, int64_t unix_seconds);
 
 /* ------------------------------------------------------------------------ */

@@ -404,6 +404,10 @@ SG_API int sg_comment_set_field(sg_comment* comment, int field, const char* valu
 SG_API int sg_comment_set_time(sg_comment* comment, int64_t unix_seconds) {
   return Guard([&] {
     if (comment == nullptr) return Fail(SG_EINVAL, "sg_comment_set_time: comment is NULL");
+    if (unix_seconds < 0 || unix_seconds > SG_TIME_MAX)
+      return Fail(SG_EINVAL, "sg_comment_set_time: " + std::to_string(unix_seconds) +
+                                 " is out of range (0 for now, or 1 to " + std::to_string(SG_TIME_MAX) +
+                                 ", 9999-12-31 23:59:59 UTC)");
     comment->rep.time = unix_seconds;
     return SG_OK;
   });

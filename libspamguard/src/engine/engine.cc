@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 
@@ -27,6 +28,8 @@ rules::LoadOptions ToLoadOptions(const Options& o) {
   if (o.re2_max_mem > 0) lo.re2_max_mem = o.re2_max_mem;
   return lo;
 }
+
+constexpr size_t kMaxImportEntries = 10000000;
 
 int64_t Now(const comment::Comment& c) { return c.time != 0 ? c.time : int64_t(::time(nullptr)); }
 
@@ -620,18 +623,47 @@ Status Engine::ListImport(int list, const std::string& path, const std::string& 
   if (source.empty()) return Status::InvalidArgument("an import needs a source name (it replaces that source)");
   Status st = RequireStore();
   if (!st.ok()) return st;
+  struct stat sb;
+  if (::stat(path.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode)) return Status::IOError(path + ": is a directory, not a list");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path + ": cannot open");
+  if (!in) return Status::IOError(path + ": cannot open: " + strerror(errno));
   *report = ImportReport();
   std::vector<store::ImportEntry> entries;
   std::string line;
   size_t line_no = 0;
   constexpr size_t kMaxLine = 4096;
-  while (std::getline(in, line)) {
+  // Lines are read to at most kMaxLine bytes each (a longer one is skipped
+  // as it streams by, however long), and a read error is an error, never
+  // the end of the list.
+  std::streambuf* sb_in = in.rdbuf();
+  auto next_line = [&](std::string* out, bool* too_long) -> Status {
+    out->clear();
+    *too_long = false;
+    bool any = false;
+    try {
+      for (int c; (c = sb_in->sbumpc()) != EOF;) {
+        any = true;
+        if (c == '\n') return Status::OK();
+        if (out->size() < kMaxLine) out->push_back(char(c));
+        else *too_long = true;
+      }
+    } catch (const std::exception& e) {
+      return Status::IOError(path + ":" + std::to_string(line_no + 1) + ": read error: " + e.what());
+    }
+    return any ? Status::OK() : Status::NotFound("end");
+  };
+  bool too_long = false;
+  for (;;) {
+    Status rs = next_line(&line, &too_long);
+    if (rs.code() == SG_ENOTFOUND) break;
+    if (!rs.ok()) return rs;
     ++line_no;
+    if (entries.size() >= kMaxImportEntries)
+      return Status::Limit(path + ":" + std::to_string(line_no) + ": more than " +
+                                   std::to_string(kMaxImportEntries) + " entries in one list; nothing was imported");
     lists::ListLine parsed;
     lists::LineKind k;
-    if (line.size() > kMaxLine) {
+    if (too_long) {
       k = lists::LineKind::kMalformed;
       parsed.error = "line longer than " + std::to_string(kMaxLine) + " bytes";
     } else {
@@ -646,7 +678,6 @@ Status Engine::ListImport(int list, const std::string& path, const std::string& 
     }
     entries.push_back({parsed.range, parsed.reason.empty() ? reason : parsed.reason});
   }
-  if (in.bad()) return Status::IOError(path + ": read error");
   st = store_->ReplaceSource(list, source, entries, int64_t(::time(nullptr)), expires);
   if (!st.ok()) return st;
   report->imported = entries.size();

@@ -10,9 +10,12 @@ namespace spamguard::reputation {
 
 store::RepCounts Decayed(const store::RepCounts& c, int64_t now, const Settings& s) {
   store::RepCounts d = c;
+  if (!std::isfinite(d.spam) || d.spam < 0) d.spam = 0;
+  if (!std::isfinite(d.ham) || d.ham < 0) d.ham = 0;
   double hl = s.HalfLifeSeconds();
-  if (hl > 0 && now > c.updated) {
-    double f = std::exp2(-double(now - c.updated) / hl);
+  double elapsed = double(now) - double(c.updated);  // in double: no pair of times overflows
+  if (hl > 0 && elapsed > 0) {
+    double f = std::exp2(-elapsed / hl);
     d.spam *= f;
     d.ham *= f;
   }
@@ -21,7 +24,7 @@ store::RepCounts Decayed(const store::RepCounts& c, int64_t now, const Settings&
 }
 
 double Points(double spam, double ham, const Settings& s) {
-  if (spam + ham < s.min_evidence || spam + ham <= 0) return 0;
+  if (!std::isfinite(spam + ham) || spam + ham < s.min_evidence || spam + ham <= 0) return 0;
   double p = s.weight * std::log((spam + 1) / (ham + 1));
   p = std::clamp(p, -s.cap, s.cap);
   return std::round(p * 100) / 100;

@@ -147,10 +147,17 @@ std::vector<std::string> DecodeKeys(const std::string& blob) {
   return keys;
 }
 
-double Decay(int64_t elapsed, double half_life) {
-  if (half_life <= 0 || elapsed <= 0) return 1.0;
-  return std::exp2(-double(elapsed) / half_life);
+// The weight left of a count made at `then`, seen at `now`: computed in
+// double, so that no pair of times can overflow.
+double Decay(int64_t now, int64_t then, double half_life) {
+  double elapsed = double(now) - double(then);
+  if (!(half_life > 0) || !(elapsed > 0)) return 1.0;
+  return std::exp2(-elapsed / half_life);
 }
+
+// A count as read back: a finite, non-negative number, whatever the file
+// holds (a file written by other means must not poison every verdict).
+double Count(double v) { return std::isfinite(v) && v > 0 ? v : 0.0; }
 
 }  // namespace
 
@@ -472,8 +479,8 @@ Status SqliteStore::GetReputationLocked(const std::vector<std::string>& keys, st
     BindBlob(q, 1, keys[i]);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-      (*out)[i].spam = sqlite3_column_double(q, 0);
-      (*out)[i].ham = sqlite3_column_double(q, 1);
+      (*out)[i].spam = Count(sqlite3_column_double(q, 0));
+      (*out)[i].ham = Count(sqlite3_column_double(q, 1));
       (*out)[i].updated = sqlite3_column_int64(q, 2);
     } else if (rc != SQLITE_DONE) {
       return Error("reputation lookup", rc);
@@ -577,7 +584,7 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
       std::string key = ColumnBlob(q, 0);
       for (size_t i = 0; i < req.rep_keys.size(); ++i)
-        if (req.rep_keys[i] == key) out->rep[i] = {sqlite3_column_double(q, 1), sqlite3_column_double(q, 2), sqlite3_column_int64(q, 3)};
+        if (req.rep_keys[i] == key) out->rep[i] = {Count(sqlite3_column_double(q, 1)), Count(sqlite3_column_double(q, 2)), sqlite3_column_int64(q, 3)};
     }
     if (rc != SQLITE_DONE) return Error("reputation lookup", rc);
     sqlite3_reset(q);
@@ -668,9 +675,9 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
     double spam = 0, ham = 0;
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-      double f = Decay(op.now - sqlite3_column_int64(q, 2), op.half_life);
-      spam = sqlite3_column_double(q, 0) * f;
-      ham = sqlite3_column_double(q, 1) * f;
+      double f = Decay(op.now, sqlite3_column_int64(q, 2), op.half_life);
+      spam = Count(sqlite3_column_double(q, 0)) * f;
+      ham = Count(sqlite3_column_double(q, 1)) * f;
     } else if (rc != SQLITE_DONE) {
       return Error("reputation read", rc);
     }
@@ -678,8 +685,8 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
     s2 = Prepare(kUpsertRep, &q);
     if (!s2.ok()) return s2;
     BindBlob(q, 1, key);
-    sqlite3_bind_double(q, 2, std::max(0.0, spam + d_spam));
-    sqlite3_bind_double(q, 3, std::max(0.0, ham + d_ham));
+    sqlite3_bind_double(q, 2, Count(spam + d_spam));  // never a non-finite number
+    sqlite3_bind_double(q, 3, Count(ham + d_ham));
     sqlite3_bind_int64(q, 4, op.now);
     rc = sqlite3_step(q);
     if (rc != SQLITE_DONE) return Error("reputation write", rc);
@@ -702,7 +709,7 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
         return Status::OK();
       }
       // Take back what the earlier label added, as decayed since.
-      double w = Decay(op.now - at, op.half_life);
+      double w = Decay(op.now, at, op.half_life);
       for (const auto& k : old_keys) {
         s2 = apply(k, label == 1 ? -w : 0, label == 2 ? -w : 0);
         if (!s2.ok()) return s2;
@@ -1103,8 +1110,8 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
   if (st.ok())
     st = each("SELECT COUNT(*), TOTAL(spam), TOTAL(ham) FROM reputation", [&](sqlite3_stmt* q) {
       out->reputation_keys = sqlite3_column_int64(q, 0);
-      out->reputation_spam = sqlite3_column_double(q, 1);
-      out->reputation_ham = sqlite3_column_double(q, 2);
+      out->reputation_spam = Count(sqlite3_column_double(q, 1));
+      out->reputation_ham = Count(sqlite3_column_double(q, 2));
     });
   if (st.ok())
     st = each("SELECT label, COUNT(*) FROM learned GROUP BY label", [&](sqlite3_stmt* q) {
