@@ -142,6 +142,7 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
     store::SqliteOptions so;
     so.busy_timeout_ms = opts.busy_timeout_ms > 0 ? int(opts.busy_timeout_ms) : ss.busy_timeout_ms;
     so.read_only = opts.read_only;
+    so.check_owner = ss.database_check_owner;
     e->read_only_ = opts.read_only;
     if (db == kDefaultDatabase && !opts.read_only) {
       // The default place is ours to make; a path someone chose is not.
@@ -236,6 +237,18 @@ bool RateKeyFor(const rules::RateLimitSpec& r, const comment::Comment& c, const 
       *shown = "all submissions";
       break;
   }
+  // Keys are bounded: a long value (a megabyte of post id) is kept as its
+  // first 64 bytes and a hash of the whole.
+  if (value.size() > 128) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char ch : value) {
+      h ^= ch;
+      h *= 1099511628211ull;
+    }
+    char buf[24];
+    snprintf(buf, sizeof buf, "#%016llx", static_cast<unsigned long long>(h));
+    value = value.substr(0, 64) + buf;
+  }
   k->key = "rl\x1f" + r.text + "\x1f" + value;
   k->interval_ms = std::max<int64_t>(1, r.period_ms / r.count);
   k->tolerance_ms = (r.burst - 1) * k->interval_ms;
@@ -262,9 +275,25 @@ bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalize
   }
   if (keys.empty()) return false;
   store::RateDecision d;
-  if (!rates_->RateCheck(keys, now_ms, &d).ok()) {
-    v->flags |= SG_FLAG_STATE_UNAVAILABLE;  // fail open: no limit is better than a lost comment
-    return false;
+  Status rs = rates_->RateCheck(keys, now_ms, &d);
+  if (!rs.ok()) {
+    // The rate state could not be had (locked past the busy timeout, a full
+    // disk, a missing file). Never silent: the verdict is flagged and says
+    // so; by default the comment goes on to the content rules (fail open:
+    // no limit is better than a lost comment), with ratelimit_fail_closed 1
+    // it is throttled.
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+    VerdictHit h;
+    h.name = "RATELIMIT_UNCHECKED";
+    h.field = "ratelimit";
+    h.description = "Rate limits could not be checked";
+    h.match = rs.message().substr(0, 300) + (ss.ratelimit_fail_closed ? "; throttled (ratelimit_fail_closed 1)"
+                                                                      : "; allowed (ratelimit_fail_closed 0)");
+    v->hits.push_back(std::move(h));
+    if (!ss.ratelimit_fail_closed) return false;
+    v->action = SG_ACTION_THROTTLE;
+    v->retry_after = 1;
+    return true;
   }
   if (d.allowed) return false;
   const rules::RateLimitSpec& r = ss.ratelimits[spec_of[d.denied]];
@@ -519,7 +548,9 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
     // throttled sender costs one store lookup and no work on the text.
     comment::NormalizeIdentity(c, limits_, &n);
     bool decided = store_ && Lookup(n, now, v, &rep_hits);
-    if (!decided && rates_) decided = CheckRateLimits(c, n, c.time != 0 ? c.time * 1000 : NowMs(), v);
+    // A host-supplied time counts for rate limits, but never one ahead of
+    // the clock (a time far ahead would start every key afresh).
+    if (!decided && rates_) decided = CheckRateLimits(c, n, c.time != 0 ? std::min(c.time * 1000, NowMs()) : NowMs(), v);
     v->flags |= n.flags;
     if (decided) return;
   }

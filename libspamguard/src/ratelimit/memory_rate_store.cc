@@ -13,9 +13,11 @@ Status MemoryRateStore::RateCheck(const std::vector<store::RateKey>& keys, int64
   for (size_t i = 0; i < keys.size(); ++i) {
     auto it = state_.find(keys[i].key);
     bool have = it != state_.end();
-    GcraStep step = Gcra(have, have ? it->second.tat : 0, now_ms, keys[i].interval_ms, keys[i].tolerance_ms);
+    GcraStep step =
+        Gcra(have, have ? it->second.tat : 0, now_ms, keys[i].interval_ms, keys[i].tolerance_ms, ClockMs());
     if (!step.allowed) {
       State& s = state_[keys[i].key];
+      s.tat = step.tat;  // pulled back when time went backwards
       s.over_since = OverSince(s.over_since, s.last_over, now_ms, keys[i].period_ms);
       s.last_over = now_ms;
       out->allowed = false;

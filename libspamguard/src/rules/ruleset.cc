@@ -445,6 +445,10 @@ class Builder {
     if (directive == "retention_days") return SetInt(rest, origin, "retention_days", 0, 36500, &st.retention_days);
     if (directive == "busy_timeout_ms") return SetInt(rest, origin, "busy_timeout_ms", 1, 600000, &st.busy_timeout_ms);
     if (directive == "fail_closed") return SetBool(rest, origin, "fail_closed", &st.fail_closed);
+    if (directive == "ratelimit_fail_closed")
+      return SetBool(rest, origin, "ratelimit_fail_closed", &st.ratelimit_fail_closed);
+    if (directive == "database_check_owner")
+      return SetBool(rest, origin, "database_check_owner", &st.database_check_owner);
     if (directive == "auto_learn") return SetBool(rest, origin, "auto_learn", &st.auto_learn);
     if (directive == "auto_learn_ham_score") return SetScore(rest, origin, "auto_learn_ham_score", &st.auto_learn_ham_score);
     if (directive == "block_action") {

@@ -76,6 +76,8 @@ struct StateSettings {
   std::string database;  // path; "none": no state; empty: the default path
   int busy_timeout_ms = 5000;
   bool fail_closed = false;  // refuse to open when the database is unavailable
+  bool ratelimit_fail_closed = false;  // throttle when the rate state cannot be had
+  bool database_check_owner = true;    // refuse a database file others could have written
   int block_action = SG_ACTION_SPAM;
   double rep_half_life_days = 30, rep_min_evidence = 3, rep_cap = 4, rep_weight = 1;
   int rep_prefix4 = 24, rep_prefix6 = 64;

@@ -15,6 +15,8 @@
 
 #include "lists/import.h"
 #include "lists/ip_index.h"
+#include <random>
+
 #include "ratelimit/gcra.h"
 
 namespace spamguard::store {
@@ -47,6 +49,9 @@ const char* const kMigrations[] = {
     // 3: rate-limit state, one theoretical arrival time per key.
     ("CREATE TABLE ratelimit(key BLOB PRIMARY KEY, tat INTEGER NOT NULL,"
      "  over_since INTEGER NOT NULL DEFAULT 0, last_over INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"),
+    // 4: idle rate-limit keys are found by time and expire as checks run
+    // (the state itself moved to the file beside, kRateSuffix).
+    ("CREATE INDEX ratelimit_tat ON ratelimit(tat);"),
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
@@ -99,7 +104,11 @@ const char* kUpsertRate =
     "INSERT INTO ratelimit(key, tat) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET tat=excluded.tat";
 const char* kMarkOver =
     "INSERT INTO ratelimit(key, tat, over_since, last_over) VALUES(?1, ?2, ?3, ?4) "
-    "ON CONFLICT(key) DO UPDATE SET over_since=excluded.over_since, last_over=excluded.last_over";
+    "ON CONFLICT(key) DO UPDATE SET tat=excluded.tat, over_since=excluded.over_since, last_over=excluded.last_over";
+// Keys whose allowance has been whole for a day and that were not over
+// their limit that day: forgetting them changes no decision.
+const char* kExpireRates =
+    "DELETE FROM ratelimit WHERE key IN (SELECT key FROM ratelimit WHERE tat < ?1 AND last_over < ?1 LIMIT 64)";
 const char* kSelEntries =
     "SELECT id FROM list_entry WHERE (?1=0 OR list=?1) AND (?3 IS NULL OR source=?3) ORDER BY id DESC LIMIT ?2";
 
@@ -248,8 +257,63 @@ Status SqliteStore::Open(const std::string& path, const SqliteOptions& opts, std
   }
 }
 
+namespace {
+
+std::string Octal(unsigned mode) {
+  char buf[8];
+  snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+// Whether the existing file at `path` may be trusted as this user's
+// database (see SqliteOptions::check_owner); "" when it may, else why not.
+std::string Untrusted(const std::string& path, const struct stat& st) {
+  if (S_ISLNK(st.st_mode))
+    return "is a symbolic link; give the path of the file itself (spamguard does not follow links to its database)";
+  if (!S_ISREG(st.st_mode)) return "is not a regular file";
+  size_t slash = path.rfind('/');
+  std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat dir;
+  bool shared = ::stat(folder.c_str(), &dir) == 0 && (dir.st_mode & S_ISGID) && !(dir.st_mode & S_IWOTH) &&
+                dir.st_gid == st.st_gid;
+  std::string who = " (uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) + ", mode " +
+                    Octal(st.st_mode) + "; this process is uid " + std::to_string(geteuid()) + ")";
+  if (st.st_mode & S_IWOTH) return "is writable by every user" + who + "; chmod o-w it";
+  if (st.st_uid != geteuid() && st.st_uid != 0 && !shared)
+    return "belongs to another user" + who +
+           "; a file another user made could say anything (set database_check_owner 0 to use it anyway)";
+  if ((st.st_mode & S_IWGRP) && !shared)
+    return "is writable by its group outside a set-group-ID folder of that group" + who + "; chmod g-w it";
+  return "";
+}
+
+// A URI for SQLite naming `path` ('%', '?' and '#' escaped).
+std::string FileUri(const std::string& path, const char* query) {
+  std::string u = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      u += buf;
+    } else {
+      u.push_back(c);
+    }
+  }
+  return u + "?" + query;
+}
+
+}  // namespace
+
 Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path));
+  s->is_rate_file_ = opts.rate_file;
+  {
+    struct stat lst;
+    if (::lstat(path.c_str(), &lst) == 0) {
+      std::string why = S_ISLNK(lst.st_mode) || opts.check_owner ? Untrusted(path, lst) : "";
+      if (!why.empty()) return Status::IOError("database " + path + ": refused: it " + why);
+    }
+  }
   if (opts.read_only && access(path.c_str(), F_OK) != 0) return Status::IOError(MissingDatabase(path));
   if (!opts.read_only && access(path.c_str(), F_OK) != 0) {
     if (errno != ENOENT) return Status::IOError("database " + path + ": " + strerror(errno));
@@ -283,22 +347,40 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
     return Status::IOError("database " + path + ": permission denied" + detail);
   }
   s->read_only_ = opts.read_only || access(path.c_str(), W_OK) != 0;
-  int flags = (s->read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  s->db_.reset(db);  // a failed open still returns a handle to close
-  if (rc != SQLITE_OK) return s->Error("cannot open", rc);
-  sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, opts.busy_timeout_ms);
-  Status st = s->Exec("PRAGMA foreign_keys=OFF");
+  int flags = (s->read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+  auto connect = [&](const std::string& name, int extra) -> Status {
+    s->stmts_.clear();
+    s->db_.reset();
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(name.c_str(), &db, flags | extra, nullptr);
+    s->db_.reset(db);  // a failed open still returns a handle to close
+    if (rc != SQLITE_OK) return s->Error("cannot open", rc);
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, opts.busy_timeout_ms);
+    Status st = s->Exec("PRAGMA foreign_keys=OFF");
+    if (!st.ok()) return st;
+    // Reading the schema is what finds a file that is not a database.
+    sqlite3_stmt* q = nullptr;
+    st = s->Prepare("PRAGMA user_version", &q);
+    if (!st.ok()) return st;
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW) return s->Error("cannot read", rc);
+    return Status::OK();
+  };
+  Status st = connect(path, 0);
+  if (!st.ok() && s->read_only_) {
+    // A reader that may not create the shared-memory file of a database in
+    // WAL mode (a read-only user, a read-only folder) reads it as a file
+    // that does not change, which is exact when no write-ahead log is
+    // pending (the last writer checkpointed it away on close).
+    struct stat wal;
+    if (::stat((path + "-wal").c_str(), &wal) != 0 || wal.st_size == 0) {
+      Status st2 = connect(FileUri(path, "immutable=1"), SQLITE_OPEN_URI);
+      if (st2.ok()) st = st2;
+    }
+  }
   if (!st.ok()) return st;
-  // Reading the schema is what finds a file that is not a database.
-  sqlite3_stmt* q = nullptr;
-  st = s->Prepare("PRAGMA user_version", &q);
-  if (!st.ok()) return st;
-  rc = sqlite3_step(q);
-  sqlite3_reset(q);
-  if (rc != SQLITE_ROW) return s->Error("cannot read", rc);
   if (!s->read_only_) {
     st = s->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
     if (!st.ok()) return st;
@@ -308,6 +390,18 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
   }
   st = s->Migrate();
   if (!st.ok()) return st;
+  if (!opts.rate_file) {
+    // The rate-limit file beside the database, opened the same way. Without
+    // it the database still answers; rate checks then report why not.
+    std::string rp = path + kRateSuffix;
+    if (!(s->read_only_ && access(rp.c_str(), F_OK) != 0)) {
+      SqliteOptions ro = opts;
+      ro.rate_file = true;
+      ro.read_only = s->read_only_ && access(rp.c_str(), W_OK) != 0;
+      Status rs = Open(rp, ro, &s->rates_);
+      if (!rs.ok()) s->rates_error_ = rs.message();
+    }
+  }
   *out = std::move(s);
   return Status::OK();
 }
@@ -597,7 +691,32 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
   return st.ok() ? end : st;
 }
 
+Status SqliteStore::Rates(SqliteStore** out) {
+  if (is_rate_file_) {
+    *out = this;
+    return Status::OK();
+  }
+  if (!rates_) return Status::IOError(rates_error_.empty() ? "rate-limit state unavailable" : rates_error_);
+  *out = rates_.get();
+  return Status::OK();
+}
+
 Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) {
+  *out = RateDecision();
+  SqliteStore* r = nullptr;
+  Status st = Rates(&r);
+  return st.ok() ? r->RateCheckHere(keys, now_ms, out) : st;
+}
+
+Status SqliteStore::RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) {
+  out->assign(keys.size(), RateState());
+  if (!is_rate_file_ && !rates_ && read_only_) return Status::OK();  // nothing was ever limited
+  SqliteStore* r = nullptr;
+  Status st = Rates(&r);
+  return st.ok() ? r->RatePeekHere(keys, out) : st;
+}
+
+Status SqliteStore::RateCheckHere(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) {
   std::lock_guard<std::mutex> lock(mu_);
   *out = RateDecision();
   if (keys.empty()) return Status::OK();
@@ -610,7 +729,8 @@ Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, 
       RateRow row;
       Status s2 = ReadRate(keys[i].key, &row);
       if (!s2.ok()) return s2;
-      ratelimit::GcraStep step = ratelimit::Gcra(row.have, row.tat, now_ms, keys[i].interval_ms, keys[i].tolerance_ms);
+      ratelimit::GcraStep step =
+          ratelimit::Gcra(row.have, row.tat, now_ms, keys[i].interval_ms, keys[i].tolerance_ms, ratelimit::ClockMs());
       if (!step.allowed) {
         out->allowed = false;
         out->denied = i;
@@ -619,7 +739,7 @@ Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, 
         s2 = Prepare(kMarkOver, &q);
         if (!s2.ok()) return s2;
         BindBlob(q, 1, keys[i].key);
-        sqlite3_bind_int64(q, 2, row.tat);
+        sqlite3_bind_int64(q, 2, step.tat);  // pulled back when time went backwards
         sqlite3_bind_int64(q, 3, out->over_since_ms);
         sqlite3_bind_int64(q, 4, now_ms);
         int rc = sqlite3_step(q);
@@ -635,12 +755,22 @@ Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, 
       int rc = sqlite3_step(q);
       if (rc != SQLITE_DONE) return Error("rate write", rc);
     }
+    // Now and then, forget a few idle keys, so that a million addresses
+    // seen once do not stay forever (and slow every check).
+    static thread_local std::minstd_rand rng(std::random_device{}());
+    if (rng() % 256 == 0) {
+      Status s2 = Prepare(kExpireRates, &q);
+      if (!s2.ok()) return s2;
+      sqlite3_bind_int64(q, 1, now_ms - 86400000);
+      int rc = sqlite3_step(q);
+      if (rc != SQLITE_DONE) return Error("rate expiry", rc);
+    }
     return Status::OK();
   };
   return Write(body);
 }
 
-Status SqliteStore::RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) {
+Status SqliteStore::RatePeekHere(const std::vector<RateKey>& keys, std::vector<RateState>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   out->assign(keys.size(), RateState());
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -1037,8 +1167,22 @@ Status SqliteStore::Entries(int list, const std::string* source, size_t limit, s
 namespace spamguard::store {
 
 Status SqliteStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
-  std::lock_guard<std::mutex> lock(mu_);
   *out = PruneCounts();
+  if (!is_rate_file_) {
+    Status st = PruneHere(before, now, out);
+    if (!st.ok()) return st;
+    SqliteStore* r = nullptr;
+    if (!Rates(&r).ok()) return Status::OK();  // no rate state to forget
+    PruneCounts rc;
+    st = r->PruneHere(INT64_MIN, now, &rc);
+    out->ratelimit = rc.ratelimit;
+    return st;
+  }
+  return PruneHere(before, now, out);
+}
+
+Status SqliteStore::PruneHere(int64_t before, int64_t now, PruneCounts* out) {
+  std::lock_guard<std::mutex> lock(mu_);
   auto del = [&](const char* sql, int64_t bound, int64_t* count) -> Status {
     sqlite3_stmt* q = nullptr;
     Status st = Prepare(sql, &q);
@@ -1054,9 +1198,12 @@ Status SqliteStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
     if (st.ok()) st = del("DELETE FROM reputation WHERE updated < ?1", before, &out->reputation);
     // A key whose allowance has been whole for a day and that was not over
     // its limit that day (the theoretical arrival time is in milliseconds).
+    // (Both times are in milliseconds.)
     if (st.ok())
-      st = del("DELETE FROM ratelimit WHERE tat < ?1 * 1000 AND last_over < ?1", now - 86400, &out->ratelimit);
-    if (st.ok()) st = del("DELETE FROM list_entry WHERE expires != 0 AND expires < ?1", before, &out->list_entries);
+      st = del("DELETE FROM ratelimit WHERE tat < ?1 * 1000 AND last_over < ?1 * 1000", now - 86400, &out->ratelimit);
+    // Entries whose time is up (rate-limit bans, expiring imports) go as
+    // soon as they have expired, whatever the retention.
+    if (st.ok()) st = del("DELETE FROM list_entry WHERE expires != 0 AND expires < ?1", now, &out->list_entries);
     if (st.ok() && out->list_entries > 0) st = RebuildAll(kAllow, now);
     if (st.ok() && out->list_entries > 0) st = RebuildAll(kBlock, now);
     return st;
@@ -1117,11 +1264,23 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
     st = each("SELECT label, COUNT(*) FROM learned GROUP BY label", [&](sqlite3_stmt* q) {
       (sqlite3_column_int(q, 0) == 1 ? out->learned_spam : out->learned_ham) = sqlite3_column_int64(q, 1);
     });
-  if (st.ok())
-    st = each("SELECT COUNT(*) FROM ratelimit",
-              [&](sqlite3_stmt* q) { out->ratelimit_keys = sqlite3_column_int64(q, 0); });
   Exec("COMMIT");
-  return st;
+  if (!st.ok()) return st;
+  SqliteStore* r = nullptr;
+  if (!Rates(&r).ok()) return Status::OK();
+  return r->CountRates(&out->ratelimit_keys);
+}
+
+Status SqliteStore::CountRates(int64_t* n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare("SELECT COUNT(*) FROM ratelimit", &q);
+  if (!st.ok()) return st;
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) *n = sqlite3_column_int64(q, 0);
+  else return Error("stats", rc);
+  sqlite3_reset(q);
+  return Status::OK();
 }
 
 }  // namespace spamguard::store

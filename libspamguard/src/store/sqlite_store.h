@@ -27,6 +27,12 @@ std::string MissingDatabase(const std::string& path);
 struct SqliteOptions {
   int busy_timeout_ms = 5000;
   bool read_only = false;  // never create, migrate or write the file
+  // Refuse an existing file that is a symbolic link, writable by others than
+  // its owner, or owned by another user (root excepted) -- unless it sits in
+  // a set-group-ID folder of its own group that others cannot write (how
+  // the packages share the state with the web server).
+  bool check_owner = true;
+  bool rate_file = false;  // internal: this is the rate-limit file
 };
 
 class SqliteStore final : public Store {
@@ -36,7 +42,11 @@ class SqliteStore final : public Store {
   static Status Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out);
   ~SqliteStore() override;
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
+  // Rate-limit state lives in a file of its own beside the database (its
+  // path plus this suffix), so that a long write to the database (a list
+  // import of a million lines) never holds up a rate check.
+  static constexpr const char* kRateSuffix = "-rates";
   bool read_only() const { return read_only_; }
 
   Status Lookup(const LookupRequest& req, LookupResult* out) override;
@@ -107,7 +117,18 @@ class SqliteStore final : public Store {
   Status GetReputationLocked(const std::vector<std::string>& keys, std::vector<RepCounts>* out);
   Status ProbeAncestors(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found);
 
+  // The rate-limit work, done on whichever store holds the rate state.
+  Status RateCheckHere(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out);
+  Status RatePeekHere(const std::vector<RateKey>& keys, std::vector<RateState>* out);
+  // The store rate limits go to, or an error saying why there is none.
+  Status Rates(SqliteStore** out);
+  Status PruneHere(int64_t before, int64_t now, PruneCounts* out);
+  Status CountRates(int64_t* n);
+
   std::string path_;
+  std::unique_ptr<SqliteStore> rates_;  // the rate-limit file (null in that file's own store)
+  std::string rates_error_;             // why rates_ could not be opened
+  bool is_rate_file_ = false;
   std::unique_ptr<sqlite3, DbDeleter> db_;
   std::unordered_map<const char*, StmtPtr> stmts_;
   std::mutex mu_;

@@ -3,7 +3,10 @@
 
 #include "../test_util.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <string>
 
@@ -61,8 +64,16 @@ BOOST_AUTO_TEST_CASE(gcra_arithmetic) {
   BOOST_TEST(s.retry_ms == 12000);
   BOOST_TEST(spamguard::ratelimit::Gcra(have, tat, 12999, 12000, 24000).allowed == false);
   BOOST_TEST(spamguard::ratelimit::Gcra(have, tat, 13000, 12000, 24000).allowed == true);
-  // A clock that went back: the key starts afresh instead of refusing for years.
-  BOOST_TEST(spamguard::ratelimit::Gcra(true, 10'000'000'000, 1000, 12000, 24000).allowed);
+  // A request older than the key's present arrives at that present.
+  auto back = spamguard::ratelimit::Gcra(true, 100'000, 1000, 12000, 24000);
+  BOOST_TEST(!back.allowed);
+  BOOST_TEST(back.retry_ms == 12000);
+  // A key left far ahead of the real clock (a clock set back) counts as
+  // just spent: one interval to wait, not years.
+  auto ahead = spamguard::ratelimit::Gcra(true, 10'000'000'000, 1000, 12000, 24000, /*clock=*/1000);
+  BOOST_TEST(!ahead.allowed);
+  BOOST_TEST(ahead.retry_ms == 12000);
+  BOOST_TEST(ahead.tat == 1000 + 24000 + 12000);
 }
 
 BOOST_AUTO_TEST_CASE(burst_rate_and_retry_after_are_exact) {
@@ -146,13 +157,68 @@ BOOST_AUTO_TEST_CASE(malformed_and_missing_addresses_share_one_bucket) {
   BOOST_TEST(v.hits[0].match.find("without a valid address") != std::string::npos, v.hits[0].match);
 }
 
-BOOST_AUTO_TEST_CASE(a_clock_going_backwards_is_not_a_ten_year_refusal) {
+BOOST_AUTO_TEST_CASE(older_times_meet_the_key_where_it_is) {
   auto e = Open("ratelimit ip 1/60s\n");
   BOOST_TEST(At(*e, 1'700'000'000, "192.0.2.1").action == SG_ACTION_ACCEPT);
   BOOST_TEST(At(*e, 1'700'000'000, "192.0.2.1").action == SG_ACTION_THROTTLE);
-  Verdict v = At(*e, 1'400'000'000, "192.0.2.1");  // an old comment replayed
-  BOOST_TEST(v.action == SG_ACTION_ACCEPT);
-  BOOST_TEST(At(*e, 1'400'000'000, "192.0.2.1").retry_after <= 60);
+  // An older time gets no fresh allowance: the key's present applies, and
+  // the retry is one interval, not years.
+  Verdict v = At(*e, 1'400'000'000, "192.0.2.1");
+  BOOST_TEST(v.action == SG_ACTION_THROTTLE);
+  BOOST_TEST(v.retry_after <= 60);
+  BOOST_TEST(At(*e, 1'700'000'060, "192.0.2.1").action == SG_ACTION_ACCEPT);
+}
+
+// Host-supplied times cannot reset a key: going back and forth between now
+// and a day ago, or a year ahead of the clock, buys no allowance.
+BOOST_AUTO_TEST_CASE(times_that_jump_do_not_reset_a_limit) {
+  TempDir d;
+  for (const std::string& db : {std::string("none"), d.path + "/t.db"}) {
+    auto e = Open("ratelimit ip 5/1h\n", db);
+    const int64_t now = int64_t(::time(nullptr));
+    int passed = 0;
+    for (int i = 0; i < 100; ++i) {
+      int64_t t = i % 3 == 0 ? now : i % 3 == 1 ? now - 86400 : now + 365 * 86400;
+      if (At(*e, t, "198.51.100.7").action != SG_ACTION_THROTTLE) ++passed;
+    }
+    BOOST_TEST(passed <= 6, db << ": " << passed << " of 100 passed a limit of 5");
+  }
+}
+
+// Rotating through the /64s of one IPv6 /48 (each address new) meets the
+// default rules' /48 limit.
+BOOST_AUTO_TEST_CASE(rotating_ipv6_64s_meet_the_48_limit) {
+  std::unique_ptr<Engine> e;
+  Options o;
+  o.database = "none";
+  o.ratelimit_mode = SG_RATELIMIT_MEMORY;
+  BOOST_REQUIRE(Engine::OpenFile(std::string(SG_SOURCE_DIR) + "/data/spamguard.cf", o, &e).ok());
+  const int64_t t0 = 1'700'000'000;
+  int passed = 0;
+  for (int i = 0; i < 200; ++i) {
+    char ip[64];
+    snprintf(ip, sizeof ip, "2001:db8:7:%x::1", i);
+    if (At(*e, t0, ip).action != SG_ACTION_THROTTLE) ++passed;
+  }
+  BOOST_TEST(passed <= 60, passed << " of 200 comments from one /48 passed");
+}
+
+// A key is bounded whatever the value: a megabyte of post id stores a
+// short key.
+BOOST_AUTO_TEST_CASE(long_key_values_are_hashed) {
+  TempDir d;
+  auto e = Open("ratelimit post 2/60s\n", d.path + "/k.db");
+  std::string post(1 << 20, 'p');
+  const int64_t t0 = int64_t(::time(nullptr));
+  At(*e, t0, "192.0.2.1", SG_KIND_COMMENT, post);
+  At(*e, t0, "192.0.2.2", SG_KIND_COMMENT, post);
+  BOOST_TEST(First(At(*e, t0, "192.0.2.3", SG_KIND_COMMENT, post)) == "RATELIMIT_POST");
+  std::string other = post;
+  other.back() = 'q';  // same first bytes, another post
+  BOOST_TEST(At(*e, t0, "192.0.2.4", SG_KIND_COMMENT, other).action != SG_ACTION_THROTTLE);
+  struct stat sb;
+  BOOST_REQUIRE(::stat((d.path + "/k.db-rates").c_str(), &sb) == 0);
+  BOOST_TEST(sb.st_size < 200000);
 }
 
 BOOST_AUTO_TEST_CASE(staying_over_the_limit_escalates_to_a_timed_ban) {
