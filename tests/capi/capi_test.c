@@ -143,6 +143,14 @@ static void test_comment_builder(void) {
   CHECK(sg_comment_set_field(NULL, SG_FIELD_BODY, "x", 1) == SG_EINVAL);
   CHECK(sg_comment_set_time(c, 1700000000) == SG_OK);
   CHECK(sg_comment_set_time(NULL, 0) == SG_EINVAL);
+  /* Times outside 0..SG_TIME_MAX are refused (INT64_MIN once poisoned the
+     reputation arithmetic), and the comment keeps its time. */
+  CHECK(sg_comment_set_time(c, INT64_MIN) == SG_EINVAL);
+  CHECK(strstr(sg_error_message(), "out of range") != NULL);
+  CHECK(sg_comment_set_time(c, -1) == SG_EINVAL);
+  CHECK(sg_comment_set_time(c, SG_TIME_MAX + 1) == SG_EINVAL);
+  CHECK(sg_comment_set_time(c, SG_TIME_MAX) == SG_OK);
+  CHECK(sg_comment_set_time(c, 1700000000) == SG_OK);
   sg_comment_reset(c);
   sg_comment_reset(NULL);
   sg_comment_free(c);

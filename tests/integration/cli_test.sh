@@ -294,6 +294,43 @@ if grep -q $'\x1b' "$tmp/out"; then echo "FAIL: an escape character reached the 
 contains "terminal escapes" "e1?[2J  accept"
 contains "terminal escapes" "unknown type 'x?]0;pwned?'"
 
+# C1 controls (U+009B is CSI; a raw 0x9B byte too), bidi overrides and
+# escapes in a rule's description reach no terminal.
+printf '{"id":"c1\\u009b2J","body":"hi"}\n{"id":"rtl\\u202eevil","body":"hi"}\n' >"$tmp/c1.jsonl"
+check "c1 controls" 0 "$sg" rescore -r "$rules" "$tmp/c1.jsonl"
+if grep -q $'\xc2\x9b\|\xe2\x80\xae' "$tmp/out"; then echo "FAIL: a C1 control or bidi override was printed"; fail=1; fi
+contains "c1 controls" "c1?2J  accept"
+contains "c1 controls" "rtl?evil  accept"
+printf 'body EVIL /evil/\ndescribe EVIL Evil \033]0;pwned\007 \302\233 here\n' >"$tmp/esc.cf"
+check "describe escapes" 0 "$sg" rules lint --list -r "$tmp/esc.cf"
+if grep -q $'\x1b\|\x07\|\xc2\x9b' "$tmp/out"; then echo "FAIL: escapes from a rule file were printed"; fail=1; fi
+contains "describe escapes" "Evil ?]0;pwned? ? here"
+check "describe escapes in a verdict" 0 "$sg" score -r "$tmp/esc.cf" --body "evil"
+if grep -q $'\x1b\|\x07' "$tmp/out"; then echo "FAIL: escapes from a rule file were printed in a verdict"; fail=1; fi
+
+# Rule files that are not files are refused, in lint and score alike.
+check "rules are a directory" 1 "$sg" score -r "$tmp" --body "cheap viagra"
+contains "rules are a directory" "not a regular file (a directory)"
+check "dump is a directory" 1 "$sg" rescore -q -r "$rules" "$tmp"
+contains "dump is a directory" "is a directory, not a dump"
+# A record nested 100,000 deep is skipped, not a crash; the rest is read.
+python3 -c "print('{\"id\":\"deep\",\"body\":' + '['*100000 + ']'*100000 + '}'); print('{\"id\":\"after\",\"body\":\"hi\"}')" >"$tmp/deep.jsonl"
+check "deep json" 0 "$sg" rescore -r "$rules" "$tmp/deep.jsonl"
+contains "deep json" "deep.jsonl:1: skipped: JSON nested deeper than 32 levels"
+contains "deep json" "after  accept"
+check "deep json learn" 0 "$sg" --db "$tmp/deep.db" learn spam "$tmp/deep.jsonl"
+contains "deep json learn" "JSON nested deeper than 32 levels"
+check "deep json score" 1 bash -c "head -1 '$tmp/deep.jsonl' | '$sg' score --stdin -r '$rules'"
+contains "deep json score" "JSON nested deeper than 32 levels"
+# Huge scores print as numbers (no cut buffer), and times before 1970 are
+# refused with the record's position.
+printf 'body BIG /big/\nscore BIG 1e9\n' >"$tmp/big.cf"
+check "huge score" 0 "$sg" score --json -r "$tmp/big.cf" --body "big"
+contains "huge score" '"score":1000000000'
+printf '{"id":"old","created":"1900-01-01T00:00:00Z","body":"hi"}\n' >"$tmp/old.jsonl"
+check "time before 1970" 0 "$sg" rescore -q -r "$rules" "$tmp/old.jsonl"
+contains "time before 1970" "old.jsonl:1: skipped: created: before 1970-01-01"
+
 # Wrong encodings: a Latin-1 JSON Lines record is skipped with the reason; in
 # CSV the bytes reach the filter, which flags them; UTF-16 is refused whole.
 printf '{"id":"l1","body":"caf\xe9"}\n{"id":"l2","body":"fine"}\n' >"$tmp/latin1.jsonl"

@@ -434,4 +434,121 @@ BOOST_AUTO_TEST_CASE(a_lock_held_past_the_busy_timeout_is_a_busy_error) {
   BOOST_TEST(s->Learn(op, &out).ok());
 }
 
+// A long write to the database (an import holds its lock for seconds) does
+// not hold up rate checks: their state is in a file of its own.
+BOOST_AUTO_TEST_CASE(rate_checks_do_not_wait_for_database_writers) {
+  TempDir d;
+  std::string path = d.File("r.db");
+  auto s = MustOpen(path, 2000);
+  sqlite3* other = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  RateKey k;
+  k.key = "rl\x1fip 1/60s\x1f" "192.0.2.1";
+  k.interval_ms = 60000;
+  k.period_ms = 60000;
+  RateDecision dec;
+  auto t0 = std::chrono::steady_clock::now();
+  Status st = s->RateCheck({k}, 1'000'000, &dec);
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  BOOST_TEST(st.ok(), st.message());
+  BOOST_TEST(dec.allowed);
+  BOOST_TEST(waited < 1.0);  // not the 2 s busy timeout
+  BOOST_TEST(s->RateCheck({k}, 1'000'001, &dec).ok());
+  BOOST_TEST(!dec.allowed);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  struct stat sb;
+  BOOST_TEST(::stat((path + SqliteStore::kRateSuffix).c_str(), &sb) == 0);
+}
+
+namespace {
+Status OpenWith(const std::string& path, bool check_owner, bool read_only = false) {
+  std::unique_ptr<SqliteStore> s;
+  SqliteOptions o;
+  o.check_owner = check_owner;
+  o.read_only = read_only;
+  return SqliteStore::Open(path, o, &s);
+}
+}  // namespace
+
+// A database file a local attacker could have planted or changed is
+// refused: a symbolic link (never followed), a file of another user, a
+// file others may write -- unless it is the shared set-group-ID folder's.
+BOOST_AUTO_TEST_CASE(planted_database_files_are_refused) {
+  TempDir d;
+  std::string victim = d.File("victim");
+  std::ofstream(victim) << "not a database\n";
+  BOOST_REQUIRE(::symlink(victim.c_str(), d.File("link.db").c_str()) == 0);
+  Status st = OpenWith(d.File("link.db"), true);
+  BOOST_TEST(st.code() == SG_EIO);
+  BOOST_TEST(st.message().find("symbolic link") != std::string::npos, st.message());
+  st = OpenWith(d.File("link.db"), false);  // never followed, even unchecked
+  BOOST_TEST(!st.ok());
+  std::ifstream in(victim);
+  std::string line;
+  std::getline(in, line);
+  BOOST_TEST(line == "not a database");  // untouched
+  { MustOpen(d.File("ww.db")); }
+  BOOST_REQUIRE(chmod(d.File("ww.db").c_str(), 0666) == 0);
+  st = OpenWith(d.File("ww.db"), true);
+  BOOST_TEST(st.message().find("writable by every user") != std::string::npos, st.message());
+  BOOST_REQUIRE(chmod(d.File("ww.db").c_str(), 0660) == 0);
+  st = OpenWith(d.File("ww.db"), true);
+  BOOST_TEST(st.message().find("writable by its group") != std::string::npos, st.message());
+  BOOST_TEST(OpenWith(d.File("ww.db"), false).ok());  // database_check_owner 0
+  if (geteuid() == 0) {
+    // An empty file another user made, in a folder anyone may write.
+    { std::ofstream(d.File("planted.db")); }
+    BOOST_REQUIRE(chown(d.File("planted.db").c_str(), 65534, 65534) == 0);
+    BOOST_REQUIRE(chmod(d.File("planted.db").c_str(), 0644) == 0);
+    st = OpenWith(d.File("planted.db"), true);
+    BOOST_TEST(st.message().find("belongs to another user") != std::string::npos, st.message());
+    // The shared folder: root:group 2770 with files of that group.
+    std::string shared = d.File("shared");
+    BOOST_REQUIRE(mkdir(shared.c_str(), 0770) == 0);
+    BOOST_REQUIRE(chown(shared.c_str(), 0, 65534) == 0);
+    BOOST_REQUIRE(chmod(shared.c_str(), 02770) == 0);
+    { MustOpen(shared + "/s.db"); }
+    BOOST_REQUIRE(chown((shared + "/s.db").c_str(), 65534, 65534) == 0);
+    BOOST_TEST(OpenWith(shared + "/s.db", true).ok());
+  }
+}
+
+// A read-only user opens a database in WAL mode whose -shm file is gone
+// (the last writer closed it) in a folder it cannot write.
+BOOST_AUTO_TEST_CASE(a_read_only_user_reads_a_wal_database_without_its_shm) {
+  if (geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: needs root to test as another user");
+    return;
+  }
+  TempDir d;
+  std::string path = d.File("w.db");
+  {
+    auto s = MustOpen(path);
+    BOOST_REQUIRE(s->AddIp(kBlock, R("192.0.2.0/24"), "admin", "", 1, 0).ok());
+  }
+  struct stat sb;
+  BOOST_REQUIRE(::stat((path + "-shm").c_str(), &sb) != 0);  // closed cleanly
+  BOOST_REQUIRE(chmod(path.c_str(), 0644) == 0);
+  BOOST_REQUIRE(chmod(d.path.c_str(), 0755) == 0);
+  pid_t pid = fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+    std::unique_ptr<SqliteStore> s;
+    SqliteOptions o;
+    o.read_only = true;
+    if (!SqliteStore::Open(path, o, &s).ok()) _exit(1);
+    ListEntry e;
+    bool found = false;
+    if (!s->MatchIp(kBlock, R("192.0.2.9"), 1, &e, &found).ok() || !found) _exit(2);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
