@@ -1,0 +1,46 @@
+// Fuzz target: the body normalizer's time. Any input (repeated to 64 KiB,
+// so that a short pattern becomes the worst case of its shape) must
+// normalize within a bound proportional to its size: a scan that searches
+// the rest of the body from each of many openers traps here long before
+// libFuzzer's -timeout would.
+#include <time.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "comment/comment.h"
+
+namespace {
+double Seconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  using namespace spamguard::comment;
+  std::string unit(reinterpret_cast<const char*>(data), size);
+  std::string body;
+  while (body.size() < 65536) body += unit;
+  Comment c;
+  c.fields[SG_FIELD_BODY] = body;
+  c.fields[SG_FIELD_EXCERPT] = body.substr(0, 4096);
+  c.fields[SG_FIELD_AUTHOR] = unit.substr(0, 4096);
+  Limits lim;
+  Normalized n;
+  double t0 = Seconds();
+  Normalize(c, lim, &n);
+  double spent = Seconds() - t0;
+  // Linear work on 64 KiB is about a millisecond (a few under ASan); a
+  // quadratic scan is seconds. One second leaves room for a loaded machine.
+  if (spent > 1.0) {
+    fprintf(stderr, "normalizing %zu bytes took %.3f s\n", body.size(), spent);
+    abort();
+  }
+  return 0;
+}
