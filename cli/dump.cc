@@ -416,7 +416,8 @@ struct WxrState {
   std::vector<std::string> stack;
   std::string text, post_id, permalink, approved;
   Record rec;
-  bool in_comment = false, stop = false;
+  bool in_comment = false, stop = false, too_long = false;
+  std::string over;  // the first record skipped for its size
 };
 
 void XMLCALL WxrStart(void* data, const XML_Char* name, const XML_Char**) {
@@ -424,6 +425,7 @@ void XMLCALL WxrStart(void* data, const XML_Char* name, const XML_Char**) {
   s->stack.emplace_back(name);
   s->text.clear();
   if (!strcmp(name, "wp:comment")) {
+    s->too_long = false;
     s->rec = Record();
     s->approved.clear();
     s->in_comment = true;
@@ -435,7 +437,8 @@ void XMLCALL WxrStart(void* data, const XML_Char* name, const XML_Char**) {
 
 void XMLCALL WxrText(void* data, const XML_Char* t, int len) {
   auto* s = static_cast<WxrState*>(data);
-  if (s->text.size() < (64u << 20)) s->text.append(t, size_t(len));
+  if (s->text.size() + size_t(len) <= kMaxRecordBytes) s->text.append(t, size_t(len));
+  else s->too_long = true;  // the comment is skipped, and the run fails
 }
 
 void XMLCALL WxrEnd(void* data, const XML_Char* name) {
@@ -462,7 +465,11 @@ void XMLCALL WxrEnd(void* data, const XML_Char* name) {
       r.created[10] = 'T';
     if (r.created.compare(0, 4, "0000") == 0) r.created.clear();  // WordPress writes zeros for "unknown"
     std::string why;
-    if (!Finish(&r, &why)) {
+    if (s->too_long) {
+      s->cb->skip(where, TooLong("a field"));
+      if (s->over.empty()) s->over = where + ": " + TooLong("a record") + " was skipped";
+      s->too_long = false;
+    } else if (!Finish(&r, &why)) {
       s->cb->skip(where, why);
     } else {
       if (r.id.empty()) r.id = where;
@@ -508,6 +515,10 @@ bool ReadWxr(std::istream& in, const std::string& path, const DumpCallbacks& cb,
     if (last) break;
   }
   XML_ParserFree(s.parser);
+  if (ok && !s.over.empty()) {
+    *error = s.over;
+    return false;
+  }
   return ok;
 }
 

@@ -329,7 +329,13 @@ int StatsCommand(const std::string& rules, bool json) {
          rep["keys"].get<long long>(), rep["spam"].get<double>(), rep["ham"].get<double>());
   printf("learned     %lld spam, %lld ham\n", st["learned"]["spam"].get<long long>(),
          st["learned"]["ham"].get<long long>());
-  printf("rate limits %lld keys\n", st["ratelimit_keys"].get<long long>());
+  const auto& rl = st["ratelimits"];
+  printf("rate limits %lld keys in %s; when the state cannot be had: %s (ratelimit_fail_closed %d)\n",
+         rl["keys"].get<long long>(), Shown(rl["file"].get<std::string>().c_str()).c_str(),
+         rl["when_unavailable"].get<std::string>() == "throttle" ? "throttle" : "allow, flagged state_unavailable",
+         rl["when_unavailable"].get<std::string>() == "throttle" ? 1 : 0);
+  if (rl["unavailable"].is_string())
+    printf("            unavailable: %s\n", Shown(rl["unavailable"].get<std::string>().c_str()).c_str());
   return 0;
 }
 

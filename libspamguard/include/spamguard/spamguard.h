@@ -396,7 +396,9 @@ SG_API const char *sg_entry_kind_str(int kind);
  *  "read_only":bool,"lists":[{"list":"allow"|"block","kind":"ip"|...,
  *  "active":n,"expired":n}],"sources":[{"list":..,"source":..,"entries":n}]
  *  (largest 50),"reputation":{"keys":n,"spam":x,"ham":x} (raw counts, before
- *  decay),"learned":{"spam":n,"ham":n},"ratelimit_keys":n}. Keys may be
+ *  decay),"learned":{"spam":n,"ham":n},"ratelimit_keys":n,"ratelimits":
+ *  {"file":path,"keys":n,"unavailable":reason|null,"when_unavailable":
+ *  "allow"|"throttle"}}. Keys may be
  *  added in later versions. Release *out with sg_free; `len` may be NULL.
  *  @return SG_OK, SG_EINVAL, SG_EIO, SG_EBUSY, SG_ENOTFOUND (no database). */
 SG_API int sg_engine_stats(char **out, size_t *len, sg_engine *engine);

@@ -702,7 +702,13 @@ SG_API int sg_engine_stats(char** out, size_t* len, sg_engine* engine) {
     j += "],\"reputation\":{\"keys\":" + std::to_string(s.reputation_keys) +
          ",\"spam\":" + capi::JsonNumber(s.reputation_spam) + ",\"ham\":" + capi::JsonNumber(s.reputation_ham) + "}";
     j += ",\"learned\":{\"spam\":" + std::to_string(s.learned_spam) + ",\"ham\":" + std::to_string(s.learned_ham) + "}";
-    j += ",\"ratelimit_keys\":" + std::to_string(s.ratelimit_keys) + "}";
+    j += ",\"ratelimit_keys\":" + std::to_string(s.ratelimit_keys);
+    j += ",\"ratelimits\":{\"file\":";
+    capi::JsonString(s.ratelimit_path, &j);
+    j += ",\"keys\":" + std::to_string(s.ratelimit_keys) + ",\"unavailable\":";
+    if (s.ratelimit_error.empty()) j += "null";
+    else capi::JsonString(s.ratelimit_error, &j);
+    j += std::string(",\"when_unavailable\":\"") + (s.ratelimit_fail_closed ? "throttle" : "allow") + "\"}}";
     return capi::CopyOut(j, out, len);
   });
 }

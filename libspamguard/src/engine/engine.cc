@@ -533,7 +533,9 @@ Status Engine::Prune(int64_t now, store::PruneCounts* out, int* retention_days) 
 Status Engine::Stats(store::StoreStats* out) const {
   Status st = RequireStore();
   if (!st.ok()) return st;
-  return store_->Stats(int64_t(::time(nullptr)), out);
+  st = store_->Stats(int64_t(::time(nullptr)), out);
+  out->ratelimit_fail_closed = rules_->settings().state.ratelimit_fail_closed;
+  return st;
 }
 
 void Engine::Score(const comment::Comment& c, Verdict* v) const {

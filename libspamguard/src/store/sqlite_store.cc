@@ -394,7 +394,9 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
     // The rate-limit file beside the database, opened the same way. Without
     // it the database still answers; rate checks then report why not.
     std::string rp = path + kRateSuffix;
-    if (!(s->read_only_ && access(rp.c_str(), F_OK) != 0)) {
+    if (s->read_only_ && access(rp.c_str(), F_OK) != 0) {
+      s->rates_error_ = "database " + rp + ": no such file yet (nothing has been rate-limited; opened read-only)";
+    } else {
       SqliteOptions ro = opts;
       ro.rate_file = true;
       ro.read_only = s->read_only_ && access(rp.c_str(), W_OK) != 0;
@@ -424,6 +426,8 @@ Status SqliteStore::Migrate() {
     return Status::IOError("database " + path_ + ": schema version " + std::to_string(v) +
                            " is newer than this spamguard understands (" + std::to_string(kSchemaVersion) + ")");
   if (v == kSchemaVersion) return Status::OK();
+  // Step 4 only adds an index: a reader needs nothing newer than 3.
+  if (read_only_ && v >= 3) return Status::OK();
   if (read_only_)
     return Status::IOError("database " + path_ + ": schema version " + std::to_string(v) +
                            " needs an upgrade, but the file is read-only");
@@ -1266,8 +1270,14 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
     });
   Exec("COMMIT");
   if (!st.ok()) return st;
+  out->ratelimit_path = path_ + kRateSuffix;
   SqliteStore* r = nullptr;
-  if (!Rates(&r).ok()) return Status::OK();
+  Status rst = Rates(&r);
+  if (!rst.ok()) {
+    out->ratelimit_error = rst.message();
+    return Status::OK();
+  }
+  out->ratelimit_path = r->path_;
   return r->CountRates(&out->ratelimit_keys);
 }
 

@@ -117,6 +117,9 @@ struct StoreStats {
   double reputation_spam = 0, reputation_ham = 0;  // raw, before decay
   int64_t learned_spam = 0, learned_ham = 0;
   int64_t ratelimit_keys = 0;
+  std::string ratelimit_path;   // where the rate-limit state is kept
+  std::string ratelimit_error;  // why it cannot be used, or empty
+  bool ratelimit_fail_closed = false;  // what a check does then (set by the engine)
 };
 
 // What Prune removed.
