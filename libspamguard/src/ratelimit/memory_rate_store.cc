@@ -9,6 +9,15 @@ namespace spamguard::ratelimit {
 Status MemoryRateStore::RateCheck(const std::vector<store::RateKey>& keys, int64_t now_ms, store::RateDecision* out) {
   std::lock_guard<std::mutex> lock(mu_);
   *out = store::RateDecision();
+  if (++checks_ % 1024 == 0) {
+    // Keys whose allowance has been whole for a day and that were not over
+    // their limit that day change no decision: forget them, so that a
+    // long-lived engine does not grow with every address it has seen.
+    for (auto it = state_.begin(); it != state_.end();) {
+      if (it->second.tat < now_ms - 86400000 && it->second.last_over < now_ms - 86400000) it = state_.erase(it);
+      else ++it;
+    }
+  }
   std::vector<int64_t> tats(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     auto it = state_.find(keys[i].key);

@@ -22,6 +22,7 @@ class MemoryRateStore final : public store::RateStore {
   };
   std::mutex mu_;
   std::unordered_map<std::string, State> state_;
+  size_t checks_ = 0;  // every 1024th check forgets idle keys
 };
 
 }  // namespace spamguard::ratelimit

@@ -726,6 +726,16 @@ Status SqliteStore::RateCheckHere(const std::vector<RateKey>& keys, int64_t now_
   if (keys.empty()) return Status::OK();
   auto body = [&]() -> Status {
     sqlite3_stmt* q = nullptr;
+    // Now and then, forget a few idle keys, so that a million addresses
+    // seen once do not stay forever (and slow every check).
+    static thread_local std::minstd_rand rng(std::random_device{}());
+    if (rng() % 256 == 0) {
+      Status s2 = Prepare(kExpireRates, &q);
+      if (!s2.ok()) return s2;
+      sqlite3_bind_int64(q, 1, now_ms - 86400000);
+      int rc = sqlite3_step(q);
+      if (rc != SQLITE_DONE) return Error("rate expiry", rc);
+    }
     // Decide on every key first, then charge them all, so that a refusal
     // charges nothing.
     std::vector<int64_t> tats(keys.size());
@@ -758,16 +768,6 @@ Status SqliteStore::RateCheckHere(const std::vector<RateKey>& keys, int64_t now_
       sqlite3_bind_int64(q, 2, tats[i]);
       int rc = sqlite3_step(q);
       if (rc != SQLITE_DONE) return Error("rate write", rc);
-    }
-    // Now and then, forget a few idle keys, so that a million addresses
-    // seen once do not stay forever (and slow every check).
-    static thread_local std::minstd_rand rng(std::random_device{}());
-    if (rng() % 256 == 0) {
-      Status s2 = Prepare(kExpireRates, &q);
-      if (!s2.ok()) return s2;
-      sqlite3_bind_int64(q, 1, now_ms - 86400000);
-      int rc = sqlite3_step(q);
-      if (rc != SQLITE_DONE) return Error("rate expiry", rc);
     }
     return Status::OK();
   };

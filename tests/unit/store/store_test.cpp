@@ -551,4 +551,28 @@ BOOST_AUTO_TEST_CASE(a_read_only_user_reads_a_wal_database_without_its_shm) {
   BOOST_TEST(WEXITSTATUS(status) == 0);
 }
 
+// Idle rate-limit keys expire as checks run: addresses seen once do not stay.
+BOOST_AUTO_TEST_CASE(idle_rate_keys_expire_as_checks_run) {
+  TempDir d;
+  auto s = MustOpen(d.File("e.db"));
+  auto key = [](int i) {
+    RateKey k;
+    k.key = "rl\x1fip 5/60s\x1f" + std::to_string(i);
+    k.interval_ms = 12000;
+    k.tolerance_ms = 48000;
+    k.period_ms = 60000;
+    return k;
+  };
+  const int64_t t0 = 1'700'000'000'000;
+  RateDecision dec;
+  for (int i = 0; i < 2000; ++i) BOOST_REQUIRE(s->RateCheck({key(i)}, t0, &dec).ok());
+  StoreStats st;
+  BOOST_REQUIRE(s->Stats(t0 / 1000, &st).ok());
+  BOOST_TEST(st.ratelimit_keys == 2000);
+  // Two days later, other addresses: the old keys go as these are checked.
+  for (int i = 0; i < 20000; ++i) BOOST_REQUIRE(s->RateCheck({key(100000 + i % 50)}, t0 + 2 * 86400000 + i, &dec).ok());
+  BOOST_REQUIRE(s->Stats(t0 / 1000, &st).ok());
+  BOOST_TEST(st.ratelimit_keys < 500, st.ratelimit_keys << " keys left");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
