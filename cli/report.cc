@@ -24,10 +24,26 @@ Metrics ComputeMetrics(const Tally& t) {
 
 namespace {
 
+// HTML-escaped text from a dump. Bidirectional controls (overrides,
+// embeddings, isolates, marks) become U+FFFD: a comment must not reorder
+// the report's text around it.
 std::string Esc(const std::string& s) {
   std::string o;
   o.reserve(s.size());
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+    if (b(0) == 0xE2 && ((b(1) == 0x80 && (b(2) == 0x8E || b(2) == 0x8F || (b(2) >= 0xAA && b(2) <= 0xAE))) ||
+                         (b(1) == 0x81 && b(2) >= 0xA6 && b(2) <= 0xA9))) {
+      o += "\xEF\xBF\xBD";
+      i += 2;
+      continue;
+    }
+    if (b(0) == 0xD8 && b(1) == 0x9C) {  // U+061C, the Arabic letter mark
+      o += "\xEF\xBF\xBD";
+      i += 1;
+      continue;
+    }
     switch (c) {
       case '&': o += "&amp;"; break;
       case '<': o += "&lt;"; break;

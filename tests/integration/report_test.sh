@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 # false negative (spam that reads like ham), besides the samples.
 cp "$src/data/samples/comments.jsonl" "$tmp/dump.jsonl"
 cat >>"$tmp/dump.jsonl" <<'JSONL'
-{"id":"fp-1","label":"ham","author":"Pharmacist Jo","body":"Buy cheap viagra without prescription <script>at our online pharmacy</script> & save"}
+{"id":"fp-1","label":"ham","author":"Pharmacist Jo","body":"Buy cheap viagra without prescription <script>at our online pharmacy</script> & save \u202emoc.evil"}
 {"id":"fn-1","label":"spam","author":"Pat","body":"Nice article, thank you."}
 JSONL
 total=$(grep -c '' "$tmp/dump.jsonl")
@@ -121,6 +121,8 @@ check("fn-1" in [e["attrs"]["data-id"] for e in fn], "false negative fn-1 shown"
 if fp:
     check("SG_PHARMA_DRUGS" in fp[0]["text"], "fp-1 explained by SG_PHARMA_DRUGS")
     check("<script>at our online pharmacy</script> & save" in fp[0]["text"], "fp-1 excerpt escaped, shown as text")
+    check("\u202e" not in fp[0]["text"] and "moc.evil" in fp[0]["text"],
+          "a right-to-left override in a comment does not reach the report")
 
 # The screenshot is a real picture of the page: the size asked for, and
 # not one flat colour.
