@@ -79,24 +79,8 @@ bool Finish(Record* r, std::string* why) {
 class Bytes {
  public:
   Bytes(std::istream& in, const std::string& path) : sb_(in.rdbuf()), path_(path) {}
-  int Get() {
-    if (!error_.empty()) return EOF;
-    try {
-      return sb_->sbumpc();
-    } catch (const std::exception& e) {
-      error_ = "read error: " + std::string(e.what());
-      return EOF;
-    }
-  }
-  int Peek() {
-    if (!error_.empty()) return EOF;
-    try {
-      return sb_->sgetc();
-    } catch (const std::exception& e) {
-      error_ = "read error: " + std::string(e.what());
-      return EOF;
-    }
-  }
+  int Get() { return Read(&std::streambuf::sbumpc); }
+  int Peek() { return Read(&std::streambuf::sgetc); }
   // One line (without its '\n') of at most kMaxRecordBytes; false at the
   // end or on an error. A longer line is read to its end and *too_long set.
   bool Line(std::string* line, bool* too_long) {
@@ -122,6 +106,18 @@ class Bytes {
   }
 
  private:
+  // The stream buffer's own read (it throws on a read error) with the
+  // error kept instead.
+  int Read(int (std::streambuf::*op)()) {
+    if (!error_.empty()) return EOF;
+    try {
+      return (sb_->*op)();
+    } catch (const std::exception& e) {
+      error_ = "read error: " + std::string(e.what());
+      return EOF;
+    }
+  }
+
   std::streambuf* sb_;
   std::string path_;
   std::string error_;

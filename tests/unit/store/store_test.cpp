@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -22,6 +23,20 @@ using namespace spamguard::store;
 namespace {
 
 using sgtest::TempDir;
+
+// Runs f in a child process as the unprivileged user 65534 (the caller is
+// root); its result, or -1 when the child did not exit normally.
+int AsNobody(const std::function<int()>& f) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+    _exit(f());
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 std::unique_ptr<SqliteStore> MustOpen(const std::string& path, int busy_ms = 2000) {
   std::unique_ptr<SqliteStore> s;
@@ -394,16 +409,7 @@ BOOST_AUTO_TEST_CASE(read_only_file_reads_but_refuses_writes) {
   }
   // root writes anything: check as an unprivileged user in a child.
   BOOST_REQUIRE(chmod(d.path.c_str(), 0755) == 0);
-  pid_t pid = fork();
-  BOOST_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
-    _exit(ReadOnlyChecks(path));
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  BOOST_TEST(WIFEXITED(status));
-  BOOST_TEST(WEXITSTATUS(status) == 0);
+  BOOST_TEST(AsNobody([&] { return ReadOnlyChecks(path); }) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_lock_held_past_the_busy_timeout_is_a_busy_error) {
@@ -532,23 +538,17 @@ BOOST_AUTO_TEST_CASE(a_read_only_user_reads_a_wal_database_without_its_shm) {
   BOOST_REQUIRE(::stat((path + "-shm").c_str(), &sb) != 0);  // closed cleanly
   BOOST_REQUIRE(chmod(path.c_str(), 0644) == 0);
   BOOST_REQUIRE(chmod(d.path.c_str(), 0755) == 0);
-  pid_t pid = fork();
-  BOOST_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+  int rc = AsNobody([&] {
     std::unique_ptr<SqliteStore> s;
     SqliteOptions o;
     o.read_only = true;
-    if (!SqliteStore::Open(path, o, &s).ok()) _exit(1);
+    if (!SqliteStore::Open(path, o, &s).ok()) return 1;
     ListEntry e;
     bool found = false;
-    if (!s->MatchIp(kBlock, R("192.0.2.9"), 1, &e, &found).ok() || !found) _exit(2);
-    _exit(0);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  BOOST_TEST(WIFEXITED(status));
-  BOOST_TEST(WEXITSTATUS(status) == 0);
+    if (!s->MatchIp(kBlock, R("192.0.2.9"), 1, &e, &found).ok() || !found) return 2;
+    return 0;
+  });
+  BOOST_TEST(rc == 0);
 }
 
 // Idle rate-limit keys expire as checks run: addresses seen once do not stay.
