@@ -322,6 +322,19 @@ check "deep json learn" 0 "$sg" --db "$tmp/deep.db" learn spam "$tmp/deep.jsonl"
 contains "deep json learn" "JSON nested deeper than 32 levels"
 check "deep json score" 1 bash -c "head -1 '$tmp/deep.jsonl' | '$sg' score --stdin -r '$rules'"
 contains "deep json score" "JSON nested deeper than 32 levels"
+# A CSV row of two million commas is one skipped record, read in bounded
+# memory; a list line of 20 MB from a pipe is skipped as it streams.
+python3 -c "print('id,body'); print(','*2000000); print('c,hello')" >"$tmp/commas.csv"
+check "csv commas" 0 "$sg" rescore -r "$rules" "$tmp/commas.csv"
+contains "csv commas" "commas.csv:2: skipped: expected 2 fields, got 2000001"
+contains "csv commas" "c  accept"
+mkfifo "$tmp/list.fifo"
+(python3 -c "import sys; sys.stdout.write('a'*20000000 + '\n192.0.2.99\n')" >"$tmp/list.fifo" &)
+check "list from a pipe" 0 "$sg" --db "$tmp/fifo.db" list import block "$tmp/list.fifo" --source pipe
+contains "list from a pipe" "line longer than 4096 bytes"
+contains "list from a pipe" "imported 1 entries"
+check "list is a directory" 1 "$sg" --db "$tmp/fifo.db" list import block "$tmp" --source dir
+contains "list is a directory" "is a directory, not a list"
 # Huge scores print as numbers (no cut buffer), and times before 1970 are
 # refused with the record's position.
 printf 'body BIG /big/\nscore BIG 1e9\n' >"$tmp/big.cf"
