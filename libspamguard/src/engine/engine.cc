@@ -33,32 +33,35 @@ constexpr size_t kMaxImportEntries = 10000000;
 
 int64_t Now(const comment::Comment& c) { return c.time != 0 ? c.time : int64_t(::time(nullptr)); }
 
-int64_t NowMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-// A stable id for a comment without one: FNV-1a over its kind and fields.
-std::string ContentId(const comment::Comment& c) {
+// FNV-1a, 64 bits: stable across processes and builds.
+struct Fnv1a {
   uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const void* p, size_t n) {
+  void Mix(const void* p, size_t n) {
     const auto* b = static_cast<const unsigned char*>(p);
     for (size_t i = 0; i < n; ++i) {
       h ^= b[i];
       h *= 1099511628211ull;
     }
-  };
+  }
+  // "<prefix>" and the hash in 16 hex digits.
+  std::string Hex(const char* prefix) const {
+    char buf[40];
+    snprintf(buf, sizeof buf, "%s%016llx", prefix, static_cast<unsigned long long>(h));
+    return buf;
+  }
+};
+
+// A stable id for a comment without one: FNV-1a over its kind and fields.
+std::string ContentId(const comment::Comment& c) {
+  Fnv1a h;
   int kind = int(c.kind);
-  mix(&kind, sizeof kind);
+  h.Mix(&kind, sizeof kind);
   for (size_t f = 1; f < c.fields.size(); ++f) {
     uint64_t len = c.fields[f].size();
-    mix(&len, sizeof len);
-    mix(c.fields[f].data(), c.fields[f].size());
+    h.Mix(&len, sizeof len);
+    h.Mix(c.fields[f].data(), c.fields[f].size());
   }
-  char buf[24];
-  snprintf(buf, sizeof buf, "h:%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return h.Hex("h:");
 }
 
 std::string ListName(int list) { return list == store::kAllow ? "allow" : "block"; }
@@ -240,14 +243,9 @@ bool RateKeyFor(const rules::RateLimitSpec& r, const comment::Comment& c, const 
   // Keys are bounded: a long value (a megabyte of post id) is kept as its
   // first 64 bytes and a hash of the whole.
   if (value.size() > 128) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char ch : value) {
-      h ^= ch;
-      h *= 1099511628211ull;
-    }
-    char buf[24];
-    snprintf(buf, sizeof buf, "#%016llx", static_cast<unsigned long long>(h));
-    value = value.substr(0, 64) + buf;
+    Fnv1a h;
+    h.Mix(value.data(), value.size());
+    value = value.substr(0, 64) + h.Hex("#");
   }
   k->key = "rl\x1f" + r.text + "\x1f" + value;
   k->interval_ms = std::max<int64_t>(1, r.period_ms / r.count);
@@ -417,7 +415,7 @@ Status Engine::ExplainIp(const std::string& text, int64_t now, Verdict* v) const
   if (!comment::ParseIp(text, &addr)) return Status::InvalidArgument("'" + text + "' is not an IPv4 or IPv6 address");
   Status st = RequireStore();
   if (!st.ok()) return st;
-  const int64_t now_ms = now != 0 ? now * 1000 : NowMs();  // rate limits keep milliseconds
+  const int64_t now_ms = now != 0 ? now * 1000 : ratelimit::ClockMs();  // rate limits keep milliseconds
   if (now == 0) now = now_ms / 1000;
   lists::IpRange ip = lists::FromAddress(addr);
   // The address as a comment's identity, for its reputation and rate keys.
@@ -552,7 +550,10 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
     bool decided = store_ && Lookup(n, now, v, &rep_hits);
     // A host-supplied time counts for rate limits, but never one ahead of
     // the clock (a time far ahead would start every key afresh).
-    if (!decided && rates_) decided = CheckRateLimits(c, n, c.time != 0 ? std::min(c.time * 1000, NowMs()) : NowMs(), v);
+    if (!decided && rates_) {
+      const int64_t clock = ratelimit::ClockMs();
+      decided = CheckRateLimits(c, n, c.time != 0 ? std::min(c.time * 1000, clock) : clock, v);
+    }
     v->flags |= n.flags;
     if (decided) return;
   }

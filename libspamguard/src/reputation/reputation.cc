@@ -10,21 +10,15 @@ namespace spamguard::reputation {
 
 store::RepCounts Decayed(const store::RepCounts& c, int64_t now, const Settings& s) {
   store::RepCounts d = c;
-  if (!std::isfinite(d.spam) || d.spam < 0) d.spam = 0;
-  if (!std::isfinite(d.ham) || d.ham < 0) d.ham = 0;
-  double hl = s.HalfLifeSeconds();
-  double elapsed = double(now) - double(c.updated);  // in double: no pair of times overflows
-  if (hl > 0 && elapsed > 0) {
-    double f = std::exp2(-elapsed / hl);
-    d.spam *= f;
-    d.ham *= f;
-  }
+  double f = store::DecayFactor(now, c.updated, s.HalfLifeSeconds());
+  d.spam *= f;
+  d.ham *= f;
   d.updated = now;
   return d;
 }
 
 double Points(double spam, double ham, const Settings& s) {
-  if (!std::isfinite(spam + ham) || spam + ham < s.min_evidence || spam + ham <= 0) return 0;
+  if (spam + ham < s.min_evidence || spam + ham <= 0) return 0;
   double p = s.weight * std::log((spam + 1) / (ham + 1));
   p = std::clamp(p, -s.cap, s.cap);
   return std::round(p * 100) / 100;

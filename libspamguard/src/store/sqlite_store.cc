@@ -156,17 +156,24 @@ std::vector<std::string> DecodeKeys(const std::string& blob) {
   return keys;
 }
 
-// The weight left of a count made at `then`, seen at `now`: computed in
-// double, so that no pair of times can overflow.
-double Decay(int64_t now, int64_t then, double half_life) {
-  double elapsed = double(now) - double(then);
-  if (!(half_life > 0) || !(elapsed > 0)) return 1.0;
-  return std::exp2(-elapsed / half_life);
-}
-
 // A count as read back: a finite, non-negative number, whatever the file
 // holds (a file written by other means must not poison every verdict).
 double Count(double v) { return std::isfinite(v) && v > 0 ? v : 0.0; }
+
+// The folder a database path names its file in.
+std::string FolderOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// "uid U, gid G, mode 0600; this process is uid P": whose a file is, for
+// messages that refuse it.
+std::string Ownership(const struct stat& st) {
+  char mode[8];
+  snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+  return "uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) + ", mode " + mode +
+         "; this process is uid " + std::to_string(geteuid());
+}
 
 }  // namespace
 
@@ -259,25 +266,16 @@ Status SqliteStore::Open(const std::string& path, const SqliteOptions& opts, std
 
 namespace {
 
-std::string Octal(unsigned mode) {
-  char buf[8];
-  snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
-}
-
 // Whether the existing file at `path` may be trusted as this user's
 // database (see SqliteOptions::check_owner); "" when it may, else why not.
 std::string Untrusted(const std::string& path, const struct stat& st) {
   if (S_ISLNK(st.st_mode))
     return "is a symbolic link; give the path of the file itself (spamguard does not follow links to its database)";
   if (!S_ISREG(st.st_mode)) return "is not a regular file";
-  size_t slash = path.rfind('/');
-  std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   struct stat dir;
-  bool shared = ::stat(folder.c_str(), &dir) == 0 && (dir.st_mode & S_ISGID) && !(dir.st_mode & S_IWOTH) &&
+  bool shared = ::stat(FolderOf(path).c_str(), &dir) == 0 && (dir.st_mode & S_ISGID) && !(dir.st_mode & S_IWOTH) &&
                 dir.st_gid == st.st_gid;
-  std::string who = " (uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) + ", mode " +
-                    Octal(st.st_mode) + "; this process is uid " + std::to_string(geteuid()) + ")";
+  std::string who = " (" + Ownership(st) + ")";
   if (st.st_mode & S_IWOTH) return "is writable by every user" + who + "; chmod o-w it";
   if (st.st_uid != geteuid() && st.st_uid != 0 && !shared)
     return "belongs to another user" + who +
@@ -322,9 +320,7 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
     // the web server's group), to the folder's group as well. SQLite gives
     // its -wal and -shm files the same mode.
     struct stat dir;
-    size_t slash = path.rfind('/');
-    std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    bool shared = ::stat(folder.c_str(), &dir) == 0 && (dir.st_mode & S_ISGID);
+    bool shared = ::stat(FolderOf(path).c_str(), &dir) == 0 && (dir.st_mode & S_ISGID);
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno != EEXIST)
       return Status::IOError("database " + path + ": cannot create: " + strerror(errno));
@@ -338,12 +334,7 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
     // (root) that made the file private to itself.
     struct stat st;
     std::string detail;
-    if (::stat(path.c_str(), &st) == 0) {
-      char mode[8];
-      snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-      detail = " (the file belongs to uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) +
-               ", mode " + mode + "; this process is uid " + std::to_string(getuid()) + ")";
-    }
+    if (::stat(path.c_str(), &st) == 0) detail = " (the file belongs to " + Ownership(st) + ")";
     return Status::IOError("database " + path + ": permission denied" + detail);
   }
   s->read_only_ = opts.read_only || access(path.c_str(), W_OK) != 0;
@@ -809,7 +800,7 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
     double spam = 0, ham = 0;
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-      double f = Decay(op.now, sqlite3_column_int64(q, 2), op.half_life);
+      double f = DecayFactor(op.now, sqlite3_column_int64(q, 2), op.half_life);
       spam = Count(sqlite3_column_double(q, 0)) * f;
       ham = Count(sqlite3_column_double(q, 1)) * f;
     } else if (rc != SQLITE_DONE) {
@@ -843,7 +834,7 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
         return Status::OK();
       }
       // Take back what the earlier label added, as decayed since.
-      double w = Decay(op.now, at, op.half_life);
+      double w = DecayFactor(op.now, at, op.half_life);
       for (const auto& k : old_keys) {
         s2 = apply(k, label == 1 ? -w : 0, label == 2 ? -w : 0);
         if (!s2.ok()) return s2;

@@ -6,6 +6,7 @@
 // Implementations are safe to call from several threads of one process.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,7 +29,16 @@ struct ListEntry {
   int64_t added = 0, expires = 0;  // expires 0: never
 };
 
-// Raw reputation counts as stored; decay is applied by the reader.
+// The weight left at `now` of a count made at `then` with this half-life
+// (seconds; 0: no decay). Computed in double, so no pair of times overflows.
+inline double DecayFactor(int64_t now, int64_t then, double half_life) {
+  double elapsed = double(now) - double(then);
+  if (!(half_life > 0) || !(elapsed > 0)) return 1.0;
+  return std::exp2(-elapsed / half_life);
+}
+
+// Raw reputation counts as stored; decay is applied by the reader. A store
+// returns them finite and non-negative whatever its file holds.
 struct RepCounts {
   double spam = 0, ham = 0;
   int64_t updated = 0;  // unix seconds of the last change
