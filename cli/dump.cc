@@ -78,7 +78,7 @@ bool Finish(Record* r, std::string* why) {
 // line it happened on, never taken for the end of the file.
 class Bytes {
  public:
-  Bytes(std::istream& in, const std::string& path) : sb_(in.rdbuf()), path_(path) {}
+  explicit Bytes(std::istream& in) : sb_(in.rdbuf()) {}
   int Get() { return Read(&std::streambuf::sbumpc); }
   int Peek() { return Read(&std::streambuf::sgetc); }
   // One line (without its '\n') of at most kMaxRecordBytes; false at the
@@ -119,7 +119,6 @@ class Bytes {
   }
 
   std::streambuf* sb_;
-  std::string path_;
   std::string error_;
 };
 
@@ -145,7 +144,7 @@ bool ReadJsonl(std::istream& in, const std::string& path, const DumpCallbacks& c
   std::string line, error, over;
   size_t line_no = 0;
   Record rec;
-  Bytes bytes(in, path);
+  Bytes bytes(in);
   bool too_long = false;
   while (bytes.Line(&line, &too_long)) {
     ++line_no;
@@ -238,7 +237,7 @@ bool ReadCsv(std::istream& stream, const std::string& path, const DumpCallbacks&
   size_t line_no = 1, start = 1, fields = 0;
   bool bad = false, too_long = false;
   std::string over;
-  Bytes in(stream, path);
+  Bytes in(stream);
   if (!CsvRow(in, &header, &line_no, &bad, &fields, &too_long) || bad || too_long || fields > kMaxCsvFields) {
     if (!in.error().empty()) return Done(in, path, 1, over, error);
     *error = path + ": no CSV header row" +
@@ -299,7 +298,7 @@ std::string MtDate(const std::string& d) {
 }
 
 bool ReadMt(std::istream& stream, const std::string& path, const DumpCallbacks& cb, std::string* error) {
-  Bytes in(stream, path);
+  Bytes in(stream);
   std::string over;
   bool too_long = false;
   enum { kHeader, kSection, kFeedbackMeta, kFeedbackText } state = kHeader;
@@ -576,11 +575,6 @@ bool ParseJsonLine(const std::string& line, const std::string& path, size_t line
 }
 
 std::string DetectFormat(const std::string& path, std::string* error) {
-  struct stat sb;
-  if (::stat(path.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-    *error = path + ": is a directory, not a dump";
-    return "";
-  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = path + ": cannot open: " + strerror(errno);
@@ -607,14 +601,14 @@ bool ReadDump(const std::string& path, const std::string& format, const DumpCall
     if (cb.opened) cb.opened(in);
     return ReadDumpStream(in, "stdin", fmt, cb, error);
   }
-  if (fmt.empty() || fmt == "auto") {
-    fmt = DetectFormat(path, error);
-    if (fmt.empty()) return false;
-  }
   struct stat sb;
   if (::stat(path.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode)) {
     *error = path + ": is a directory, not a dump";
     return false;
+  }
+  if (fmt.empty() || fmt == "auto") {
+    fmt = DetectFormat(path, error);
+    if (fmt.empty()) return false;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -8,9 +8,6 @@
 
 namespace sgcli {
 
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
 size_t Utf8At(const unsigned char* s, size_t len, size_t i, uint32_t* cp) {
   unsigned c = s[i];
   size_t n = c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
@@ -25,13 +22,15 @@ size_t Utf8At(const unsigned char* s, size_t len, size_t i, uint32_t* cp) {
   return n;
 }
 
-// Characters a terminal acts on or that reorder the line: C1 controls
-// (U+009B is CSI on many terminals) and the bidirectional overrides,
-// embeddings, isolates and marks.
-bool Unsafe(uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-         (cp >= 0x2066 && cp <= 0x2069);
+bool IsBidiControl(uint32_t cp) {
+  return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
+
+namespace {
+
+// Characters a terminal acts on or that reorder the line: C1 controls
+// (U+009B is CSI on many terminals) and the bidirectional controls.
+bool Unsafe(uint32_t cp) { return (cp >= 0x80 && cp <= 0x9F) || IsBidiControl(cp); }
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 // JSON and CSV quoting. Over the public C API only.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -9,6 +10,12 @@
 
 namespace sgcli {
 
+// Length of the valid UTF-8 sequence at s[i] (of len bytes), with its code
+// point in *cp; 0 when the bytes there are not UTF-8.
+size_t Utf8At(const unsigned char* s, size_t len, size_t i, uint32_t* cp);
+// The bidirectional overrides, embeddings, isolates and marks: characters
+// that reorder the text around them.
+bool IsBidiControl(uint32_t cp);
 // Control characters (C0, DEL, C1), bidirectional overrides and bytes that
 // are not UTF-8 become spaces or '?', and text over `max` bytes is cut with
 // "...": safe to print on one terminal line.

@@ -298,8 +298,6 @@ bool FastFlatObject(const std::string& line, Record* out, std::string* kind_alia
   return p == end;
 }
 
-}  // namespace
-
 // How deep arrays and objects nest in a JSON text (strings skipped), read
 // in one pass with no recursion; stops counting past `limit`.
 int JsonDepth(const std::string& s, int limit) {
@@ -323,6 +321,8 @@ int JsonDepth(const std::string& s, int limit) {
 }
 
 constexpr int kMaxJsonDepth = 32;
+
+}  // namespace
 
 bool ParseJsonRecordFull(const std::string& line, Record* out, std::string* error) {
   // A record is a flat object; a value may be an array or object (kept as

@@ -30,18 +30,14 @@ namespace {
 std::string Esc(const std::string& s) {
   std::string o;
   o.reserve(s.size());
+  const auto* u = reinterpret_cast<const unsigned char*>(s.data());
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
-    if (b(0) == 0xE2 && ((b(1) == 0x80 && (b(2) == 0x8E || b(2) == 0x8F || (b(2) >= 0xAA && b(2) <= 0xAE))) ||
-                         (b(1) == 0x81 && b(2) >= 0xA6 && b(2) <= 0xA9))) {
+    uint32_t cp = 0;
+    size_t n = u[i] >= 0x80 ? Utf8At(u, s.size(), i, &cp) : 0;
+    if (n > 0 && IsBidiControl(cp)) {
       o += "\xEF\xBF\xBD";
-      i += 2;
-      continue;
-    }
-    if (b(0) == 0xD8 && b(1) == 0x9C) {  // U+061C, the Arabic letter mark
-      o += "\xEF\xBF\xBD";
-      i += 1;
+      i += n - 1;
       continue;
     }
     switch (c) {

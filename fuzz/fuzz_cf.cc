@@ -2,6 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fuzz_util.h"
 #include "spamguard/spamguard.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -13,15 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return c;
   }();
   sg_engine* e = nullptr;
-  if (sg_engine_open_string(&e, reinterpret_cast<const char*>(data), size, "fuzz.cf", cfg) == SG_OK) {
-    sg_comment* c = nullptr;
-    sg_comment_new(&c);
-    sg_comment_set_field(c, SG_FIELD_BODY, reinterpret_cast<const char*>(data), size);
-    sg_result* r = nullptr;
-    sg_engine_score(&r, e, c);
-    sg_result_free(r);
-    sg_comment_free(c);
-  }
+  if (sg_engine_open_string(&e, reinterpret_cast<const char*>(data), size, "fuzz.cf", cfg) == SG_OK)
+    ScoreBody(e, reinterpret_cast<const char*>(data), size);
   sg_engine_close(e);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -23,6 +24,20 @@ using namespace spamguard::store;
 namespace {
 
 using sgtest::TempDir;
+
+// Another connection holding an exclusive lock on the database at `path`
+// for as long as it lives.
+struct HeldLock {
+  sqlite3* db = nullptr;
+  explicit HeldLock(const std::string& path) {
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  ~HeldLock() {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+};
 
 // Runs f in a child process as the unprivileged user 65534 (the caller is
 // root); its result, or -1 when the child did not exit normally.
@@ -416,9 +431,7 @@ BOOST_AUTO_TEST_CASE(a_lock_held_past_the_busy_timeout_is_a_busy_error) {
   TempDir d;
   std::string path = d.File("lock.db");
   auto s = MustOpen(path, 200);
-  sqlite3* other = nullptr;
-  BOOST_REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
-  BOOST_REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto other = std::make_unique<HeldLock>(path);
   LearnOp op;
   op.cid = "c";
   op.label = 1;
@@ -435,8 +448,7 @@ BOOST_AUTO_TEST_CASE(a_lock_held_past_the_busy_timeout_is_a_busy_error) {
   ListEntry e;
   bool found = false;
   BOOST_TEST(s->MatchIp(kBlock, R("192.0.2.1"), 1, &e, &found).ok());
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  other.reset();
   BOOST_TEST(s->Learn(op, &out).ok());
 }
 
@@ -446,9 +458,7 @@ BOOST_AUTO_TEST_CASE(rate_checks_do_not_wait_for_database_writers) {
   TempDir d;
   std::string path = d.File("r.db");
   auto s = MustOpen(path, 2000);
-  sqlite3* other = nullptr;
-  BOOST_REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
-  BOOST_REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  HeldLock other(path);
   RateKey k;
   k.key = "rl\x1fip 1/60s\x1f" "192.0.2.1";
   k.interval_ms = 60000;
@@ -462,8 +472,6 @@ BOOST_AUTO_TEST_CASE(rate_checks_do_not_wait_for_database_writers) {
   BOOST_TEST(waited < 1.0);  // not the 2 s busy timeout
   BOOST_TEST(s->RateCheck({k}, 1'000'001, &dec).ok());
   BOOST_TEST(!dec.allowed);
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
   struct stat sb;
   BOOST_TEST(::stat((path + SqliteStore::kRateSuffix).c_str(), &sb) == 0);
 }
