@@ -757,7 +757,10 @@ class Builder {
     cascade();
     // Cycles: the strongly connected components of the live metas (Tarjan,
     // with an explicit stack). A component of more than one meta, or a meta
-    // that uses itself, is a cycle.
+    // that uses itself, is a cycle. Tarjan completes a component only after
+    // every component it uses, so the order of completion is also the order
+    // of evaluation: each meta after the metas it uses.
+    std::vector<int> completed;
     {
       std::vector<int> num(n, -1), low(n, 0), comp_stack;
       std::vector<uint8_t> on_stack(n, 0);
@@ -803,6 +806,7 @@ class Builder {
           bool self = comp.size() == 1 &&
                       std::find(uses[size_t(done)].begin(), uses[size_t(done)].end(), done) != uses[size_t(done)].end();
           if (comp.size() > 1 || self) cyclic.insert(cyclic.end(), comp.begin(), comp.end());
+          else completed.push_back(done);
         }
       }
       std::sort(cyclic.begin(), cyclic.end());
@@ -815,7 +819,7 @@ class Builder {
       }
       cascade();
     }
-    // Drop the dead rules, once.
+    // Drop the dead rules, once; the order keeps the survivors.
     std::vector<int> new_index(n, -1);
     std::vector<Rule> kept;
     kept.reserve(n);
@@ -824,44 +828,15 @@ class Builder {
       new_index[i] = int(kept.size());
       kept.push_back(std::move(rules_[i]));
     }
-    if (kept.size() != n) {
-      std::vector<std::vector<int>> kept_uses;
-      for (size_t i = 0; i < n; ++i) {
-        if (dead[i]) continue;
-        std::vector<int> u;
-        for (int j : uses[i]) u.push_back(new_index[size_t(j)]);
-        kept_uses.push_back(std::move(u));
-      }
-      uses = std::move(kept_uses);
-      rules_ = std::move(kept);
+    bool dropped = kept.size() != n;
+    rules_ = std::move(kept);
+    if (dropped) {
       index_.clear();
       for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
-    } else {
-      rules_ = std::move(kept);
     }
-    // Order: each meta after the metas it uses (post-order of an iterative
-    // depth-first search; the graph is acyclic now).
     order_.clear();
-    std::vector<uint8_t> state(rules_.size(), 0);
-    std::vector<std::pair<int, size_t>> frames;
-    for (size_t s0 = 0; s0 < rules_.size(); ++s0) {
-      if (rules_[s0].target != Target::kMeta || state[s0]) continue;
-      frames.push_back({int(s0), 0});
-      state[s0] = 1;
-      while (!frames.empty()) {
-        auto& [v, e] = frames.back();
-        if (e < uses[size_t(v)].size()) {
-          int w = uses[size_t(v)][e++];
-          if (!state[size_t(w)]) {
-            state[size_t(w)] = 1;
-            frames.push_back({w, 0});
-          }
-          continue;
-        }
-        order_.push_back(v);
-        frames.pop_back();
-      }
-    }
+    for (int m : completed)
+      if (!dead[size_t(m)]) order_.push_back(new_index[size_t(m)]);
     for (auto& r : rules_) {
       if (r.target != Target::kMeta) continue;
       for (auto& node : r.meta.nodes)
