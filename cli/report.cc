@@ -190,6 +190,67 @@ std::string Examples(const std::vector<Example>& ex, const char* id, const char*
   return s + "</div>";
 }
 
+// The learning curve as an inline SVG: recall and false-positive rate per
+// window of comments, in input order.
+std::string Curve(const Tally& t, bool learn) {
+  std::string s = "<div id=\"learning-curve\">";
+  if (t.window == 0 || t.windows.empty()) return s + "<p class=\"muted\">No curve (rescore --window N).</p></div>";
+  const double w = 640, hgt = 220, left = 44, bottom = 24, top = 10;
+  const size_t n = t.windows.size();
+  auto x = [&](size_t i) { return left + (n > 1 ? (w - left - 10) * double(i) / double(n - 1) : 0.0); };
+  auto y = [&](double v) { return top + (hgt - top - bottom) * (1 - v); };
+  s += "<p>" + std::string(learn ? "Each comment was scored with what was learned from the comments before it, then "
+                                   "learned (online replay). "
+                                 : "") +
+       "Recall of spam and false-positive rate of ham per " + std::to_string(t.window) +
+       " comments in input order.</p><svg width=\"" + Num(w, "%.0f") + "\" height=\"" + Num(hgt, "%.0f") +
+       "\" role=\"img\" aria-label=\"learning curve\">";
+  for (int g = 0; g <= 4; ++g) {
+    double v = g / 4.0;
+    s += "<line x1=\"" + Num(left, "%.0f") + "\" x2=\"" + Num(w - 10, "%.0f") + "\" y1=\"" + Num(y(v), "%.1f") +
+         "\" y2=\"" + Num(y(v), "%.1f") + "\" stroke=\"#ddd\"/><text x=\"2\" y=\"" + Num(y(v) + 4, "%.1f") +
+         "\" font-size=\"11\">" + Num(v, "%.2f") + "</text>";
+  }
+  auto line = [&](int which, const char* color, const char* name) {
+    std::string pts;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& c = t.windows[i];
+      size_t a = which == 0 ? c[0] : c[2], b = which == 0 ? c[0] + c[1] : c[2] + c[3];
+      if (b == 0) continue;
+      pts += Num(x(i), "%.1f") + "," + Num(y(double(a) / double(b)), "%.1f") + " ";
+    }
+    return "<polyline class=\"" + std::string(name) + "\" fill=\"none\" stroke=\"" + color +
+           "\" stroke-width=\"2\" points=\"" + pts + "\"/>";
+  };
+  s += line(0, "#b03a2e", "recall") + line(1, "#1f618d", "fpr");
+  s += "<text x=\"" + Num(left, "%.0f") + "\" y=\"" + Num(hgt - 6, "%.0f") + "\" font-size=\"11\">comments 1-" +
+       std::to_string(t.window) + "</text><text x=\"" + Num(w - 140, "%.0f") + "\" y=\"" + Num(hgt - 6, "%.0f") +
+       "\" font-size=\"11\">" + std::to_string((n - 1) * t.window + 1) + "-" + std::to_string(n * t.window) +
+       "</text></svg><p class=\"legend\"><span style=\"color:#b03a2e\">&#9632; recall</span> "
+       "<span style=\"color:#1f618d\">&#9632; false-positive rate</span></p>";
+  s += "<table id=\"curve\"><thead><tr><th>comments</th><th class=\"n\">spam caught</th><th class=\"n\">recall</th>"
+       "<th class=\"n\">ham flagged</th><th class=\"n\">false-positive rate</th></tr></thead><tbody>";
+  for (size_t i = 0; i < n; ++i) {
+    const auto& c = t.windows[i];
+    s += "<tr><td>" + std::to_string(i * t.window + 1) + "-" + std::to_string((i + 1) * t.window) +
+         "</td><td class=\"n\">" + std::to_string(c[0]) + " of " + std::to_string(c[0] + c[1]) +
+         "</td><td class=\"n\">" + (c[0] + c[1] ? Num(double(c[0]) / double(c[0] + c[1]), "%.3f") : "n/a") +
+         "</td><td class=\"n\">" + std::to_string(c[2]) + " of " + std::to_string(c[2] + c[3]) +
+         "</td><td class=\"n\">" + (c[2] + c[3] ? Num(100.0 * double(c[2]) / double(c[2] + c[3]), "%.2f") + " %" : "n/a") +
+         "</td></tr>";
+  }
+  s += "</tbody></table>";
+  if (t.warmup > 0) {
+    const auto& c = t.after_warmup;
+    s += "<p id=\"after-warmup\">After the first " + std::to_string(t.warmup) + " comments: recall " +
+         (c[0] + c[1] ? Num(double(c[0]) / double(c[0] + c[1]), "%.3f") : "n/a") + " (" + std::to_string(c[0]) +
+         " of " + std::to_string(c[0] + c[1]) + " spam), false-positive rate " +
+         (c[2] + c[3] ? Num(100.0 * double(c[2]) / double(c[2] + c[3]), "%.2f") + " %" : "n/a") + " (" +
+         std::to_string(c[2]) + " of " + std::to_string(c[2] + c[3]) + " ham).</p>";
+  }
+  return s + "</div>";
+}
+
 }  // namespace
 
 bool WriteReport(const std::string& path, sg_engine* engine, const Tally& t, const ReportInfo& info,
@@ -255,6 +316,8 @@ bool WriteReport(const std::string& path, sg_engine* engine, const Tally& t, con
        "<span><span class=\"bar b-ham\" style=\"width:1em\"></span> labeled ham</span>"
        "<span><span class=\"bar b-none\" style=\"width:1em\"></span> unlabeled</span></p>";
   h += Histogram(t, moderate, spam, discard) + "\n";
+
+  if (t.window > 0) h += "<h2>Learning curve</h2>\n" + Curve(t, info.learn) + "\n";
 
   h += "<h2>Rules by hits</h2>\n";
   h += t.rules.empty() ? "<p class=\"muted\" id=\"rules-table\">No rule fired.</p>" : RuleBars(t);

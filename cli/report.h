@@ -22,6 +22,7 @@ struct ReportInfo {
   size_t skipped = 0;
   double seconds = 0;
   unsigned threads = 1;
+  bool learn = false;  // each comment was learned after it was scored
 };
 
 // Writes the report; false with a message when the file cannot be written.

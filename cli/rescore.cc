@@ -100,6 +100,15 @@ void Tally::Add(const Record& rec, const sg_result* r, uint64_t index) {
   int bin = int(std::floor(score)) - kLowest;
   hist[lab][std::clamp(bin, 0, kBins - 1)]++;
   bool positive = Positive(a);
+  if (lab < 2) {
+    size_t cell = lab == 0 ? (positive ? 0 : 1) : (positive ? 2 : 3);
+    if (window > 0) {
+      size_t w = size_t(index / window);
+      if (windows.size() <= w) windows.resize(w + 1, {0, 0, 0, 0});
+      ++windows[w][cell];
+    }
+    if (index >= warmup) ++after_warmup[cell];
+  }
   if (lab == 0) {
     positive ? ++tp : ++fn;
     if (a == SG_ACTION_MODERATE) ++spam_moderated;
@@ -133,6 +142,12 @@ void Tally::Merge(Tally&& o) {
     for (int b = 0; b < kBins; ++b) hist[l][b] += o.hist[l][b];
   for (int k = 0; k < 3; ++k)
     for (int a = 0; a < 5; ++a) by_kind[k][a] += o.by_kind[k][a];
+  window = std::max(window, o.window);
+  warmup = std::max(warmup, o.warmup);
+  if (windows.size() < o.windows.size()) windows.resize(o.windows.size(), {0, 0, 0, 0});
+  for (size_t w = 0; w < o.windows.size(); ++w)
+    for (size_t c = 0; c < 4; ++c) windows[w][c] += o.windows[w][c];
+  for (size_t c = 0; c < 4; ++c) after_warmup[c] += o.after_warmup[c];
   for (auto& e : o.worst_fp) Offer(&worst_fp, std::move(e), LessBadFp);
   for (auto& e : o.worst_fn) Offer(&worst_fn, std::move(e), LessBadFn);
 }
@@ -343,6 +358,26 @@ class Progress {
   bool drawn_ = false;
 };
 
+std::string Rate(size_t part, size_t whole) { return whole ? FixedNumber(double(part) / double(whole), 3) : "n/a"; }
+
+void PrintCurve(FILE* out, const Tally& t) {
+  if (t.window > 0 && !t.windows.empty()) {
+    fprintf(out, "learning curve (per %zu comments in input order: recall, false positives of ham):\n", t.window);
+    for (size_t w = 0; w < t.windows.size(); ++w) {
+      const auto& c = t.windows[w];
+      fprintf(out, "  %6zu-%-6zu recall %s (%zu of %zu spam)  false positives %zu of %zu ham\n", w * t.window + 1,
+              (w + 1) * t.window, Rate(c[0], c[0] + c[1]).c_str(), c[0], c[0] + c[1], c[2], c[2] + c[3]);
+    }
+  }
+  if (t.warmup > 0) {
+    const auto& c = t.after_warmup;
+    fprintf(out, "after the first %zu comments: recall %s (%zu of %zu spam), false-positive rate %s (%zu of %zu ham)\n",
+            t.warmup, Rate(c[0], c[0] + c[1]).c_str(), c[0], c[0] + c[1],
+            c[2] + c[3] ? (FixedNumber(100.0 * double(c[2]) / double(c[2] + c[3]), 2) + " %").c_str() : "n/a", c[2],
+            c[2] + c[3]);
+  }
+}
+
 void PrintSummary(FILE* out, const Tally& t, size_t skipped, size_t top, double secs, unsigned threads, bool learn) {
   fprintf(out, "\n%zu comments scored, %zu records skipped, in %.2f s (%s/s, %u thread%s)\n", t.total, skipped, secs,
           Thousands(uint64_t(secs > 0 ? double(t.total) / secs : 0)).c_str(), threads, threads == 1 ? "" : "s");
@@ -373,6 +408,7 @@ void PrintSummary(FILE* out, const Tally& t, size_t skipped, size_t top, double 
           ham ? Fmt(100.0 * m.fpr).append(" %").c_str() : "n/a (no ham)");
   fprintf(out, "  confusion: spam->spam %zu, spam->not %zu, ham->spam %zu, ham->not %zu\n", t.tp, t.fn, t.fp, t.tn);
   fprintf(out, "  held for moderation: %zu spam, %zu ham\n", t.spam_moderated, t.ham_moderated);
+  PrintCurve(out, t);
 }
 
 }  // namespace
@@ -387,6 +423,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
               o.replay_limits ? "--replay-limits" : "--learn");
     threads = 1;
   }
+
   FILE* out = nullptr;
   bool csv = false;
   if (!o.out.empty()) {
@@ -414,6 +451,10 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
 
   Rescorer rs(engine, o, out, csv, show);
   std::vector<Tally> tallies(threads);
+  for (auto& t : tallies) {
+    t.window = o.window;
+    t.warmup = o.warmup;
+  }
   std::vector<std::thread> workers;
   WorkQueue queue(2 * threads);
   std::vector<sg_comment*> comments(threads, nullptr);
@@ -461,8 +502,17 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
     fprintf(stderr, "%s%s", show ? "\r\033[K" : "", SkipMessage(where, why).c_str());
     ++skipped;
   };
+  // --by-date: every record is read (and parsed) first, then sorted.
+  std::vector<Item> held;
+  std::vector<std::string> held_path;
   cb.record = [&](const Record& rec) {
     if (rs.failed()) return false;
+    if (o.by_date) {
+      held.emplace_back();
+      held.back().rec = rec;
+      held_path.push_back(path);
+      return true;
+    }
     batch.items.emplace_back();
     batch.items.back().rec = rec;
     ++index;
@@ -471,6 +521,19 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
   };
   cb.jsonl_line = [&](std::string& line, size_t line_no) {
     if (rs.failed()) return false;
+    if (o.by_date) {
+      Record parsed;
+      std::string why;
+      std::string where = path == "-" ? "stdin" : path;
+      if (!ParseJsonLine(line, where, line_no, &parsed, &why)) {
+        cb.skip(where + ":" + std::to_string(line_no), why);
+        return true;
+      }
+      held.emplace_back();
+      held.back().rec = std::move(parsed);
+      held_path.push_back(path);
+      return true;
+    }
     batch.items.emplace_back();
     batch.items.back().line = std::move(line);
     batch.items.back().line_no = line_no;
@@ -495,6 +558,28 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
     bytes_before += sizes[f];
   }
   flush();
+  if (o.by_date && !read_failed) {
+    // An undated record takes the date of the record before it (a dump
+    // keeps its own order); the sort is stable, so ties keep input order.
+    std::vector<std::pair<int64_t, size_t>> order(held.size());
+    int64_t last = 0;
+    for (size_t i = 0; i < held.size(); ++i) {
+      if (held[i].rec.time != 0) last = held[i].rec.time;
+      order[i] = {last, i};
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [when, i] : order) {
+      (void)when;
+      if (rs.failed()) break;
+      if (!batch.items.empty() && held_path[i] != path) flush();
+      path = held_path[i];
+      batch.items.push_back(std::move(held[i]));
+      ++index;
+      if (batch.items.size() >= kBatch) flush();
+    }
+    flush();
+  }
   queue.Close();
   for (auto& t : workers) t.join();
   for (auto* c : comments) sg_comment_free(c);
@@ -526,6 +611,7 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
     info.skipped = skipped;
     info.seconds = secs;
     info.threads = threads;
+    info.learn = o.learn;
     std::string error;
     if (!WriteReport(o.report, engine, all, info, &error)) {
       fprintf(stderr, "spamguard: %s\n", Shown(error.c_str()).c_str());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -22,6 +23,10 @@ struct RescoreOptions {
   bool json = false;               // verdicts on stdout as JSON Lines; summary to stderr
   bool learn = false;              // teach the database each labeled record's label (in order, one thread)
   bool replay_limits = false;      // one thread: limits depend on the order
+  bool by_date = false;            // score in date order (read every record first; an undated record
+                                   // takes the date of the one before it; ties keep input order)
+  size_t window = 0;               // learning curve: recall and false positives per window of comments
+  size_t warmup = 0;               // the summary also counts the comments after the first `warmup`
   size_t top = 15;                 // rules in the summary
   unsigned threads = 0;            // 0: every core
   std::string out;                 // verdicts file
@@ -58,6 +63,13 @@ struct Tally {
   size_t hist[3][kBins] = {};  // by label: 0 spam, 1 ham, 2 none
   size_t by_kind[3][5] = {};   // comment, trackback, pingback x action
   std::vector<Example> worst_fp, worst_fn;  // heaps, at most kExamples each
+  // The learning curve: per window of `window` comments in input order,
+  // {spam caught, spam missed, ham flagged, ham passed}.
+  size_t window = 0;
+  std::vector<std::array<size_t, 4>> windows;
+  // The same four counts over the comments after the first `warmup`.
+  size_t warmup = 0;
+  std::array<size_t, 4> after_warmup = {0, 0, 0, 0};
 
   void Add(const Record& rec, const sg_result* r, uint64_t index);
   // The dump had trackbacks or pingbacks (the kinds are then shown apart).

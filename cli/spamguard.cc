@@ -108,22 +108,27 @@ int ScoreOne(const sgcli::Record& rec, const std::string& rules, bool json) {
   return 0;
 }
 
-// learn spam|ham: one comment from the options, or every comment of dumps.
+// learn spam|ham|forget: one comment from the options, or every comment of
+// dumps. forget takes back what learning them added.
 int Learn(const std::string& rules, const std::string& label, const sgcli::Record& one,
           const std::vector<std::string>& files, const std::string& format) {
   EnginePtr engine = OpenEngine(rules);
   if (!engine) return kExitFailed;
+  const bool forget = label == "forget";
   int lab = label == "spam" ? SG_LABEL_SPAM : SG_LABEL_HAM;
   sg_comment* raw = nullptr;
   if (sg_comment_new(&raw) < 0) return kExitFailed;
   CommentPtr comment(raw);
-  size_t learned = 0, skipped = 0;
+  size_t learned = 0, skipped = 0, unknown = 0;
   auto teach = [&](const sgcli::Record& rec, const std::string& where) {
-    if (sgcli::ToComment(rec, comment.get()) < 0 || sg_engine_learn(engine.get(), comment.get(), lab) < 0) {
+    int found = 0;
+    if (sgcli::ToComment(rec, comment.get()) < 0 ||
+        (forget ? sg_engine_forget(&found, engine.get(), comment.get()) : sg_engine_learn(engine.get(), comment.get(), lab)) < 0) {
       fprintf(stderr, "spamguard: %s: %s\n", Shown(where.c_str()).c_str(), Shown(sg_error_message()).c_str());
       return false;
     }
-    ++learned;
+    if (forget && !found) ++unknown;
+    else ++learned;
     return true;
   };
   if (files.empty()) {
@@ -144,7 +149,10 @@ int Learn(const std::string& rules, const std::string& label, const sgcli::Recor
     }
     if (failed) return kExitFailed;
   }
-  printf("learned %zu comments as %s, %zu records skipped\n", learned, label.c_str(), skipped);
+  if (forget)
+    printf("forgot %zu learned comments, %zu had not been learned, %zu records skipped\n", learned, unknown, skipped);
+  else
+    printf("learned %zu comments as %s, %zu records skipped\n", learned, label.c_str(), skipped);
   return 0;
 }
 
@@ -329,6 +337,19 @@ int StatsCommand(const std::string& rules, bool json) {
          rep["keys"].get<long long>(), rep["spam"].get<double>(), rep["ham"].get<double>());
   printf("learned     %lld spam, %lld ham\n", st["learned"]["spam"].get<long long>(),
          st["learned"]["ham"].get<long long>());
+  if (st.contains("learner")) {
+    const auto& ln = st["learner"];
+    long long sp = ln["spam"].get<long long>(), hm = ln["ham"].get<long long>();
+    long long msp = ln["min_spam"].get<long long>(), mhm = ln["min_ham"].get<long long>();
+    printf("learner     %lld tokens (at most %lld) from %lld spam and %lld ham comments; ", ln["tokens"].get<long long>(),
+           ln["max_tokens"].get<long long>(), sp, hm);
+    if (ln["rules"].get<long long>() == 0)
+      printf("not scored (the rule file has no 'learned' rules)\n");
+    else if (ln["scoring"].get<bool>())
+      printf("scoring (%lld learned rules)\n", ln["rules"].get<long long>());
+    else
+      printf("silent until %lld spam and %lld ham are learned (learn_min_spam, learn_min_ham)\n", msp, mhm);
+  }
   const auto& rl = st["ratelimits"];
   printf("rate limits %lld keys in %s; when the state cannot be had: %s (ratelimit_fail_closed %d)\n",
          rl["keys"].get<long long>(), Shown(rl["file"].get<std::string>().c_str()).c_str(),
@@ -451,6 +472,14 @@ int main(int argc, char** argv) {
   rescore->add_flag("--learn", ro.learn,
                     "teach the database each labeled comment's label, in input order on one thread, so that each "
                     "comment is scored with what was learned from those before it (else the database is only read)");
+  rescore->add_flag("--by-date", ro.by_date,
+                    "score in date order (every record is read first; an undated record takes the date of the one "
+                    "before it; ties keep input order)");
+  rescore->add_option("--window", ro.window,
+                      "show the learning curve: recall and false positives per N comments (default with --learn: "
+                      "100)");
+  rescore->add_option("--warmup", ro.warmup,
+                      "also sum up the comments after the first N (default with --learn: 200)");
   rescore->add_flag("--replay-limits", ro.replay_limits,
                     "apply the rate limits on the dump's own timestamps, in memory, in input order on one thread "
                     "(the database is not touched)");
@@ -460,7 +489,9 @@ int main(int argc, char** argv) {
   std::string label;
   std::vector<std::string> learn_files;
   auto* learn = app.add_subcommand("learn", "teach the database that comments are spam or ham");
-  learn->add_option("label", label, "spam or ham")->required()->check(CLI::IsMember({"spam", "ham"}));
+  learn->add_option("label", label, "spam, ham, or forget (take back what learning the comments added)")
+      ->required()
+      ->check(CLI::IsMember({"spam", "ham", "forget"}));
   learn->add_option("files", learn_files, "comment dumps (else one comment from the options)");
   learn->add_option("--format", format, "auto, jsonl, csv, mt or wxr")
       ->check(CLI::IsMember({"auto", "jsonl", "csv", "mt", "wxr"}));
@@ -561,6 +592,8 @@ int main(int argc, char** argv) {
   if (*rescore) {
     g_ratelimit_mode = ro.replay_limits ? SG_RATELIMIT_MEMORY : SG_RATELIMIT_OFF;
     g_read_only = !ro.learn;
+    if (ro.learn && rescore->count("--window") == 0) ro.window = 100;
+    if (ro.learn && rescore->count("--warmup") == 0) ro.warmup = 200;
     ro.rules = rules;
     ro.progress = no_progress ? 0 : force_progress ? 1 : -1;
     EnginePtr engine = ro.learn ? OpenWithState(rules) : OpenEngine(rules);

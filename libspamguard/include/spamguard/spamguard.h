@@ -283,7 +283,11 @@ SG_API int sg_engine_has_state(const sg_engine *engine);
 SG_API const char *sg_engine_state_message(const sg_engine *engine);
 
 /** Teach the engine that a comment is spam or ham (SG_LABEL_*). Updates the
- *  spam/ham counts of its client address and network. Idempotent per comment
+ *  spam/ham counts of its client address and network, and the content
+ *  learner's counts of the comment's tokens (words, word pairs, link hosts
+ *  and domains, author words, e-mail domain, shape), which the rule file's
+ *  `learned` rules turn into points once learn_min_spam and learn_min_ham
+ *  comments have been learned. Idempotent per comment
  *  (its SG_FIELD_ID, else a hash of its content): learning it again with the
  *  same label changes nothing; with the other label, its weight moves.
  *  Thread-safe; safe across processes sharing the database.
@@ -293,6 +297,16 @@ SG_API const char *sg_engine_state_message(const sg_engine *engine);
  *  none). */
 SG_API int sg_engine_learn(sg_engine *engine, const sg_comment *comment,
                            int label);
+
+/** Take back what sg_engine_learn added for a comment (found by its
+ *  SG_FIELD_ID, else by a hash of its content, as when learned): its
+ *  reputation counts, as decayed since, and its tokens. *forgotten (may be
+ *  NULL) is set to 1 when the comment had been learned, else 0 (and nothing
+ *  changes). Thread-safe; safe across processes sharing the database.
+ *  @return SG_OK, SG_EINVAL, SG_EBUSY, SG_EIO, SG_ENOTFOUND (as
+ *  sg_engine_learn). */
+SG_API int sg_engine_forget(int *forgotten, sg_engine *engine,
+                            const sg_comment *comment);
 
 /** Add an entry to the allow or block list (SG_LIST_*). `kind` is
  *  SG_ENTRY_*; `entry` is an address or CIDR ("203.0.113.0/24"), an e-mail

@@ -515,6 +515,19 @@ SG_API int sg_engine_learn(sg_engine* engine, const sg_comment* comment, int lab
   });
 }
 
+SG_API int sg_engine_forget(int* forgotten, sg_engine* engine, const sg_comment* comment) {
+  return Guard([&] {
+    if (forgotten) *forgotten = 0;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_forget: engine is NULL");
+    if (comment == nullptr) return Fail(SG_EINVAL, "sg_engine_forget: comment is NULL");
+    bool found = false;
+    Status st = engine->rep->Forget(comment->rep, &found);
+    if (!st.ok()) return Fail(st);
+    if (forgotten) *forgotten = found ? 1 : 0;
+    return SG_OK;
+  });
+}
+
 SG_API int sg_engine_list_add(sg_engine* engine, int list, int kind, const char* entry, const char* source,
                               const char* reason, int64_t expires) {
   return Guard([&] {
@@ -702,6 +715,13 @@ SG_API int sg_engine_stats(char** out, size_t* len, sg_engine* engine) {
     j += "],\"reputation\":{\"keys\":" + std::to_string(s.reputation_keys) +
          ",\"spam\":" + capi::JsonNumber(s.reputation_spam) + ",\"ham\":" + capi::JsonNumber(s.reputation_ham) + "}";
     j += ",\"learned\":{\"spam\":" + std::to_string(s.learned_spam) + ",\"ham\":" + std::to_string(s.learned_ham) + "}";
+    j += ",\"learner\":{\"spam\":" + std::to_string(s.learner.spam) + ",\"ham\":" + std::to_string(s.learner.ham) +
+         ",\"tokens\":" + std::to_string(s.learner.tokens) + ",\"max_tokens\":" + std::to_string(s.learner_max_tokens) +
+         ",\"min_spam\":" + std::to_string(s.learner_min_spam) + ",\"min_ham\":" + std::to_string(s.learner_min_ham) +
+         ",\"rules\":" + std::to_string(s.learner_rules) + ",\"scoring\":" +
+         (s.learner_rules > 0 && s.learner.spam >= s.learner_min_spam && s.learner.ham >= s.learner_min_ham ? "true"
+                                                                                                              : "false") +
+         "}";
     j += ",\"ratelimit_keys\":" + std::to_string(s.ratelimit_keys);
     j += ",\"ratelimits\":{\"file\":";
     capi::JsonString(s.ratelimit_path, &j);

@@ -412,6 +412,19 @@ void FindPlainLinks(std::string_view s, std::vector<std::string>* links, std::st
   if (stripped) stripped->append(s.substr(copied));
 }
 
+namespace {
+
+// Top-level domains that are also common short words of English text.
+bool IsWordSuffix(const std::string& tld) {
+  static const char* const kWords[] = {"am", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is",
+                                       "it", "me", "my", "no", "of", "on", "or", "so", "to", "tv", "up", "us", "we"};
+  for (const char* w : kWords)
+    if (tld == w) return true;
+  return false;
+}
+
+}  // namespace
+
 size_t CountBareDomains(std::string_view s) {
   auto is_label = [](char c) { return IsAlnum(c) || c == '-'; };
   size_t count = 0;
@@ -427,13 +440,16 @@ size_t CountBareDomains(std::string_view s) {
     size_t end = r;
     while (end < s.size() && IsAlpha(s[end])) ++end;
     if (end == r || end - r > 63 || (end < s.size() && (IsDigit(s[end]) || s[end] == '-' || s[end] == '_'))) continue;
-    // "Fine. Now we..." starts a sentence; "example. com" and "Site.Com"
-    // name a host.
-    bool sentence = r > dot + 1 && s[r] >= 'A' && s[r] <= 'Z';
-    for (size_t k = r + 1; sentence && k < end; ++k) sentence = s[k] >= 'a' && s[k] <= 'z';
-    if (sentence) continue;
     std::string tld;
     for (size_t k = r; k < end; ++k) tld.push_back(Lower(s[k]));
+    // "Fine. Now we..." starts a sentence; "example. com" and "Site.Com"
+    // name a host. A suffix that is also a short English word ("in", "it",
+    // "so") starts a sentence after a space ("point. it works") and when
+    // capitalized ("concepts.In practice"): only "example.in" names a host.
+    bool capitalized = s[r] >= 'A' && s[r] <= 'Z';
+    for (size_t k = r + 1; capitalized && k < end; ++k) capitalized = s[k] >= 'a' && s[k] <= 'z';
+    if (r > dot + 1 && capitalized) continue;
+    if ((r > dot + 1 || capitalized) && IsWordSuffix(tld)) continue;
     if (IsPublicSuffix(tld)) ++count;
   }
   return count;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "comment/domains.h"
+#include "learner/learner.h"
 #include "lists/import.h"
 #include "lists/ip_range.h"
 #include "ratelimit/gcra.h"
@@ -532,7 +533,12 @@ Status Engine::Stats(store::StoreStats* out) const {
   Status st = RequireStore();
   if (!st.ok()) return st;
   st = store_->Stats(int64_t(::time(nullptr)), out);
-  out->ratelimit_fail_closed = rules_->settings().state.ratelimit_fail_closed;
+  const rules::StateSettings& ss = rules_->settings().state;
+  out->ratelimit_fail_closed = ss.ratelimit_fail_closed;
+  out->learner_max_tokens = ss.learn_max_tokens;
+  out->learner_min_spam = ss.learn_min_spam;
+  out->learner_min_ham = ss.learn_min_ham;
+  out->learner_rules = int64_t(rules_->learned().size());
   return st;
 }
 
@@ -575,6 +581,10 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
     v->score += h.points;
     v->hits.push_back(std::move(h));
   }
+  // Auto-learning looks at the score without the learner's own points, so
+  // that what it learned can never vote for learning more of the same.
+  const double unlearned_score = RoundScore(v->score);
+  if (store_ && !rules_->learned().empty() && !LearnedHit(n, v)) v->flags |= SG_FLAG_STATE_UNAVAILABLE;
 
   std::stable_sort(v->hits.begin(), v->hits.end(),
                    [](const VerdictHit& a, const VerdictHit& b) { return a.points > b.points; });
@@ -583,9 +593,39 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   v->action = ActionFor(s, v->score);
 
   if (store_ && !read_only_ && s.state.auto_learn) {
-    int label = v->score >= s.discard_score ? SG_LABEL_SPAM : v->score <= s.state.auto_learn_ham_score ? SG_LABEL_HAM : 0;
+    int label = unlearned_score >= s.discard_score               ? SG_LABEL_SPAM
+                : unlearned_score <= s.state.auto_learn_ham_score ? SG_LABEL_HAM
+                                                                  : 0;
     if (label != 0 && !LearnNormalized(c, n, label).ok()) v->flags |= SG_FLAG_STATE_UNAVAILABLE;
   }
+}
+
+bool Engine::LearnedHit(const comment::Normalized& n, Verdict* v) const {
+  const rules::StateSettings& ss = rules_->settings().state;
+  std::vector<learner::Token> tokens;
+  learner::Tokenize(n, &tokens);
+  std::vector<uint64_t> hashes(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) hashes[i] = tokens[i].hash;
+  std::vector<store::TokenCounts> counts;
+  store::LearnerTotals totals;
+  if (!store_->GetTokens(hashes, &counts, &totals).ok()) return false;
+  // Silent until it has learned enough of both kinds.
+  if (totals.spam < ss.learn_min_spam || totals.ham < ss.learn_min_ham) return true;
+  learner::Result r;
+  learner::Classify(tokens, counts, totals, &r);
+  int rule = rules_->LearnedRuleFor(r.prob);
+  if (rule < 0) return true;
+  const rules::Rule& rr = rules_->rules()[size_t(rule)];
+  if (rr.Silent()) return true;
+  VerdictHit h;
+  h.rule = rule;
+  h.points = rr.score;
+  std::string clues = learner::Explain(r, 5);
+  h.match = "spam probability " + FormatFixed(r.prob, 3, false) + " from " + std::to_string(r.clues.size()) +
+            " of " + std::to_string(tokens.size()) + " tokens" + (clues.empty() ? "" : "; tokens: " + clues);
+  v->score += h.points;
+  v->hits.push_back(std::move(h));
+  return true;
 }
 
 Status Engine::LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const {
@@ -596,8 +636,25 @@ Status Engine::LearnNormalized(const comment::Comment& c, const comment::Normali
   op.keys = RepKeys(n);
   op.now = Now(c);
   op.half_life = rep_.HalfLifeSeconds();
+  std::vector<learner::Token> tokens;
+  learner::Tokenize(n, &tokens);
+  op.tokens.reserve(tokens.size());
+  for (const auto& t : tokens) op.tokens.push_back(t.hash);
+  op.max_tokens = rules_->settings().state.learn_max_tokens;
   store::LearnOutcome outcome;
   return store_->Learn(op, &outcome);
+}
+
+Status Engine::Forget(const comment::Comment& c, bool* found) const {
+  *found = false;
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  store::LearnOp op;
+  const std::string& id = c.fields[SG_FIELD_ID];
+  op.cid = id.empty() ? ContentId(c) : "id:" + id;
+  op.now = Now(c);
+  op.half_life = rep_.HalfLifeSeconds();
+  return store_->Forget(op, found);
 }
 
 Status Engine::Learn(const comment::Comment& c, int label) const {

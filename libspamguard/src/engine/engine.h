@@ -79,6 +79,9 @@ class Engine {
   void Score(const comment::Comment& c, Verdict* v) const;
   // label: SG_LABEL_SPAM or SG_LABEL_HAM. Idempotent per comment.
   Status Learn(const comment::Comment& c, int label) const;
+  // Takes back what learning the comment added; *found false when it was
+  // never learned.
+  Status Forget(const comment::Comment& c, bool* found) const;
 
   // kind: SG_ENTRY_*; expires: unix seconds, 0 for never.
   Status ListAdd(int list, int kind, const std::string& entry, const std::string& source, const std::string& reason,
@@ -123,6 +126,9 @@ class Engine {
   // The hit for the reputation of an address (addr) or its network.
   VerdictHit RepHit(bool addr, const comment::IpAddress& ip, const store::RepCounts& decayed, double points) const;
   Status LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const;
+  // The content learner's hit for a normalized comment, if its rules are
+  // set and it has learned enough; false when the store could not be read.
+  bool LearnedHit(const comment::Normalized& n, Verdict* v) const;
 
   std::shared_ptr<const rules::RuleSet> rules_;
   std::vector<std::string> warnings_;

@@ -57,7 +57,7 @@ constexpr ConditionEntry kConditions[] = {
     {"trackback", Condition::kTrackback, "a trackback"},
     {"pingback", Condition::kPingback, "a pingback"},
     {"title_is_blog_name", Condition::kTitleIsBlogName, "trackback title equals blog name"},
-    {"empty_excerpt", Condition::kEmptyExcerpt, "trackback with a link and an empty excerpt"},
+    {"empty_excerpt", Condition::kEmptyExcerpt, "trackback with a link and neither excerpt nor text"},
 };
 
 std::string_view Trim(std::string_view s) {
@@ -230,7 +230,9 @@ bool CheckCondition(Condition c, const comment::Normalized& n) {
     case Condition::kPingback: return n.kind == comment::Kind::kPingback;
     case Condition::kTitleIsBlogName:
       return ping && !n.title.empty() && EqualNoCase(n.title, n.blog_name);
-    case Condition::kEmptyExcerpt: return ping && n.excerpt.empty() && !n.links.empty();
+    // A trackback or pingback whose text is empty: neither an excerpt field
+    // (Movable Type's shape) nor a body (WordPress puts the excerpt there).
+    case Condition::kEmptyExcerpt: return ping && n.excerpt.empty() && n.body.empty() && !n.links.empty();
   }
   return false;
 }
@@ -261,6 +263,7 @@ const char* TargetName(Target t) {
     case Target::kLinks: return "links";
     case Target::kCheck: return "check";
     case Target::kMeta: return "meta";
+    case Target::kLearned: return "learned";
     default: return "?";
   }
 }
@@ -389,6 +392,7 @@ class Builder {
     if (directive == "links") return AddLinks(rest, origin);
     if (directive == "check") return AddCheck(rest, origin);
     if (directive == "meta") return AddMeta(rest, origin);
+    if (directive == "learned") return AddLearned(rest, origin);
     if (directive == "score" || directive == "describe") {
       std::string_view name = NextWord(&rest);
       if (!ValidName(name)) return Err(origin, std::string(directive) + ": missing or invalid rule name");
@@ -449,6 +453,14 @@ class Builder {
       return SetBool(rest, origin, "ratelimit_fail_closed", &st.ratelimit_fail_closed);
     if (directive == "database_check_owner")
       return SetBool(rest, origin, "database_check_owner", &st.database_check_owner);
+    if (directive == "learn_min_spam") return SetInt(rest, origin, "learn_min_spam", 1, 1000000, &st.learn_min_spam);
+    if (directive == "learn_min_ham") return SetInt(rest, origin, "learn_min_ham", 1, 1000000, &st.learn_min_ham);
+    if (directive == "learn_max_tokens") {
+      int v = 0;
+      Status s2 = SetInt(rest, origin, "learn_max_tokens", 1000, 100000000, &v);
+      st.learn_max_tokens = v;
+      return s2;
+    }
     if (directive == "auto_learn") return SetBool(rest, origin, "auto_learn", &st.auto_learn);
     if (directive == "auto_learn_ham_score") return SetScore(rest, origin, "auto_learn_ham_score", &st.auto_learn_ham_score);
     if (directive == "block_action") {
@@ -685,6 +697,31 @@ class Builder {
     return Status::OK();
   }
 
+  // learned NAME LO HI: fires when the learner's spam probability p is in
+  // [LO, HI) (HI 1 includes 1). Ranges of learned rules must not overlap.
+  Status AddLearned(std::string_view rest, const std::string& origin) {
+    Rule rule;
+    std::string_view name = NextWord(&rest);
+    Status st = NewRule(name, Target::kLearned, origin, &rule);
+    if (!st.ok()) return st;
+    rest = StripComment(rest);
+    std::string_view lo = NextWord(&rest), hi = NextWord(&rest);
+    if (!ParseNumber(lo, &rule.prob_lo) || !ParseNumber(hi, &rule.prob_hi) || !Trim(rest).empty() ||
+        !(rule.prob_lo >= 0) || !(rule.prob_hi <= 1) || !(rule.prob_lo < rule.prob_hi))
+      return RuleErr(origin, name, "learned: expected two probabilities LO HI with 0 <= LO < HI <= 1, e.g. "
+                                   "'learned LEARNED_SPAM_99 0.99 1.00'");
+    for (const auto& r : rules_) {
+      if (r.target != Target::kLearned) continue;
+      if (rule.prob_lo < r.prob_hi && r.prob_lo < rule.prob_hi)
+        return RuleErr(origin, name, "learned: range " + Num(rule.prob_lo) + ".." + Num(rule.prob_hi) +
+                                         " overlaps " + r.name + " (" + Num(r.prob_lo) + ".." + Num(r.prob_hi) +
+                                         ", " + r.origin + ")");
+    }
+    rule.source = std::string(lo) + " " + std::string(hi);
+    Keep(std::move(rule));
+    return Status::OK();
+  }
+
   Status ApplyScores() {
     for (const auto& p : scores_) {
       auto it = index_.find(p.name);
@@ -734,6 +771,9 @@ class Builder {
           break;
         }
         size_t j = it->second;
+        if (rules_[j].target == Target::kLearned)
+          return RuleErr(r.origin, r.name, "meta uses learned rule '" + name +
+                                               "': learned rules are scored after the content rules and metas");
         if (rules_[j].target == Target::kMeta) {
           uses[i].push_back(int(j));
           used_by[j].push_back(int(i));
@@ -867,7 +907,10 @@ class Builder {
     for (size_t i = 0; i < rs->rules_.size(); ++i) {
       Target t = rs->rules_[i].target;
       if (t == Target::kLinks || t == Target::kCheck) rs->computed_.push_back(int(i));
+      if (t == Target::kLearned) rs->learned_.push_back(int(i));
     }
+    std::sort(rs->learned_.begin(), rs->learned_.end(),
+              [rs](int a, int b) { return rs->rules_[size_t(a)].prob_lo < rs->rules_[size_t(b)].prob_lo; });
     rs->metas_ = order_;
     return Status::OK();
   }
@@ -932,15 +975,30 @@ bool RuleSet::Ready(const FieldSet& fs) const {
   return state == 1;
 }
 
+int RuleSet::LearnedRuleFor(double p) const {
+  for (int r : learned_) {
+    const Rule& rule = rules_[size_t(r)];
+    if (p >= rule.prob_lo && (p < rule.prob_hi || (rule.prob_hi >= 1 && p <= 1))) return r;
+  }
+  return -1;
+}
+
 double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error) const {
   std::vector<uint8_t> fired(rules_.size(), 0);
   std::vector<Hit> found;
   std::vector<int> idx;
+  // What silent building blocks matched, so that a meta built on them can
+  // show it ("__AUTHOR_STRONG 'casino'"); few fire per comment.
+  std::vector<Hit> silent;
   auto fire = [&](int r, std::string_view m) {
     fired[size_t(r)] = 1;
-    if (rules_[size_t(r)].Silent()) return;
     Hit h{r, {}};
     CapMatch(m, &h.match);
+    if (rules_[size_t(r)].Silent()) {
+      // (A one-character match, as of /./, says nothing worth showing.)
+      if (rules_[size_t(r)].target < Target::kRegexCount && m.size() > 1) silent.push_back(std::move(h));
+      return;
+    }
     found.push_back(std::move(h));
   };
   auto scan = [&](const FieldSet& fs, std::string_view text, bool whole) {
@@ -1002,6 +1060,8 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
         seen.push_back(node.value);
         if (!why.empty()) why += " + ";
         why += rules_[size_t(node.value)].name;
+        for (const auto& sh : silent)
+          if (sh.rule == int(node.value)) why += " '" + sh.match + "'";
       }
       fire(r, why.empty() ? std::string("(") + rule.source + ")" : why);
     }

@@ -30,6 +30,7 @@ enum class Target : uint8_t {
   kBlogName, kTitle, kExcerpt, kSourceUrl, kIp,
   kRegexCount,  // number of regex targets; the rest are computed rules
   kLinks = kRegexCount, kCheck, kMeta,
+  kLearned,  // a step of the content learner's probability, scored by the engine
 };
 const char* TargetName(Target t);
 
@@ -50,6 +51,7 @@ struct Rule {
   int64_t count = 0;
   Condition condition = Condition::kEmptyBody;  // check rules
   MetaExpr meta;                               // meta rules (kRule values = rule indexes)
+  double prob_lo = 0, prob_hi = 1;             // learned rules: fires when lo <= probability < hi (hi 1: <= 1)
   double score = 1.0;
   std::string description;
   std::string origin;  // "file:line"
@@ -92,6 +94,11 @@ struct StateSettings {
     std::string origin;  // file:line, for the engine's error
   };
   std::vector<Proxy> trusted_proxies;  // parsed by the engine (lists::ParseRange)
+  // The content learner: scored (by the `learned` rules) once it has learned
+  // this many spam and ham comments; its token table is kept under
+  // learn_max_tokens rows by forgetting the tokens least recently learned.
+  int learn_min_spam = 10, learn_min_ham = 10;
+  int64_t learn_max_tokens = 300000;
 };
 
 struct Settings {
@@ -133,6 +140,10 @@ class RuleSet {
 
   const std::vector<Rule>& rules() const { return rules_; }
   const Settings& settings() const { return settings_; }
+  // The `learned` rules, by rising probability (their ranges never overlap).
+  const std::vector<int>& learned() const { return learned_; }
+  // The learned rule whose range holds probability p, or -1.
+  int LearnedRuleFor(double p) const;
 
  private:
   friend class Builder;
@@ -155,6 +166,7 @@ class RuleSet {
   std::vector<FieldSet> sets_;
   std::vector<int> computed_;  // links and check rules
   std::vector<int> metas_;     // meta rules in dependency order
+  std::vector<int> learned_;   // learned rules, by rising probability
   Settings settings_;
 };
 

@@ -52,6 +52,18 @@ const char* const kMigrations[] = {
     // 4: idle rate-limit keys are found by time and expire as checks run
     // (the state itself moved to the file beside, kRateSuffix).
     ("CREATE INDEX ratelimit_tat ON ratelimit(tat);"),
+    // 5: the content learner: one row per token (its 64-bit hash), the
+    // totals, and the tokens each learned comment added (for relabels and
+    // forgetting). `seen` is the learner's serial number at the token's last
+    // learn; the stalest tokens go first when the table is over its bound
+    // (found by a scan, once per many learns: an index on `seen` would cost
+    // every learn a second page write per token).
+    ("ALTER TABLE learned ADD COLUMN tokens BLOB;"
+     "CREATE TABLE token(h INTEGER PRIMARY KEY, spam INTEGER NOT NULL, ham INTEGER NOT NULL,"
+     "  seen INTEGER NOT NULL);"
+     "CREATE TABLE learner(id INTEGER PRIMARY KEY CHECK(id = 1), spam INTEGER NOT NULL, ham INTEGER NOT NULL,"
+     "  tokens INTEGER NOT NULL, serial INTEGER NOT NULL);"
+     "INSERT INTO learner VALUES(1, 0, 0, 0, 0);"),
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
@@ -73,10 +85,19 @@ const char* kSelRep = "SELECT spam, ham, updated FROM reputation WHERE key=?1";
 const char* kUpsertRep =
     "INSERT INTO reputation(key, spam, ham, updated) VALUES(?1, ?2, ?3, ?4) "
     "ON CONFLICT(key) DO UPDATE SET spam=excluded.spam, ham=excluded.ham, updated=excluded.updated";
-const char* kSelLearned = "SELECT label, keys, at FROM learned WHERE cid=?1";
+const char* kSelLearned = "SELECT label, keys, at, tokens FROM learned WHERE cid=?1";
 const char* kUpsertLearned =
-    "INSERT INTO learned(cid, label, keys, at) VALUES(?1, ?2, ?3, ?4) "
-    "ON CONFLICT(cid) DO UPDATE SET label=excluded.label, keys=excluded.keys, at=excluded.at";
+    "INSERT INTO learned(cid, label, keys, at, tokens) VALUES(?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT(cid) DO UPDATE SET label=excluded.label, keys=excluded.keys, at=excluded.at, tokens=excluded.tokens";
+const char* kDelLearned = "DELETE FROM learned WHERE cid=?1";
+const char* kSelLearner = "SELECT spam, ham, tokens, serial FROM learner WHERE id=1";
+const char* kUpdLearner = "UPDATE learner SET spam=?1, ham=?2, tokens=?3, serial=?4 WHERE id=1";
+const char* kSelToken = "SELECT spam, ham FROM token WHERE h=?1";
+const char* kAddToken = "UPDATE token SET spam=spam+?2, ham=ham+?3, seen=?4 WHERE h=?1";
+const char* kInsToken = "INSERT INTO token(h, spam, ham, seen) VALUES(?1, ?2, ?3, ?4)";
+const char* kSubToken = "UPDATE token SET spam=max(0, spam-?2), ham=max(0, ham-?3) WHERE h=?1";
+const char* kDelEmptyToken = "DELETE FROM token WHERE h=?1 AND spam=0 AND ham=0";
+const char* kExpireTokens = "DELETE FROM token WHERE h IN (SELECT h FROM token ORDER BY seen LIMIT ?1)";
 const char* kInsIp =
     "INSERT INTO list_entry(list, kind, fam, lo, hi, plen, source, reason, added, expires) "
     "VALUES(?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -154,6 +175,23 @@ std::vector<std::string> DecodeKeys(const std::string& blob) {
     i += n;
   }
   return keys;
+}
+
+// A comment's token hashes, 8 bytes each, little-endian.
+std::string EncodeTokens(const std::vector<uint64_t>& tokens) {
+  std::string out(tokens.size() * 8, '\0');
+  for (size_t i = 0; i < tokens.size(); ++i)
+    for (int b = 0; b < 8; ++b) out[i * 8 + size_t(b)] = char((tokens[i] >> (8 * b)) & 0xff);
+  return out;
+}
+std::vector<uint64_t> DecodeTokens(const std::string& blob) {
+  std::vector<uint64_t> tokens(blob.size() / 8);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    uint64_t v = 0;
+    for (int b = 0; b < 8; ++b) v |= uint64_t(static_cast<unsigned char>(blob[i * 8 + size_t(b)])) << (8 * b);
+    tokens[i] = v;
+  }
+  return tokens;
 }
 
 // A count as read back: a finite, non-negative number, whatever the file
@@ -375,8 +413,10 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
   if (!s->read_only_) {
     st = s->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
     if (!st.ok()) return st;
-    // Pages are read through a shared mapping instead of a read() each.
-    st = s->Exec("PRAGMA mmap_size=268435456; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY");
+    // Pages are read through a shared mapping instead of a read() each; the
+    // WAL is checkpointed (two fsyncs) every 4000 pages rather than 1000, as
+    // one learn writes a page per token row it touches.
+    st = s->Exec("PRAGMA mmap_size=268435456; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000");
     if (!st.ok()) return st;
   }
   st = s->Migrate();
@@ -416,8 +456,10 @@ Status SqliteStore::Migrate() {
   if (v > kSchemaVersion)
     return Status::IOError("database " + path_ + ": schema version " + std::to_string(v) +
                            " is newer than this spamguard understands (" + std::to_string(kSchemaVersion) + ")");
+  schema_ = v;
   if (v == kSchemaVersion) return Status::OK();
-  // Step 4 only adds an index: a reader needs nothing newer than 3.
+  // Step 4 only adds an index, and a reader of a file without step 5 finds
+  // nothing learned: a reader needs nothing newer than 3.
   if (read_only_ && v >= 3) return Status::OK();
   if (read_only_)
     return Status::IOError("database " + path_ + ": schema version " + std::to_string(v) +
@@ -434,6 +476,7 @@ Status SqliteStore::Migrate() {
   }
   if (st.ok()) st = Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   if (st.ok()) st = Commit();
+  if (st.ok()) schema_ = kSchemaVersion;
   if (!st.ok()) Rollback();
   // Statements prepared against the old schema are stale.
   stmts_.clear();
@@ -790,75 +833,244 @@ Status SqliteStore::ReadRate(const std::string& key, RateRow* out) {
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::OK() : Error("rate read", rc);
 }
 
-Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto apply = [&](const std::string& key, double d_spam, double d_ham) -> Status {
+Status SqliteStore::ApplyReputation(const std::vector<std::string>& keys, int label, double weight, int64_t now,
+                                    double half_life) {
+  for (const auto& key : keys) {
     sqlite3_stmt* q = nullptr;
-    Status s2 = Prepare(kSelRep, &q);
-    if (!s2.ok()) return s2;
+    Status st = Prepare(kSelRep, &q);
+    if (!st.ok()) return st;
     BindBlob(q, 1, key);
     double spam = 0, ham = 0;
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-      double f = DecayFactor(op.now, sqlite3_column_int64(q, 2), op.half_life);
+      double f = DecayFactor(now, sqlite3_column_int64(q, 2), half_life);
       spam = Count(sqlite3_column_double(q, 0)) * f;
       ham = Count(sqlite3_column_double(q, 1)) * f;
     } else if (rc != SQLITE_DONE) {
       return Error("reputation read", rc);
     }
     sqlite3_reset(q);
-    s2 = Prepare(kUpsertRep, &q);
-    if (!s2.ok()) return s2;
+    (label == 1 ? spam : ham) += weight;
+    st = Prepare(kUpsertRep, &q);
+    if (!st.ok()) return st;
     BindBlob(q, 1, key);
-    sqlite3_bind_double(q, 2, Count(spam + d_spam));  // never a non-finite number
-    sqlite3_bind_double(q, 3, Count(ham + d_ham));
-    sqlite3_bind_int64(q, 4, op.now);
+    sqlite3_bind_double(q, 2, Count(spam));  // never a non-finite or negative number
+    sqlite3_bind_double(q, 3, Count(ham));
+    sqlite3_bind_int64(q, 4, now);
     rc = sqlite3_step(q);
     if (rc != SQLITE_DONE) return Error("reputation write", rc);
-    return Status::OK();
-  };
+  }
+  return Status::OK();
+}
+
+Status SqliteStore::ReadLearner(LearnerTotals* t, int64_t* serial) {
+  *t = LearnerTotals();
+  if (serial) *serial = 0;
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kSelLearner, &q);
+  if (!st.ok()) return st;
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    t->spam = std::max<int64_t>(0, sqlite3_column_int64(q, 0));
+    t->ham = std::max<int64_t>(0, sqlite3_column_int64(q, 1));
+    t->tokens = std::max<int64_t>(0, sqlite3_column_int64(q, 2));
+    if (serial) *serial = sqlite3_column_int64(q, 3);
+  }
+  sqlite3_reset(q);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::OK() : Error("learner read", rc);
+}
+
+Status SqliteStore::WriteLearner(const LearnerTotals& t, int64_t serial) {
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kUpdLearner, &q);
+  if (!st.ok()) return st;
+  sqlite3_bind_int64(q, 1, t.spam);
+  sqlite3_bind_int64(q, 2, t.ham);
+  sqlite3_bind_int64(q, 3, t.tokens);
+  sqlite3_bind_int64(q, 4, serial);
+  int rc = sqlite3_step(q);
+  return rc == SQLITE_DONE ? Status::OK() : Error("learner write", rc);
+}
+
+Status SqliteStore::ApplyTokens(const std::vector<uint64_t>& tokens, int label, int sign, LearnerTotals* t,
+                                int64_t serial) {
+  const int64_t ds = label == 1 ? 1 : 0, dh = label == 2 ? 1 : 0;
+  for (uint64_t h : tokens) {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(sign > 0 ? kAddToken : kSubToken, &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int64(q, 1, int64_t(h));
+    sqlite3_bind_int64(q, 2, ds);
+    sqlite3_bind_int64(q, 3, dh);
+    if (sign > 0) sqlite3_bind_int64(q, 4, serial);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("token write", rc);
+    const bool changed = sqlite3_changes(db_.get()) > 0;
+    if (sign > 0 && !changed) {
+      st = Prepare(kInsToken, &q);
+      if (!st.ok()) return st;
+      sqlite3_bind_int64(q, 1, int64_t(h));
+      sqlite3_bind_int64(q, 2, ds);
+      sqlite3_bind_int64(q, 3, dh);
+      sqlite3_bind_int64(q, 4, serial);
+      rc = sqlite3_step(q);
+      if (rc != SQLITE_DONE) return Error("token write", rc);
+      ++t->tokens;
+    } else if (sign < 0 && changed) {
+      // A token no comment holds any more is forgotten. (One expired
+      // meanwhile has no row: nothing to take back.)
+      st = Prepare(kDelEmptyToken, &q);
+      if (!st.ok()) return st;
+      sqlite3_bind_int64(q, 1, int64_t(h));
+      rc = sqlite3_step(q);
+      if (rc != SQLITE_DONE) return Error("token write", rc);
+      t->tokens = std::max<int64_t>(0, t->tokens - sqlite3_changes(db_.get()));
+    }
+  }
+  int64_t& n = label == 1 ? t->spam : t->ham;
+  n = std::max<int64_t>(0, n + sign);
+  return Status::OK();
+}
+
+Status SqliteStore::ExpireTokens(int64_t max, LearnerTotals* t) {
+  if (max <= 0 || t->tokens <= max) return Status::OK();
+  // Down to 90% of the bound, so that expiry runs once per many learns.
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kExpireTokens, &q);
+  if (!st.ok()) return st;
+  sqlite3_bind_int64(q, 1, t->tokens - max + max / 10);
+  int rc = sqlite3_step(q);
+  if (rc != SQLITE_DONE) return Error("token expiry", rc);
+  t->tokens = std::max<int64_t>(0, t->tokens - sqlite3_changes(db_.get()));
+  return Status::OK();
+}
+
+Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (schema_ < 5) return Status::IOError("database " + path_ + ": schema version " + std::to_string(schema_) +
+                                          " has no learner (open it writable once to upgrade it)");
   auto body = [&]() -> Status {
     sqlite3_stmt* q = nullptr;
-    Status s2 = Prepare(kSelLearned, &q);
-    if (!s2.ok()) return s2;
+    Status st = Prepare(kSelLearned, &q);
+    if (!st.ok()) return st;
     BindText(q, 1, op.cid);
     int rc = sqlite3_step(q);
     *outcome = LearnOutcome::kAdded;
+    LearnerTotals totals;
+    int64_t serial = 0;
+    st = ReadLearner(&totals, &serial);
+    if (!st.ok()) return st;
+    ++serial;
     if (rc == SQLITE_ROW) {
       int label = sqlite3_column_int(q, 0);
       std::vector<std::string> old_keys = DecodeKeys(ColumnBlob(q, 1));
       int64_t at = sqlite3_column_int64(q, 2);
+      bool had_tokens = sqlite3_column_type(q, 3) != SQLITE_NULL;
+      std::vector<uint64_t> old_tokens = DecodeTokens(ColumnBlob(q, 3));
       sqlite3_reset(q);
       if (label == op.label) {
         *outcome = LearnOutcome::kUnchanged;
         return Status::OK();
       }
-      // Take back what the earlier label added, as decayed since.
-      double w = DecayFactor(op.now, at, op.half_life);
-      for (const auto& k : old_keys) {
-        s2 = apply(k, label == 1 ? -w : 0, label == 2 ? -w : 0);
-        if (!s2.ok()) return s2;
-      }
+      // Take back what the earlier label added: reputation as decayed
+      // since, and the tokens it counted.
+      st = ApplyReputation(old_keys, label, -DecayFactor(op.now, at, op.half_life), op.now, op.half_life);
+      if (st.ok() && had_tokens) st = ApplyTokens(old_tokens, label, -1, &totals, serial);
+      if (!st.ok()) return st;
       *outcome = LearnOutcome::kMoved;
     } else if (rc != SQLITE_DONE) {
       return Error("learned read", rc);
     }
     sqlite3_reset(q);
-    for (const auto& k : op.keys) {
-      s2 = apply(k, op.label == 1 ? 1 : 0, op.label == 2 ? 1 : 0);
-      if (!s2.ok()) return s2;
-    }
-    s2 = Prepare(kUpsertLearned, &q);
-    if (!s2.ok()) return s2;
+    st = ApplyReputation(op.keys, op.label, 1, op.now, op.half_life);
+    if (st.ok()) st = ApplyTokens(op.tokens, op.label, +1, &totals, serial);
+    if (st.ok()) st = ExpireTokens(op.max_tokens, &totals);
+    if (st.ok()) st = WriteLearner(totals, serial);
+    if (!st.ok()) return st;
+    st = Prepare(kUpsertLearned, &q);
+    if (!st.ok()) return st;
     BindText(q, 1, op.cid);
     sqlite3_bind_int(q, 2, op.label);
     BindBlob(q, 3, EncodeKeys(op.keys));
     sqlite3_bind_int64(q, 4, op.now);
+    BindBlob(q, 5, EncodeTokens(op.tokens));
     rc = sqlite3_step(q);
     if (rc != SQLITE_DONE) return Error("learned write", rc);
     return Status::OK();
   };
   return Write(body);
+}
+
+Status SqliteStore::Forget(const LearnOp& op, bool* found) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *found = false;
+  if (schema_ < 5) return Status::IOError("database " + path_ + ": schema version " + std::to_string(schema_) +
+                                          " has no learner (open it writable once to upgrade it)");
+  auto body = [&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(kSelLearned, &q);
+    if (!st.ok()) return st;
+    BindText(q, 1, op.cid);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE) return Status::OK();
+    if (rc != SQLITE_ROW) return Error("learned read", rc);
+    int label = sqlite3_column_int(q, 0);
+    std::vector<std::string> keys = DecodeKeys(ColumnBlob(q, 1));
+    int64_t at = sqlite3_column_int64(q, 2);
+    bool had_tokens = sqlite3_column_type(q, 3) != SQLITE_NULL;
+    std::vector<uint64_t> tokens = DecodeTokens(ColumnBlob(q, 3));
+    sqlite3_reset(q);
+    *found = true;
+    LearnerTotals totals;
+    int64_t serial = 0;
+    st = ReadLearner(&totals, &serial);
+    if (st.ok()) st = ApplyReputation(keys, label, -DecayFactor(op.now, at, op.half_life), op.now, op.half_life);
+    if (st.ok() && had_tokens) st = ApplyTokens(tokens, label, -1, &totals, serial);
+    if (st.ok()) st = WriteLearner(totals, serial);
+    if (!st.ok()) return st;
+    st = Prepare(kDelLearned, &q);
+    if (!st.ok()) return st;
+    BindText(q, 1, op.cid);
+    rc = sqlite3_step(q);
+    return rc == SQLITE_DONE ? Status::OK() : Error("learned write", rc);
+  };
+  return Write(body);
+}
+
+Status SqliteStore::GetTokens(const std::vector<uint64_t>& tokens, std::vector<TokenCounts>* out,
+                              LearnerTotals* totals) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->assign(tokens.size(), TokenCounts());
+  *totals = LearnerTotals();
+  if (schema_ < 5) return Status::OK();  // an older file opened read-only: nothing learned yet
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare("BEGIN", &q);
+  if (!st.ok()) return st;
+  int rc = sqlite3_step(q);
+  if (rc != SQLITE_DONE) return Error("begin read", rc);
+  auto body = [&]() -> Status {
+    Status s2 = ReadLearner(totals, nullptr);
+    if (!s2.ok() || totals->spam == 0 || totals->ham == 0) return s2;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      s2 = Prepare(kSelToken, &q);
+      if (!s2.ok()) return s2;
+      sqlite3_bind_int64(q, 1, int64_t(tokens[i]));
+      int r = sqlite3_step(q);
+      if (r == SQLITE_ROW) {
+        (*out)[i].spam = std::max<int64_t>(0, sqlite3_column_int64(q, 0));
+        (*out)[i].ham = std::max<int64_t>(0, sqlite3_column_int64(q, 1));
+      } else if (r != SQLITE_DONE) {
+        return Error("token read", r);
+      }
+      sqlite3_reset(q);
+    }
+    return Status::OK();
+  };
+  st = body();
+  Status end = Prepare("COMMIT", &q);
+  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
+  if (!end.ok()) Rollback();
+  return st.ok() ? end : st;
 }
 
 lists::IpRange SqliteStore::RangeFromRow(sqlite3_stmt* q, int fam) {
@@ -1259,6 +1471,7 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
     st = each("SELECT label, COUNT(*) FROM learned GROUP BY label", [&](sqlite3_stmt* q) {
       (sqlite3_column_int(q, 0) == 1 ? out->learned_spam : out->learned_ham) = sqlite3_column_int64(q, 1);
     });
+  if (st.ok() && schema_ >= 5) st = ReadLearner(&out->learner, nullptr);
   Exec("COMMIT");
   if (!st.ok()) return st;
   out->ratelimit_path = path_ + kRateSuffix;

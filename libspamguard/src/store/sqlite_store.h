@@ -42,7 +42,7 @@ class SqliteStore final : public Store {
   static Status Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out);
   ~SqliteStore() override;
 
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // Rate-limit state lives in a file of its own beside the database (its
   // path plus this suffix), so that a long write to the database (a list
   // import of a million lines) never holds up a rate check.
@@ -57,6 +57,9 @@ class SqliteStore final : public Store {
                    bool* found) override;
   Status GetReputation(const std::vector<std::string>& keys, std::vector<RepCounts>* out) override;
   Status Learn(const LearnOp& op, LearnOutcome* outcome) override;
+  Status Forget(const LearnOp& op, bool* found) override;
+  Status GetTokens(const std::vector<uint64_t>& tokens, std::vector<TokenCounts>* out,
+                   LearnerTotals* totals) override;
   Status AddIp(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
                int64_t added, int64_t expires) override;
   Status AddName(int list, int kind, const std::string& value, const std::string& source, const std::string& reason,
@@ -124,6 +127,16 @@ class SqliteStore final : public Store {
   Status Rates(SqliteStore** out);
   Status PruneHere(int64_t before, int64_t now, PruneCounts* out);
   Status CountRates(int64_t* n);
+  // Learning, inside a write transaction: adds the reputation of `keys`
+  // (sign +1) or takes it back as decayed since `at` (sign -1).
+  Status ApplyReputation(const std::vector<std::string>& keys, int label, double weight, int64_t now,
+                         double half_life);
+  // Counts (sign +1) or uncounts (sign -1) a comment's tokens under `label`.
+  Status ApplyTokens(const std::vector<uint64_t>& tokens, int label, int sign, LearnerTotals* t, int64_t serial);
+  Status ReadLearner(LearnerTotals* t, int64_t* serial);
+  Status WriteLearner(const LearnerTotals& t, int64_t serial);
+  // Forgets the least recently learned tokens while more than max are held.
+  Status ExpireTokens(int64_t max, LearnerTotals* t);
 
   std::string path_;
   std::unique_ptr<SqliteStore> rates_;  // the rate-limit file (null in that file's own store)
@@ -133,6 +146,7 @@ class SqliteStore final : public Store {
   std::unordered_map<const char*, StmtPtr> stmts_;
   std::mutex mu_;
   bool read_only_ = false;
+  int schema_ = 0;  // the file's schema version (a read-only open may find an older one)
 };
 
 }  // namespace spamguard::store

@@ -50,6 +50,20 @@ struct LearnOp {
   std::vector<std::string> keys;  // reputation keys (IP, network)
   int64_t now = 0;
   double half_life = 0;           // seconds; 0: no decay
+  // The content learner's tokens (hashes, distinct), counted once for the
+  // comment; a relabel or a forget takes back exactly what was counted.
+  std::vector<uint64_t> tokens;
+  int64_t max_tokens = 0;         // token rows kept at most; 0: no bound
+};
+
+// The content learner as stored: comments counted per label, token rows.
+struct LearnerTotals {
+  int64_t spam = 0, ham = 0;
+  int64_t tokens = 0;  // rows in the token table
+};
+// Comments of each label that held a token.
+struct TokenCounts {
+  int64_t spam = 0, ham = 0;
 };
 
 enum class LearnOutcome { kAdded, kMoved, kUnchanged };
@@ -126,6 +140,11 @@ struct StoreStats {
   int64_t reputation_keys = 0;
   double reputation_spam = 0, reputation_ham = 0;  // raw, before decay
   int64_t learned_spam = 0, learned_ham = 0;
+  LearnerTotals learner;
+  // The learner's settings (set by the engine).
+  int64_t learner_max_tokens = 0;
+  int64_t learner_min_spam = 0, learner_min_ham = 0;
+  int64_t learner_rules = 0;  // `learned` rules in the rule file
   int64_t ratelimit_keys = 0;
   std::string ratelimit_path;   // where the rate-limit state is kept
   std::string ratelimit_error;  // why it cannot be used, or empty
@@ -157,6 +176,13 @@ class Store : public RateStore {
   // keys the comment was learned under before (the engine recomputes them
   // from the stored address).
   virtual Status Learn(const LearnOp& op, LearnOutcome* outcome) = 0;
+  // Takes back what learning op.cid added (reputation, as decayed since, and
+  // tokens) and forgets the comment; *found is false when it was not learned.
+  virtual Status Forget(const LearnOp& op, bool* found) = 0;
+  // The learner's totals and the counts of `tokens` (one per hash; zero for
+  // a token never learned), read in one transaction.
+  virtual Status GetTokens(const std::vector<uint64_t>& tokens, std::vector<TokenCounts>* out,
+                           LearnerTotals* totals) = 0;
 
   virtual Status AddIp(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
                        int64_t added, int64_t expires) = 0;

@@ -1,0 +1,226 @@
+#include "learner/learner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string_view>
+
+#include "comment/domains.h"
+#include "util/numbers.h"
+
+namespace spamguard::learner {
+namespace {
+
+// SpamBayes' defaults: a token seen n times is trusted as much as its
+// counts say only as n grows past kStrength; clues weaker than kMinStrength
+// from 0.5 are left out; at most kMaxClues are combined.
+constexpr double kStrength = 0.45;
+constexpr double kUnknown = 0.5;
+constexpr double kMinStrength = 0.1;
+constexpr size_t kMaxClues = 150;
+constexpr size_t kMaxWord = 20;  // longer words become a length token
+
+bool WordByte(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80; }
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
+class Collector {
+ public:
+  explicit Collector(std::vector<Token>* out) : out_(out) {}
+  void Add(std::string text) {
+    if (out_->size() >= kMaxTokensPerComment) return;
+    Token t;
+    t.hash = HashToken(text);
+    t.text = std::move(text);
+    out_->push_back(std::move(t));
+  }
+  bool Full() const { return out_->size() >= kMaxTokensPerComment; }
+
+ private:
+  std::vector<Token>* out_;
+};
+
+// Words of a text, lower-cased; a run that is part of a web address
+// ("http://…", "www.…") is left to the link tokens.
+void Words(std::string_view text, std::vector<std::string>* words) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // One whitespace-separated chunk.
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
+    size_t start = i;
+    while (i < text.size() && !(text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
+    std::string_view chunk = text.substr(start, i - start);
+    if (chunk.find("://") != std::string_view::npos || chunk.substr(0, 4) == "www." || chunk.substr(0, 4) == "WWW.")
+      continue;
+    std::string w;
+    for (size_t k = 0; k <= chunk.size(); ++k) {
+      char c = k < chunk.size() ? Lower(chunk[k]) : ' ';
+      bool inner_apos = c == '\'' && !w.empty() && k + 1 < chunk.size() && WordByte(static_cast<unsigned char>(Lower(chunk[k + 1])));
+      if (WordByte(static_cast<unsigned char>(c)) || inner_apos) {
+        if (w.size() <= 64) w.push_back(c);
+        continue;
+      }
+      if (!w.empty()) {
+        words->push_back(w.size() > kMaxWord ? "long:" + std::to_string(std::min<size_t>(w.size(), 60) / 10) : w);
+        w.clear();
+      }
+    }
+  }
+}
+
+// scheme://[user@]host[:port]/path -> host and path (lower-cased host).
+bool SplitUrl(std::string_view url, std::string* host, std::string_view* path) {
+  size_t p = url.find("://");
+  if (p == std::string_view::npos) return false;
+  std::string_view rest = url.substr(p + 3);
+  size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  *path = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority = authority.substr(at + 1);
+  size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) authority = authority.substr(0, colon);
+  host->clear();
+  for (char c : authority.substr(0, 253)) host->push_back(Lower(c));
+  while (!host->empty() && host->back() == '.') host->pop_back();
+  return !host->empty();
+}
+
+// The registrable domain of a host: its public suffix and one label more.
+std::string Registrable(const std::string& host) {
+  size_t last = host.rfind('.');
+  if (last == std::string::npos || last == 0) return host;
+  size_t prev = host.rfind('.', last - 1);
+  std::string two = prev == std::string::npos ? host : host.substr(prev + 1);
+  if (prev != std::string::npos && comment::IsPublicSuffix(two)) {
+    size_t third = host.rfind('.', prev - 1);
+    return prev == 0 ? host : third == std::string::npos ? host : host.substr(third + 1);
+  }
+  return two;
+}
+
+void LinkTokens(std::string_view url, const char* host_prefix, Collector* c) {
+  std::string host;
+  std::string_view path;
+  if (!SplitUrl(url, &host, &path)) return;
+  c->Add(host_prefix + host);
+  std::string reg = Registrable(host);
+  if (reg != host) c->Add("domain:" + reg);
+  std::string piece;
+  for (size_t k = 0; k <= path.size() && !c->Full(); ++k) {
+    char ch = k < path.size() ? Lower(path[k]) : '/';
+    if (ch == '/' || ch == '?' || ch == '=' || ch == '&' || ch == '.' || ch == '_' || ch == '-' || ch == '#' || ch == '+') {
+      if (piece.size() >= 3 && piece.size() <= kMaxWord) c->Add("path:" + piece);
+      piece.clear();
+    } else if (piece.size() <= kMaxWord) {
+      piece.push_back(ch);
+    }
+  }
+}
+
+double Chi2Q(double x2, size_t v) {
+  double m = x2 / 2.0, sum = std::exp(-m), term = sum;
+  for (size_t i = 1; i < v / 2; ++i) {
+    term *= m / double(i);
+    sum += term;
+  }
+  return std::min(sum, 1.0);
+}
+
+}  // namespace
+
+uint64_t HashToken(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char b : text) {
+    h ^= b;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+void Tokenize(const comment::Normalized& n, std::vector<Token>* out) {
+  out->clear();
+  Collector c(out);
+  std::vector<std::string> words;
+  Words(n.body, &words);
+  for (size_t i = 0; i < words.size() && !c.Full(); ++i) {
+    if (words[i].size() >= 2) c.Add(words[i]);
+    if (i + 1 < words.size()) c.Add(words[i] + " " + words[i + 1]);
+  }
+  for (size_t i = 0; i < n.body_links && i < n.links.size() && !c.Full(); ++i) LinkTokens(n.links[i], "host:", &c);
+  if (!n.url.empty()) LinkTokens(n.url, "site:", &c);
+  words.clear();
+  Words(n.author, &words);
+  for (size_t i = 0; i < words.size() && i < 20; ++i) c.Add("author:" + words[i]);
+  size_t at = n.email.rfind('@');
+  if (at != std::string::npos && at + 1 < n.email.size()) {
+    std::string d;
+    for (char ch : std::string_view(n.email).substr(at + 1, 253)) d.push_back(Lower(ch));
+    c.Add("email:" + d);
+  }
+  // Shape.
+  c.Add("shape:links=" + std::to_string(std::min<size_t>(n.body_links, 3)));
+  size_t len = n.body.size();
+  c.Add(std::string("shape:length=") + (len < 20 ? "tiny" : len < 80 ? "short" : len < 300 ? "medium" : "long"));
+  size_t upper = 0, letters = 0;
+  for (unsigned char ch : n.body) {
+    if (ch >= 'A' && ch <= 'Z') ++upper, ++letters;
+    else if (ch >= 'a' && ch <= 'z') ++letters;
+  }
+  if (letters >= 10) c.Add("shape:caps=" + std::to_string(4 * upper / letters));
+  if (n.body.find('!') != std::string::npos) c.Add("shape:bang");
+  if (n.kind != comment::Kind::kComment)
+    c.Add(n.kind == comment::Kind::kTrackback ? "shape:trackback" : "shape:pingback");
+  // Once per comment.
+  std::sort(out->begin(), out->end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
+  out->erase(std::unique(out->begin(), out->end(), [](const Token& a, const Token& b) { return a.hash == b.hash; }),
+             out->end());
+}
+
+void Classify(const std::vector<Token>& tokens, const std::vector<TokenCounts>& counts, const Totals& totals,
+              Result* out) {
+  *out = Result();
+  if (totals.spam <= 0 || totals.ham <= 0) return;
+  for (size_t i = 0; i < tokens.size() && i < counts.size(); ++i) {
+    double s = double(std::max<int64_t>(0, counts[i].spam)), h = double(std::max<int64_t>(0, counts[i].ham));
+    double n = s + h;
+    if (n <= 0) continue;
+    double sr = std::min(1.0, s / double(totals.spam)), hr = std::min(1.0, h / double(totals.ham));
+    if (sr + hr <= 0) continue;
+    double p = sr / (sr + hr);
+    double f = (kStrength * kUnknown + n * p) / (kStrength + n);
+    if (std::fabs(f - 0.5) >= kMinStrength) out->clues.push_back({&tokens[i], f});
+  }
+  std::sort(out->clues.begin(), out->clues.end(), [](const Clue& a, const Clue& b) {
+    double da = std::fabs(a.prob - 0.5), db = std::fabs(b.prob - 0.5);
+    return da != db ? da > db : a.token->hash < b.token->hash;
+  });
+  if (out->clues.size() > kMaxClues) out->clues.resize(kMaxClues);
+  if (out->clues.empty()) return;
+  double s_log = 0, h_log = 0;
+  for (const auto& c : out->clues) {
+    double f = std::min(std::max(c.prob, 1e-6), 1 - 1e-6);
+    s_log += std::log(1 - f);
+    h_log += std::log(f);
+  }
+  size_t v = 2 * out->clues.size();
+  double s = 1 - Chi2Q(-2 * s_log, v), h = 1 - Chi2Q(-2 * h_log, v);
+  double prob = (s - h + 1) / 2;
+  out->prob = std::isfinite(prob) ? std::min(1.0, std::max(0.0, prob)) : 0.5;
+}
+
+std::string Explain(const Result& r, size_t max) {
+  std::string out;
+  size_t shown = 0;
+  const bool spammy = r.prob >= 0.5;
+  for (const auto& c : r.clues) {
+    if ((c.prob >= 0.5) != spammy) continue;
+    if (shown == max) break;
+    std::string text = c.token->text.substr(0, 60);
+    out += (shown ? ", '" : "'") + text + "' " + FormatFixed(c.prob, 2, false);
+    ++shown;
+  }
+  return out;
+}
+
+}  // namespace spamguard::learner
