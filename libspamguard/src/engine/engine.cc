@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <unordered_map>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,7 +21,18 @@
 #include "util/numbers.h"
 
 namespace spamguard::engine {
+
+// What a read-only engine holds of the learner after kSnapshotAfter scores:
+// the whole token table, read once (a process scoring one comment, as a CGI
+// does, looks its tokens up one by one instead).
+struct Engine::TokenSnapshot {
+  learner::CountTable counts;
+  store::LearnerTotals totals;
+};
+
 namespace {
+
+constexpr uint64_t kSnapshotAfter = 64;
 
 rules::LoadOptions ToLoadOptions(const Options& o) {
   rules::LoadOptions lo;
@@ -602,16 +614,40 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
 
 bool Engine::LearnedHit(const comment::Normalized& n, Verdict* v) const {
   const rules::StateSettings& ss = rules_->settings().state;
-  std::vector<learner::Token> tokens;
+  thread_local learner::Tokens tokens;
+  thread_local std::vector<uint64_t> hashes;
+  thread_local std::vector<store::TokenCounts> counts;
   learner::Tokenize(n, &tokens);
-  std::vector<uint64_t> hashes(tokens.size());
-  for (size_t i = 0; i < tokens.size(); ++i) hashes[i] = tokens[i].hash;
-  std::vector<store::TokenCounts> counts;
+  hashes.resize(tokens.list.size());
+  for (size_t i = 0; i < tokens.list.size(); ++i) hashes[i] = tokens.list[i].hash;
   store::LearnerTotals totals;
-  if (!store_->GetTokens(hashes, &counts, &totals).ok()) return false;
+  if (read_only_ && learner_scores_.fetch_add(1, std::memory_order_relaxed) >= kSnapshotAfter) {
+    std::call_once(snapshot_once_, [this] {
+      auto snap = std::make_shared<TokenSnapshot>();
+      bool ok = store_->AllTokens(
+          [&](uint64_t h, const store::TokenCounts& c) {
+            // The totals are read first: size the table once.
+            if (snap->counts.size() == 0) snap->counts.Reserve(size_t(std::max<int64_t>(snap->totals.tokens, 16)));
+            snap->counts.Put(h, c);
+          },
+          &snap->totals).ok();
+      if (ok) {
+        snapshot_ = std::move(snap);
+        snapshot_ready_.store(true, std::memory_order_release);
+      }
+    });
+  }
+  if (snapshot_ready_.load(std::memory_order_acquire)) {
+    const TokenSnapshot& snap = *snapshot_;
+    totals = snap.totals;
+    counts.resize(hashes.size());
+    for (size_t i = 0; i < hashes.size(); ++i) counts[i] = snap.counts.Get(hashes[i]);
+  } else if (!store_->GetTokens(hashes, &counts, &totals).ok()) {
+    return false;
+  }
   // Silent until it has learned enough of both kinds.
   if (totals.spam < ss.learn_min_spam || totals.ham < ss.learn_min_ham) return true;
-  learner::Result r;
+  thread_local learner::Result r;
   learner::Classify(tokens, counts, totals, &r);
   int rule = rules_->LearnedRuleFor(r.prob);
   if (rule < 0) return true;
@@ -620,9 +656,9 @@ bool Engine::LearnedHit(const comment::Normalized& n, Verdict* v) const {
   VerdictHit h;
   h.rule = rule;
   h.points = rr.score;
-  std::string clues = learner::Explain(r, 5);
+  std::string clues = learner::Explain(tokens, r, 5);
   h.match = "spam probability " + FormatFixed(r.prob, 3, false) + " from " + std::to_string(r.clues.size()) +
-            " of " + std::to_string(tokens.size()) + " tokens" + (clues.empty() ? "" : "; tokens: " + clues);
+            " of " + std::to_string(tokens.list.size()) + " tokens" + (clues.empty() ? "" : "; tokens: " + clues);
   v->score += h.points;
   v->hits.push_back(std::move(h));
   return true;
@@ -636,10 +672,10 @@ Status Engine::LearnNormalized(const comment::Comment& c, const comment::Normali
   op.keys = RepKeys(n);
   op.now = Now(c);
   op.half_life = rep_.HalfLifeSeconds();
-  std::vector<learner::Token> tokens;
+  learner::Tokens tokens;
   learner::Tokenize(n, &tokens);
-  op.tokens.reserve(tokens.size());
-  for (const auto& t : tokens) op.tokens.push_back(t.hash);
+  op.tokens.reserve(tokens.list.size());
+  for (const auto& t : tokens.list) op.tokens.push_back(t.hash);
   op.max_tokens = rules_->settings().state.learn_max_tokens;
   store::LearnOutcome outcome;
   return store_->Learn(op, &outcome);

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -142,6 +143,13 @@ class Engine {
   store::RateStore* rates_ = nullptr;  // store_, or memory_rates_, or none
   std::unique_ptr<store::RateStore> memory_rates_;
   mutable std::atomic<uint64_t> content_evaluations_{0};
+  // A read-only engine that has scored many comments with the learner reads
+  // the whole token table once and looks tokens up in memory after that.
+  struct TokenSnapshot;
+  mutable std::atomic<uint64_t> learner_scores_{0};
+  mutable std::once_flag snapshot_once_;
+  mutable std::shared_ptr<const TokenSnapshot> snapshot_;  // set once, under snapshot_once_
+  mutable std::atomic<bool> snapshot_ready_{false};
 };
 
 }  // namespace spamguard::engine

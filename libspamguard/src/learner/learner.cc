@@ -26,43 +26,59 @@ char Lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
 
 class Collector {
  public:
-  explicit Collector(std::vector<Token>* out) : out_(out) {}
-  void Add(std::string text) {
-    if (out_->size() >= kMaxTokensPerComment) return;
+  explicit Collector(Tokens* out) : out_(out) {}
+  bool Full() const { return out_->list.size() >= kMaxTokensPerComment; }
+  // Adds prefix + a + (b.empty() ? "" : " " + b) as one token.
+  void Add(std::string_view prefix, std::string_view a, std::string_view b = {}) {
+    if (Full()) return;
     Token t;
-    t.hash = HashToken(text);
-    t.text = std::move(text);
-    out_->push_back(std::move(t));
+    t.off = uint32_t(out_->text.size());
+    out_->text.append(prefix);
+    out_->text.append(a);
+    if (!b.empty()) {
+      out_->text.push_back(' ');
+      out_->text.append(b);
+    }
+    t.len = uint32_t(out_->text.size() - t.off);
+    t.hash = HashToken(std::string_view(out_->text).substr(t.off, t.len));
+    out_->list.push_back(t);
   }
-  bool Full() const { return out_->size() >= kMaxTokensPerComment; }
 
  private:
-  std::vector<Token>* out_;
+  Tokens* out_;
 };
 
-// Words of a text, lower-cased; a run that is part of a web address
-// ("http://…", "www.…") is left to the link tokens.
-void Words(std::string_view text, std::vector<std::string>* words) {
+// The words of a text, lower-cased, as (offset, length) in *buf; a chunk
+// that is part of a web address ("http://…", "www.…") is left to the link
+// tokens. A word longer than kMaxWord becomes "long:N".
+void Words(std::string_view text, std::string* buf, std::vector<std::pair<uint32_t, uint32_t>>* words) {
+  auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
   size_t i = 0;
   while (i < text.size()) {
-    // One whitespace-separated chunk.
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
+    while (i < text.size() && space(text[i])) ++i;
     size_t start = i;
-    while (i < text.size() && !(text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
+    while (i < text.size() && !space(text[i])) ++i;
     std::string_view chunk = text.substr(start, i - start);
     if (chunk.find("://") != std::string_view::npos || chunk.substr(0, 4) == "www." || chunk.substr(0, 4) == "WWW.")
       continue;
-    std::string w;
+    size_t w0 = buf->size(), wlen = 0;
     for (size_t k = 0; k <= chunk.size(); ++k) {
       char c = k < chunk.size() ? Lower(chunk[k]) : ' ';
-      bool inner_apos = c == '\'' && !w.empty() && k + 1 < chunk.size() && WordByte(static_cast<unsigned char>(Lower(chunk[k + 1])));
+      bool inner_apos = c == '\'' && wlen > 0 && k + 1 < chunk.size() &&
+                        WordByte(static_cast<unsigned char>(Lower(chunk[k + 1])));
       if (WordByte(static_cast<unsigned char>(c)) || inner_apos) {
-        if (w.size() <= 64) w.push_back(c);
+        if (wlen <= kMaxWord) buf->push_back(c);
+        ++wlen;
         continue;
       }
-      if (!w.empty()) {
-        words->push_back(w.size() > kMaxWord ? "long:" + std::to_string(std::min<size_t>(w.size(), 60) / 10) : w);
-        w.clear();
+      if (wlen > 0) {
+        if (wlen > kMaxWord) {
+          buf->resize(w0);
+          *buf += "long:" + std::to_string(std::min<size_t>(wlen, 60) / 10);
+        }
+        words->push_back({uint32_t(w0), uint32_t(buf->size() - w0)});
+        w0 = buf->size();
+        wlen = 0;
       }
     }
   }
@@ -103,14 +119,14 @@ void LinkTokens(std::string_view url, const char* host_prefix, Collector* c) {
   std::string host;
   std::string_view path;
   if (!SplitUrl(url, &host, &path)) return;
-  c->Add(host_prefix + host);
+  c->Add(host_prefix, host);
   std::string reg = Registrable(host);
-  if (reg != host) c->Add("domain:" + reg);
+  if (reg != host) c->Add("domain:", reg);
   std::string piece;
   for (size_t k = 0; k <= path.size() && !c->Full(); ++k) {
     char ch = k < path.size() ? Lower(path[k]) : '/';
     if (ch == '/' || ch == '?' || ch == '=' || ch == '&' || ch == '.' || ch == '_' || ch == '-' || ch == '#' || ch == '+') {
-      if (piece.size() >= 3 && piece.size() <= kMaxWord) c->Add("path:" + piece);
+      if (piece.size() >= 3 && piece.size() <= kMaxWord) c->Add("path:", piece);
       piece.clear();
     } else if (piece.size() <= kMaxWord) {
       piece.push_back(ch);
@@ -138,50 +154,53 @@ uint64_t HashToken(std::string_view text) {
   return h;
 }
 
-void Tokenize(const comment::Normalized& n, std::vector<Token>* out) {
-  out->clear();
+void Tokenize(const comment::Normalized& n, Tokens* out) {
+  out->Clear();
   Collector c(out);
-  std::vector<std::string> words;
-  Words(n.body, &words);
+  std::string buf;
+  std::vector<std::pair<uint32_t, uint32_t>> words;
+  Words(n.body, &buf, &words);
+  auto word = [&](size_t i) { return std::string_view(buf).substr(words[i].first, words[i].second); };
   for (size_t i = 0; i < words.size() && !c.Full(); ++i) {
-    if (words[i].size() >= 2) c.Add(words[i]);
-    if (i + 1 < words.size()) c.Add(words[i] + " " + words[i + 1]);
+    if (words[i].second >= 2) c.Add({}, word(i));
+    if (i + 1 < words.size()) c.Add({}, word(i), word(i + 1));
   }
   for (size_t i = 0; i < n.body_links && i < n.links.size() && !c.Full(); ++i) LinkTokens(n.links[i], "host:", &c);
   if (!n.url.empty()) LinkTokens(n.url, "site:", &c);
+  buf.clear();
   words.clear();
-  Words(n.author, &words);
-  for (size_t i = 0; i < words.size() && i < 20; ++i) c.Add("author:" + words[i]);
+  Words(n.author, &buf, &words);
+  for (size_t i = 0; i < words.size() && i < 20; ++i) c.Add("author:", word(i));
   size_t at = n.email.rfind('@');
   if (at != std::string::npos && at + 1 < n.email.size()) {
     std::string d;
     for (char ch : std::string_view(n.email).substr(at + 1, 253)) d.push_back(Lower(ch));
-    c.Add("email:" + d);
+    c.Add("email:", d);
   }
   // Shape.
-  c.Add("shape:links=" + std::to_string(std::min<size_t>(n.body_links, 3)));
+  c.Add("shape:links=", std::to_string(std::min<size_t>(n.body_links, 3)));
   size_t len = n.body.size();
-  c.Add(std::string("shape:length=") + (len < 20 ? "tiny" : len < 80 ? "short" : len < 300 ? "medium" : "long"));
+  c.Add("shape:length=", len < 20 ? "tiny" : len < 80 ? "short" : len < 300 ? "medium" : "long");
   size_t upper = 0, letters = 0;
   for (unsigned char ch : n.body) {
     if (ch >= 'A' && ch <= 'Z') ++upper, ++letters;
     else if (ch >= 'a' && ch <= 'z') ++letters;
   }
-  if (letters >= 10) c.Add("shape:caps=" + std::to_string(4 * upper / letters));
-  if (n.body.find('!') != std::string::npos) c.Add("shape:bang");
+  if (letters >= 10) c.Add("shape:caps=", std::to_string(4 * upper / letters));
+  if (n.body.find('!') != std::string::npos) c.Add("shape:bang", {});
   if (n.kind != comment::Kind::kComment)
-    c.Add(n.kind == comment::Kind::kTrackback ? "shape:trackback" : "shape:pingback");
+    c.Add(n.kind == comment::Kind::kTrackback ? "shape:trackback" : "shape:pingback", {});
   // Once per comment.
-  std::sort(out->begin(), out->end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
-  out->erase(std::unique(out->begin(), out->end(), [](const Token& a, const Token& b) { return a.hash == b.hash; }),
-             out->end());
+  auto& l = out->list;
+  std::sort(l.begin(), l.end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
+  l.erase(std::unique(l.begin(), l.end(), [](const Token& a, const Token& b) { return a.hash == b.hash; }), l.end());
 }
 
-void Classify(const std::vector<Token>& tokens, const std::vector<TokenCounts>& counts, const Totals& totals,
-              Result* out) {
-  *out = Result();
+void Classify(const Tokens& tokens, const std::vector<TokenCounts>& counts, const Totals& totals, Result* out) {
+  out->prob = 0.5;
+  out->clues.clear();
   if (totals.spam <= 0 || totals.ham <= 0) return;
-  for (size_t i = 0; i < tokens.size() && i < counts.size(); ++i) {
+  for (size_t i = 0; i < tokens.list.size() && i < counts.size(); ++i) {
     double s = double(std::max<int64_t>(0, counts[i].spam)), h = double(std::max<int64_t>(0, counts[i].ham));
     double n = s + h;
     if (n <= 0) continue;
@@ -189,13 +208,16 @@ void Classify(const std::vector<Token>& tokens, const std::vector<TokenCounts>& 
     if (sr + hr <= 0) continue;
     double p = sr / (sr + hr);
     double f = (kStrength * kUnknown + n * p) / (kStrength + n);
-    if (std::fabs(f - 0.5) >= kMinStrength) out->clues.push_back({&tokens[i], f});
+    if (std::fabs(f - 0.5) >= kMinStrength) out->clues.push_back({uint32_t(i), f});
   }
-  std::sort(out->clues.begin(), out->clues.end(), [](const Clue& a, const Clue& b) {
+  auto stronger = [&](const Clue& a, const Clue& b) {
     double da = std::fabs(a.prob - 0.5), db = std::fabs(b.prob - 0.5);
-    return da != db ? da > db : a.token->hash < b.token->hash;
-  });
-  if (out->clues.size() > kMaxClues) out->clues.resize(kMaxClues);
+    return da != db ? da > db : tokens.list[a.token].hash < tokens.list[b.token].hash;
+  };
+  if (out->clues.size() > kMaxClues) {
+    std::nth_element(out->clues.begin(), out->clues.begin() + kMaxClues, out->clues.end(), stronger);
+    out->clues.resize(kMaxClues);
+  }
   if (out->clues.empty()) return;
   double s_log = 0, h_log = 0;
   for (const auto& c : out->clues) {
@@ -209,18 +231,63 @@ void Classify(const std::vector<Token>& tokens, const std::vector<TokenCounts>& 
   out->prob = std::isfinite(prob) ? std::min(1.0, std::max(0.0, prob)) : 0.5;
 }
 
-std::string Explain(const Result& r, size_t max) {
-  std::string out;
-  size_t shown = 0;
+std::string Explain(const Tokens& tokens, const Result& r, size_t max) {
   const bool spammy = r.prob >= 0.5;
-  for (const auto& c : r.clues) {
-    if ((c.prob >= 0.5) != spammy) continue;
-    if (shown == max) break;
-    std::string text = c.token->text.substr(0, 60);
-    out += (shown ? ", '" : "'") + text + "' " + FormatFixed(c.prob, 2, false);
-    ++shown;
+  std::vector<Clue> way;
+  for (const auto& c : r.clues)
+    if ((c.prob >= 0.5) == spammy) way.push_back(c);
+  auto stronger = [&](const Clue& a, const Clue& b) {
+    double da = std::fabs(a.prob - 0.5), db = std::fabs(b.prob - 0.5);
+    return da != db ? da > db : tokens.list[a.token].hash < tokens.list[b.token].hash;
+  };
+  size_t shown = std::min(max, way.size());
+  std::partial_sort(way.begin(), way.begin() + long(shown), way.end(), stronger);
+  std::string out;
+  for (size_t i = 0; i < shown; ++i) {
+    std::string_view text = tokens.Text(tokens.list[way[i].token]).substr(0, 60);
+    out += i ? ", '" : "'";
+    out.append(text);
+    out += "' " + FormatFixed(way[i].prob, 2, false);
   }
   return out;
+}
+
+void CountTable::Reserve(size_t n) {
+  size_t cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  slots_.assign(cap, Slot());
+  size_ = 0;
+}
+
+void CountTable::Put(uint64_t hash, const TokenCounts& c) {
+  if (hash == 0) return;
+  if (slots_.empty() || 2 * (size_ + 1) > slots_.size()) {
+    std::vector<Slot> old = std::move(slots_);
+    Reserve(std::max<size_t>(size_ + 1, old.size()));
+    for (const auto& s : old)
+      if (s.hash != 0) Put(s.hash, s.counts);
+  }
+  size_t mask = slots_.size() - 1;
+  for (size_t i = size_t(hash) & mask;; i = (i + 1) & mask) {
+    if (slots_[i].hash == hash) {
+      slots_[i].counts = c;
+      return;
+    }
+    if (slots_[i].hash == 0) {
+      slots_[i] = {hash, c};
+      ++size_;
+      return;
+    }
+  }
+}
+
+TokenCounts CountTable::Get(uint64_t hash) const {
+  if (slots_.empty() || hash == 0) return TokenCounts();
+  size_t mask = slots_.size() - 1;
+  for (size_t i = size_t(hash) & mask;; i = (i + 1) & mask) {
+    if (slots_[i].hash == hash) return slots_[i].counts;
+    if (slots_[i].hash == 0) return TokenCounts();
+  }
 }
 
 }  // namespace spamguard::learner

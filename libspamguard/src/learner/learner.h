@@ -20,15 +20,26 @@ namespace spamguard::learner {
 
 struct Token {
   uint64_t hash = 0;
-  std::string text;  // as shown in verdicts: "pills", "host:example.xyz"
+  uint32_t off = 0, len = 0;  // its text in Tokens::text
+};
+
+// The distinct tokens of a comment, sorted by hash, and their texts as
+// shown in verdicts ("pills", "host:example.xyz"), kept in one buffer.
+struct Tokens {
+  std::vector<Token> list;
+  std::string text;
+  std::string_view Text(const Token& t) const { return std::string_view(text).substr(t.off, t.len); }
+  void Clear() {
+    list.clear();
+    text.clear();
+  }
 };
 
 // At most this many tokens per comment (the first found), so that a huge
 // body costs a bounded number of rows.
 constexpr size_t kMaxTokensPerComment = 1000;
 
-// The distinct tokens of a comment, sorted by hash.
-void Tokenize(const comment::Normalized& n, std::vector<Token>* out);
+void Tokenize(const comment::Normalized& n, Tokens* out);
 uint64_t HashToken(std::string_view text);
 
 // What the learner has counted: comments learned per label, and per token
@@ -37,21 +48,37 @@ using Totals = store::LearnerTotals;
 using TokenCounts = store::TokenCounts;
 
 struct Clue {
-  const Token* token;
-  double prob;  // the token's spam probability, shrunk towards 0.5
+  uint32_t token;  // index in Tokens::list
+  double prob;     // the token's spam probability, shrunk towards 0.5
 };
 
 struct Result {
-  double prob = 0.5;          // spam probability of the comment
-  std::vector<Clue> clues;    // the tokens used, strongest first
+  double prob = 0.5;        // spam probability of the comment
+  std::vector<Clue> clues;  // the tokens used (at most the 150 strongest), in no order
 };
 
-// Combines the tokens' probabilities (counts[i] belongs to tokens[i]).
-void Classify(const std::vector<Token>& tokens, const std::vector<TokenCounts>& counts, const Totals& totals,
-              Result* out);
+// Combines the tokens' probabilities (counts[i] belongs to tokens.list[i]).
+void Classify(const Tokens& tokens, const std::vector<TokenCounts>& counts, const Totals& totals, Result* out);
 
 // "'pills' 0.99, 'host:example.xyz' 0.98, ..." for the `max` strongest
 // clues that point the way the comment was judged.
-std::string Explain(const Result& r, size_t max);
+std::string Explain(const Tokens& tokens, const Result& r, size_t max);
+
+// Token counts held in memory: an open-addressing table of hashes.
+class CountTable {
+ public:
+  void Reserve(size_t n);
+  void Put(uint64_t hash, const TokenCounts& c);
+  TokenCounts Get(uint64_t hash) const;
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;  // 0: empty (a token hashing to 0 is not kept)
+    TokenCounts counts;
+  };
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
 
 }  // namespace spamguard::learner

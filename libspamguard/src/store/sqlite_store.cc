@@ -1037,6 +1037,38 @@ Status SqliteStore::Forget(const LearnOp& op, bool* found) {
   return Write(body);
 }
 
+Status SqliteStore::AllTokens(const std::function<void(uint64_t, const TokenCounts&)>& each,
+                              LearnerTotals* totals) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *totals = LearnerTotals();
+  if (schema_ < 5) return Status::OK();
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare("BEGIN", &q);
+  if (!st.ok()) return st;
+  int rc = sqlite3_step(q);
+  if (rc != SQLITE_DONE) return Error("begin read", rc);
+  auto body = [&]() -> Status {
+    Status s2 = ReadLearner(totals, nullptr);
+    if (!s2.ok()) return s2;
+    s2 = Prepare("SELECT h, spam, ham FROM token", &q);
+    if (!s2.ok()) return s2;
+    int r;
+    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+      TokenCounts c;
+      c.spam = std::max<int64_t>(0, sqlite3_column_int64(q, 1));
+      c.ham = std::max<int64_t>(0, sqlite3_column_int64(q, 2));
+      each(uint64_t(sqlite3_column_int64(q, 0)), c);
+    }
+    sqlite3_reset(q);
+    return r == SQLITE_DONE ? Status::OK() : Error("token read", r);
+  };
+  st = body();
+  Status end = Prepare("COMMIT", &q);
+  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
+  if (!end.ok()) Rollback();
+  return st.ok() ? end : st;
+}
+
 Status SqliteStore::GetTokens(const std::vector<uint64_t>& tokens, std::vector<TokenCounts>* out,
                               LearnerTotals* totals) {
   std::lock_guard<std::mutex> lock(mu_);

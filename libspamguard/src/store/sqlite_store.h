@@ -60,6 +60,7 @@ class SqliteStore final : public Store {
   Status Forget(const LearnOp& op, bool* found) override;
   Status GetTokens(const std::vector<uint64_t>& tokens, std::vector<TokenCounts>* out,
                    LearnerTotals* totals) override;
+  Status AllTokens(const std::function<void(uint64_t, const TokenCounts&)>& each, LearnerTotals* totals) override;
   Status AddIp(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
                int64_t added, int64_t expires) override;
   Status AddName(int list, int kind, const std::string& value, const std::string& source, const std::string& reason,

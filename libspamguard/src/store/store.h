@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -180,9 +181,13 @@ class Store : public RateStore {
   // tokens) and forgets the comment; *found is false when it was not learned.
   virtual Status Forget(const LearnOp& op, bool* found) = 0;
   // The learner's totals and the counts of `tokens` (one per hash; zero for
-  // a token never learned), read in one transaction.
+  // a token never learned), read in one transaction. Until both labels have
+  // been learned nothing can be scored, and the counts are left at zero.
   virtual Status GetTokens(const std::vector<uint64_t>& tokens, std::vector<TokenCounts>* out,
                            LearnerTotals* totals) = 0;
+  // Every token row and the totals, read in one transaction (for a reader
+  // that scores many comments against a state that does not change).
+  virtual Status AllTokens(const std::function<void(uint64_t, const TokenCounts&)>& each, LearnerTotals* totals) = 0;
 
   virtual Status AddIp(int list, const lists::IpRange& range, const std::string& source, const std::string& reason,
                        int64_t added, int64_t expires) = 0;

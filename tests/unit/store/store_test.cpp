@@ -583,4 +583,204 @@ BOOST_AUTO_TEST_CASE(idle_rate_keys_expire_as_checks_run) {
   BOOST_TEST(st.ratelimit_keys < 500, st.ratelimit_keys << " keys left");
 }
 
+
+namespace {
+
+TokenCounts TokenOf(SqliteStore& s, uint64_t h, LearnerTotals* totals = nullptr) {
+  std::vector<TokenCounts> c;
+  LearnerTotals t;
+  BOOST_REQUIRE(s.GetTokens({h}, &c, &t).ok());
+  if (totals) *totals = t;
+  return c[0];
+}
+
+LearnerTotals TotalsOf(SqliteStore& s) {
+  LearnerTotals t;
+  std::vector<TokenCounts> c;
+  BOOST_REQUIRE(s.GetTokens({}, &c, &t).ok());
+  return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(learned_tokens_move_with_relabels_and_go_when_forgotten) {
+  TempDir d("/dev/shm");
+  auto s = MustOpen(d.File("tokens.db"));
+  LearnOutcome out;
+  LearnOp ham;
+  ham.cid = "h";
+  ham.label = 2;
+  ham.tokens = {11, 12};
+  BOOST_REQUIRE(s->Learn(ham, &out).ok());
+  // Counts are only read while both labels have been learned (until then
+  // nothing can be scored): one more of each keeps both totals above 0.
+  LearnOp base;
+  base.cid = "base-spam";
+  base.label = 1;
+  base.tokens = {99};
+  BOOST_REQUIRE(s->Learn(base, &out).ok());
+  base.cid = "base-ham";
+  base.label = 2;
+  BOOST_REQUIRE(s->Learn(base, &out).ok());
+  LearnOp op;
+  op.cid = "c";
+  op.label = 1;
+  op.keys = {"k"};
+  op.tokens = {11, 13};
+  op.now = 100;
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  LearnerTotals t;
+  BOOST_TEST(TokenOf(*s, 11, &t).spam == 1);
+  BOOST_TEST(TokenOf(*s, 11).ham == 1);
+  BOOST_TEST(t.spam == 2);
+  BOOST_TEST(t.ham == 2);
+  BOOST_TEST(t.tokens == 4);
+  // Learning it again changes nothing, however often; the other label
+  // moves it.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr int kAgain = 100000;
+#else
+  constexpr int kAgain = 1000000;
+#endif
+  for (int i = 0; i < kAgain; ++i) {
+    BOOST_REQUIRE(s->Learn(op, &out).ok());
+    BOOST_REQUIRE(int(out) == int(LearnOutcome::kUnchanged));
+  }
+  BOOST_TEST(TokenOf(*s, 13).spam == 1);
+  BOOST_TEST(TotalsOf(*s).spam == 2);
+  op.label = 2;
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  BOOST_TEST(int(out) == int(LearnOutcome::kMoved));
+  BOOST_TEST(TokenOf(*s, 13).spam == 0);
+  BOOST_TEST(TokenOf(*s, 13).ham == 1);
+  BOOST_TEST(TokenOf(*s, 11).ham == 2);
+  t = TotalsOf(*s);
+  BOOST_TEST(t.spam == 1);
+  BOOST_TEST(t.ham == 3);
+  // Relabel ping-pong ends where it started.
+  for (int i = 0; i < 101; ++i) {
+    op.label = op.label == 1 ? 2 : 1;
+    BOOST_REQUIRE(s->Learn(op, &out).ok());
+  }
+  BOOST_TEST(op.label == 1);
+  BOOST_TEST(TokenOf(*s, 13).spam == 1);
+  BOOST_TEST(TokenOf(*s, 13).ham == 0);
+  BOOST_TEST(TokenOf(*s, 11).spam == 1);
+  BOOST_TEST(TokenOf(*s, 11).ham == 1);
+  t = TotalsOf(*s);
+  BOOST_TEST(t.spam == 2);
+  BOOST_TEST(t.ham == 2);
+  // Forgetting takes back its tokens and its reputation.
+  bool found = false;
+  BOOST_REQUIRE(s->Forget(op, &found).ok());
+  BOOST_TEST(found);
+  BOOST_TEST(TokenOf(*s, 13).spam + TokenOf(*s, 13).ham == 0);
+  BOOST_TEST(TokenOf(*s, 11).ham == 1);
+  t = TotalsOf(*s);
+  BOOST_TEST(t.spam == 1);
+  BOOST_TEST(t.tokens == 3);  // 13 is gone
+  std::vector<RepCounts> rep;
+  BOOST_REQUIRE(s->GetReputation({"k"}, &rep).ok());
+  BOOST_TEST(rep[0].spam + rep[0].ham < 1e-9);
+  BOOST_REQUIRE(s->Forget(op, &found).ok());
+  BOOST_TEST(!found);
+  // A comment with no tokens is learned (and counted) all the same.
+  LearnOp empty;
+  empty.cid = "empty";
+  empty.label = 1;
+  BOOST_REQUIRE(s->Learn(empty, &out).ok());
+  BOOST_TEST(TotalsOf(*s).spam == 2);
+}
+
+BOOST_AUTO_TEST_CASE(the_token_table_stays_under_its_bound) {
+  TempDir d("/dev/shm");  // a million transactions: memory, not the disk, is under test
+  auto s = MustOpen(d.File("bound.db"));
+  // A million comments of three tokens each: two drawn from a vocabulary
+  // far larger than the bound, one common to all.
+  constexpr int64_t kMax = 1000;
+  std::mt19937_64 rng(7);
+  LearnOutcome out;
+  int64_t most = 0;
+  LearnOp op;
+  op.max_tokens = kMax;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr int kComments = 100000;  // the same test, ten times shorter under a sanitizer
+#else
+  constexpr int kComments = 1000000;
+#endif
+  for (int i = 0; i < kComments; ++i) {
+    op.cid = std::to_string(i);
+    op.label = 1 + (i & 1);
+    op.tokens = {1 + rng() % 5000000, 1 + rng() % 5000000, 42};
+    BOOST_REQUIRE(s->Learn(op, &out).ok());
+    if (i % 4096 == 0) most = std::max(most, TotalsOf(*s).tokens);
+  }
+  LearnerTotals t = TotalsOf(*s);
+  BOOST_TEST(t.spam == kComments / 2);
+  BOOST_TEST(t.ham == kComments / 2);
+  BOOST_TEST(t.tokens <= kMax);
+  BOOST_TEST(most <= kMax);
+  // The count kept is the count held, and a token learned every time
+  // survives expiry.
+  int64_t rows = 0;
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(d.File("bound.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  BOOST_REQUIRE(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM token", -1, &q, nullptr) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+  rows = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  BOOST_TEST(rows == t.tokens);
+  BOOST_TEST(TokenOf(*s, 42).spam + TokenOf(*s, 42).ham > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_version_4_file_gains_the_learner) {
+  TempDir d;
+  std::string path = d.File("v4.db");
+  {
+    auto s = MustOpen(path);
+    LearnOp op;
+    op.cid = "old";
+    op.label = 1;
+    op.keys = {"k"};
+    LearnOutcome out;
+    BOOST_REQUIRE(s->Learn(op, &out).ok());
+  }
+  // Back to schema 4 as it shipped: no learner tables, no tokens column.
+  Sql(path,
+      "DROP TABLE token; DROP TABLE learner; ALTER TABLE learned DROP COLUMN tokens; PRAGMA user_version=4;");
+  {
+    // A reader finds nothing learned, and no error.
+    std::unique_ptr<SqliteStore> r;
+    SqliteOptions o;
+    o.read_only = true;
+    BOOST_REQUIRE(SqliteStore::Open(path, o, &r).ok());
+    LearnerTotals t = TotalsOf(*r);
+    BOOST_TEST(t.spam + t.ham + t.tokens == 0);
+  }
+  auto s = MustOpen(path);
+  LearnOp op;
+  op.cid = "old";
+  op.label = 2;  // learned before the learner: its reputation moves, no tokens to take back
+  op.keys = {"k"};
+  op.tokens = {5};
+  LearnOutcome out;
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  BOOST_TEST(int(out) == int(LearnOutcome::kMoved));
+  LearnOp spam;
+  spam.cid = "new";
+  spam.label = 1;
+  spam.tokens = {6};
+  BOOST_REQUIRE(s->Learn(spam, &out).ok());
+  LearnerTotals t = TotalsOf(*s);
+  BOOST_TEST(t.ham == 1);
+  BOOST_TEST(t.spam == 1);
+  BOOST_TEST(TokenOf(*s, 5).ham == 1);
+  std::vector<RepCounts> rep;
+  BOOST_REQUIRE(s->GetReputation({"k"}, &rep).ok());
+  BOOST_TEST(rep[0].spam == 0.0);
+  BOOST_TEST(rep[0].ham == 1.0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
