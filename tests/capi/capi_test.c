@@ -389,6 +389,19 @@ static void test_state(void) {
   CHECK(has_hit(r, "REPUTATION_IP_GOOD") && sg_result_score(r) < 0);
   sg_result_free(r);
   CHECK(sg_engine_learn(NULL, NULL, SG_LABEL_SPAM) == SG_EINVAL);
+  {
+    /* Forgetting takes a learned comment back, once. */
+    sg_comment *c = NULL;
+    int forgotten = -1;
+    CHECK(sg_engine_forget(&forgotten, NULL, NULL) == SG_EINVAL && forgotten == 0);
+    CHECK(learn_ip(e, "f1", "192.0.2.200", SG_LABEL_SPAM) == SG_OK);
+    CHECK(sg_comment_new(&c) == SG_OK);
+    set(c, SG_FIELD_ID, "f1");
+    CHECK(sg_engine_forget(&forgotten, e, c) == SG_OK && forgotten == 1);
+    CHECK(sg_engine_forget(&forgotten, e, c) == SG_OK && forgotten == 0);
+    CHECK(sg_engine_forget(NULL, e, c) == SG_OK);
+    sg_comment_free(c);
+  }
   CHECK(learn_ip(e, "a3", "192.0.2.10", 7) == SG_EINVAL);
   CHECK(strstr(sg_error_message(), "label") != NULL);
 

@@ -37,7 +37,8 @@ int Worker(const std::string& rules, int k) {
     sg_comment_reset(c);
     sg_comment_set_field(c, SG_FIELD_ID, id.data(), id.size());
     sg_comment_set_field(c, SG_FIELD_IP, ip, strlen(ip));
-    sg_comment_set_field(c, SG_FIELD_BODY, "hello", 5);
+    std::string body = "hello from worker" + std::to_string(k);
+    sg_comment_set_field(c, SG_FIELD_BODY, body.data(), body.size());
     sg_result* r = nullptr;
     if (sg_engine_score(&r, e, c) != SG_OK || (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE)) {
       fprintf(stderr, "worker %d: score %d failed: %s\n", k, i, sg_error_message());
@@ -67,7 +68,9 @@ BOOST_AUTO_TEST_CASE(eight_processes_share_one_database_without_lost_updates) {
   BOOST_REQUIRE(mkdtemp(dir) != nullptr);
   std::string rules = std::string(dir) + "/procs.cf";
   std::ofstream(rules) << "database procs.db\nreputation_half_life_days 0\nreputation_min_evidence 1\n"
-                          "reputation_cap 100\nbody HI /hello/\nscore HI 0.1\n";
+                          "reputation_cap 100\nbody HI /hello/\nscore HI 0.1\n"
+                          // The learner scores while the others learn.
+                          "learn_min_spam 1\nlearn_min_ham 1\nlearned LS 0.5 1\nscore LS 0.1\n";
 
   // The workers race to create and migrate the file, too.
   pid_t pids[kProcs];
@@ -97,6 +100,13 @@ BOOST_AUTO_TEST_CASE(eight_processes_share_one_database_without_lost_updates) {
   const int total = kProcs * kOps, moved = kProcs * ((kOps + kMoveEvery - 1) / kMoveEvery);
   std::string want = "IP 192.0.2.1: " + std::to_string(total - moved) + " spam, " + std::to_string(moved) + " ham";
   BOOST_TEST(evidence == want);
+  // The learner's counts are exact too: every comment counted once, under
+  // its last label.
+  char* stats = nullptr;
+  BOOST_REQUIRE(sg_engine_stats(&stats, nullptr, e) == SG_OK);
+  std::string learner = "\"learner\":{\"spam\":" + std::to_string(total - moved) + ",\"ham\":" + std::to_string(moved) + ",";
+  BOOST_TEST(std::string(stats).find(learner) != std::string::npos, stats);
+  sg_free(stats);
   sg_result_free(r);
   sg_comment_free(c);
   sg_engine_close(e);
