@@ -424,6 +424,11 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
     threads = 1;
   }
 
+  // Learning as it goes: the learns join longer transactions.
+  if (o.learn && sg_engine_batch(engine, 1) < 0) {
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
+    return 1;
+  }
   FILE* out = nullptr;
   bool csv = false;
   if (!o.out.empty()) {
@@ -598,6 +603,10 @@ int Rescore(sg_engine* engine, const RescoreOptions& o) {
   }
   if (out && (rs.write_failed() || fflush(out) != 0 || ferror(out))) {
     fprintf(stderr, "spamguard: %s: write failed: %s\n", o.out.c_str(), strerror(errno));
+    failed = true;
+  }
+  if (o.learn && sg_engine_batch(engine, 0) < 0) {
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     failed = true;
   }
   FILE* sum = o.json ? stderr : stdout;

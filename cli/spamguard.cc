@@ -133,6 +133,10 @@ int Learn(const std::string& rules, const std::string& label, const sgcli::Recor
   };
   if (files.empty()) {
     if (!teach(one, "comment")) return kExitFailed;
+  } else if (sg_engine_batch(engine.get(), 1) < 0) {
+    // Dumps are learned in batches of transactions (sg_engine_batch).
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
+    return kExitFailed;
   }
   sgcli::DumpCallbacks cb;
   cb.skip = [&](const std::string& where, const std::string& why) {
@@ -148,6 +152,10 @@ int Learn(const std::string& rules, const std::string& label, const sgcli::Recor
       return kExitFailed;
     }
     if (failed) return kExitFailed;
+  }
+  if (!files.empty() && sg_engine_batch(engine.get(), 0) < 0) {
+    fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
+    return kExitFailed;
   }
   if (forget)
     printf("forgot %zu learned comments, %zu had not been learned, %zu records skipped\n", learned, unknown, skipped);

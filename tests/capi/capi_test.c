@@ -394,12 +394,15 @@ static void test_state(void) {
     sg_comment *c = NULL;
     int forgotten = -1;
     CHECK(sg_engine_forget(&forgotten, NULL, NULL) == SG_EINVAL && forgotten == 0);
+    CHECK(sg_engine_batch(NULL, 1) == SG_EINVAL);
+    CHECK(sg_engine_batch(e, 1) == SG_OK); /* learned and forgotten in one transaction */
     CHECK(learn_ip(e, "f1", "192.0.2.200", SG_LABEL_SPAM) == SG_OK);
     CHECK(sg_comment_new(&c) == SG_OK);
     set(c, SG_FIELD_ID, "f1");
     CHECK(sg_engine_forget(&forgotten, e, c) == SG_OK && forgotten == 1);
     CHECK(sg_engine_forget(&forgotten, e, c) == SG_OK && forgotten == 0);
     CHECK(sg_engine_forget(NULL, e, c) == SG_OK);
+    CHECK(sg_engine_batch(e, 0) == SG_OK);
     sg_comment_free(c);
   }
   CHECK(learn_ip(e, "a3", "192.0.2.10", 7) == SG_EINVAL);

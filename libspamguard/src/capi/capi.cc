@@ -515,6 +515,14 @@ SG_API int sg_engine_learn(sg_engine* engine, const sg_comment* comment, int lab
   });
 }
 
+SG_API int sg_engine_batch(sg_engine* engine, int on) {
+  return Guard([&] {
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_batch: engine is NULL");
+    Status st = engine->rep->Batch(on != 0);
+    return st.ok() ? SG_OK : Fail(st);
+  });
+}
+
 SG_API int sg_engine_forget(int* forgotten, sg_engine* engine, const sg_comment* comment) {
   return Guard([&] {
     if (forgotten) *forgotten = 0;

@@ -681,6 +681,12 @@ Status Engine::LearnNormalized(const comment::Comment& c, const comment::Normali
   return store_->Learn(op, &outcome);
 }
 
+Status Engine::Batch(bool on) const {
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  return store_->Batch(on);
+}
+
 Status Engine::Forget(const comment::Comment& c, bool* found) const {
   *found = false;
   Status st = RequireStore();

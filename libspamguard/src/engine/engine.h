@@ -80,6 +80,9 @@ class Engine {
   void Score(const comment::Comment& c, Verdict* v) const;
   // label: SG_LABEL_SPAM or SG_LABEL_HAM. Idempotent per comment.
   Status Learn(const comment::Comment& c, int label) const;
+  // on: the learns (and other writes) that follow are grouped into few
+  // transactions, for bulk jobs; off: commits them.
+  Status Batch(bool on) const;
   // Takes back what learning the comment added; *found false when it was
   // never learned.
   Status Forget(const comment::Comment& c, bool* found) const;

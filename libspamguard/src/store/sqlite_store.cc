@@ -224,6 +224,7 @@ std::string RepKey(const lists::IpRange& net) {
 }
 
 SqliteStore::~SqliteStore() {
+  if (batch_ && db_ && !sqlite3_get_autocommit(db_.get()) && !Commit().ok()) Rollback();
   stmts_.clear();  // finalize before closing
   db_.reset();
 }
@@ -270,12 +271,74 @@ Status SqliteStore::Begin() {
 Status SqliteStore::Commit() { return Exec("COMMIT"); }
 
 Status SqliteStore::Write(const std::function<Status()>& body) {
+  if (batch_) {
+    // One write transaction holds many writes; each is a savepoint, so a
+    // failed one is undone alone.
+    Status st;
+    if (sqlite3_get_autocommit(db_.get())) {
+      st = Begin();
+      if (!st.ok()) return st;
+      batch_writes_ = 0;
+      batch_since_ = std::chrono::steady_clock::now();
+    }
+    st = Exec("SAVEPOINT sg_write");
+    if (!st.ok()) return st;
+    st = body();
+    if (st.ok()) st = Exec("RELEASE sg_write");
+    if (!st.ok()) {
+      sqlite3_exec(db_.get(), "ROLLBACK TO sg_write; RELEASE sg_write", nullptr, nullptr, nullptr);
+      return st;
+    }
+    if (++batch_writes_ >= kBatchWrites || std::chrono::steady_clock::now() - batch_since_ >= kBatchTime) {
+      st = Commit();
+      if (!st.ok()) Rollback();
+    }
+    return st;
+  }
   Status st = Begin();
   if (!st.ok()) return st;
   st = body();
   if (st.ok()) st = Commit();
   if (!st.ok()) Rollback();
   return st;
+}
+
+Status SqliteStore::Batch(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (on) {
+    if (read_only_) return Status::IOError("database " + path_ + " is read-only");
+    batch_ = true;
+    return Status::OK();
+  }
+  batch_ = false;
+  if (sqlite3_get_autocommit(db_.get())) return Status::OK();
+  Status st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
+}
+
+Status SqliteStore::BeginRead(bool* began) {
+  *began = false;
+  // Inside a batch, its open write transaction serves the read (and sees
+  // the batch's own writes).
+  if (!sqlite3_get_autocommit(db_.get())) return Status::OK();
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare("BEGIN", &q);
+  if (!st.ok()) return st;
+  int rc = sqlite3_step(q);
+  if (rc != SQLITE_DONE) return Error("begin read", rc);
+  *began = true;
+  return Status::OK();
+}
+
+Status SqliteStore::EndRead(bool began) {
+  if (!began) return Status::OK();
+  sqlite3_stmt* q = nullptr;
+  Status end = Prepare("COMMIT", &q);
+  int rc;
+  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
+  if (!end.ok()) Rollback();
+  return end;
 }
 void SqliteStore::Rollback() {
   if (!sqlite3_get_autocommit(db_.get())) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -660,10 +723,10 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
   *out = LookupResult();
   // One read transaction: one lock for all the probes of a comment.
   sqlite3_stmt* q = nullptr;
-  Status st = Prepare("BEGIN", &q);
+  bool began = false;
+  Status st = BeginRead(&began);
   if (!st.ok()) return st;
-  int rc = sqlite3_step(q);
-  if (rc != SQLITE_DONE) return Error("begin read", rc);
+  int rc = SQLITE_OK;
   auto body = [&]() -> Status {
     // Best match per list: (rank, entry id, field); rank 0 is the address.
     struct Best {
@@ -723,9 +786,7 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
     return Status::OK();
   };
   st = body();
-  Status end = Prepare("COMMIT", &q);
-  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
-  if (!end.ok()) Rollback();
+  Status end = EndRead(began);
   return st.ok() ? end : st;
 }
 
@@ -1043,10 +1104,10 @@ Status SqliteStore::AllTokens(const std::function<void(uint64_t, const TokenCoun
   *totals = LearnerTotals();
   if (schema_ < 5) return Status::OK();
   sqlite3_stmt* q = nullptr;
-  Status st = Prepare("BEGIN", &q);
+  bool began = false;
+  Status st = BeginRead(&began);
   if (!st.ok()) return st;
-  int rc = sqlite3_step(q);
-  if (rc != SQLITE_DONE) return Error("begin read", rc);
+  int rc = SQLITE_OK;
   auto body = [&]() -> Status {
     Status s2 = ReadLearner(totals, nullptr);
     if (!s2.ok()) return s2;
@@ -1063,9 +1124,7 @@ Status SqliteStore::AllTokens(const std::function<void(uint64_t, const TokenCoun
     return r == SQLITE_DONE ? Status::OK() : Error("token read", r);
   };
   st = body();
-  Status end = Prepare("COMMIT", &q);
-  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
-  if (!end.ok()) Rollback();
+  Status end = EndRead(began);
   return st.ok() ? end : st;
 }
 
@@ -1076,10 +1135,10 @@ Status SqliteStore::GetTokens(const std::vector<uint64_t>& tokens, std::vector<T
   *totals = LearnerTotals();
   if (schema_ < 5) return Status::OK();  // an older file opened read-only: nothing learned yet
   sqlite3_stmt* q = nullptr;
-  Status st = Prepare("BEGIN", &q);
+  bool began = false;
+  Status st = BeginRead(&began);
   if (!st.ok()) return st;
-  int rc = sqlite3_step(q);
-  if (rc != SQLITE_DONE) return Error("begin read", rc);
+  int rc = SQLITE_OK;
   auto body = [&]() -> Status {
     Status s2 = ReadLearner(totals, nullptr);
     if (!s2.ok() || totals->spam == 0 || totals->ham == 0) return s2;
@@ -1099,9 +1158,7 @@ Status SqliteStore::GetTokens(const std::vector<uint64_t>& tokens, std::vector<T
     return Status::OK();
   };
   st = body();
-  Status end = Prepare("COMMIT", &q);
-  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
-  if (!end.ok()) Rollback();
+  Status end = EndRead(began);
   return st.ok() ? end : st;
 }
 
@@ -1457,7 +1514,8 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
   struct stat sb;
   if (::stat(path_.c_str(), &sb) == 0) out->file_bytes = int64_t(sb.st_size);
   // Counted in one read transaction, so the figures agree with each other.
-  Status st = Exec("BEGIN");
+  bool began = false;
+  Status st = BeginRead(&began);
   if (!st.ok()) return st;
   auto each = [&](const char* sql, const std::function<void(sqlite3_stmt*)>& row) -> Status {
     sqlite3_stmt* q = nullptr;
@@ -1504,8 +1562,9 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
       (sqlite3_column_int(q, 0) == 1 ? out->learned_spam : out->learned_ham) = sqlite3_column_int64(q, 1);
     });
   if (st.ok() && schema_ >= 5) st = ReadLearner(&out->learner, nullptr);
-  Exec("COMMIT");
+  Status end = EndRead(began);
   if (!st.ok()) return st;
+  if (!end.ok()) return end;
   out->ratelimit_path = path_ + kRateSuffix;
   SqliteStore* r = nullptr;
   Status rst = Rates(&r);

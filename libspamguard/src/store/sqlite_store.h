@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -71,6 +72,10 @@ class SqliteStore final : public Store {
   Status Entries(int list, const std::string* source, size_t limit, std::vector<ListEntry>* out) override;
   Status Stats(int64_t now, StoreStats* out) override;
   Status Prune(int64_t before, int64_t now, PruneCounts* out) override;
+  Status Batch(bool on) override;
+  // A batch commits after this many writes or this long, whichever first.
+  static constexpr int kBatchWrites = 256;
+  static constexpr std::chrono::milliseconds kBatchTime{100};
 
  private:
   struct StmtDeleter {
@@ -94,6 +99,10 @@ class SqliteStore final : public Store {
   // Runs `body` in a BEGIN IMMEDIATE transaction: commits when it succeeds,
   // rolls back when anything fails.
   Status Write(const std::function<Status()>& body);
+  // A read transaction, unless a batch's write transaction is open (then
+  // that one serves, and *began is false).
+  Status BeginRead(bool* began);
+  Status EndRead(bool began);
   // Rebuilds the flat IP index of `list` within `region` (all of it when
   // region is null). Must run inside a write transaction.
   Status RebuildIndex(int list, int fam, const lists::IpRange* region, int64_t now);
@@ -147,7 +156,10 @@ class SqliteStore final : public Store {
   std::unordered_map<const char*, StmtPtr> stmts_;
   std::mutex mu_;
   bool read_only_ = false;
-  int schema_ = 0;  // the file's schema version (a read-only open may find an older one)
+  int schema_ = 0;
+  bool batch_ = false;  // writes join one transaction (Batch)
+  int batch_writes_ = 0;
+  std::chrono::steady_clock::time_point batch_since_;  // the file's schema version (a read-only open may find an older one)
 };
 
 }  // namespace spamguard::store

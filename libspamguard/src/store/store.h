@@ -209,6 +209,12 @@ class Store : public RateStore {
   // whole for a day before `now` with nothing over the limit that day (a
   // missing key starts whole: no limit changes).
   virtual Status Prune(int64_t before, int64_t now, PruneCounts* out) = 0;
+  // on: the writes that follow join longer transactions (a bulk job's
+  // learning); off: commits. A store without transactions does nothing.
+  virtual Status Batch(bool on) {
+    (void)on;
+    return Status::OK();
+  }
 };
 
 // Reputation key of a network (an address is a /32 or /128 network).

@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(each_category_fires_on_an_example) {
       {"diet", "the new raspberry ketone diet pills melt fat", "SG_DIET_PRODUCTS"},
       {"gambling", "claim free spins at the best online casino", "SG_GAMBLING_ONLINE"},
       {"loans", "bad credit loans with instant approval", "SG_LOANS"},
-      {"finance", "compare auto insurance quotes and debt consolidation", "SG_FINANCE_PITCH"},
+      {"finance", "compare auto insurance quotes and debt consolidation at http://quotes.example/", "SG_COMMERCE_LINK"},
       {"make money", "earn $300 per day working from home", "SG_MAKE_MONEY"},
       {"crypto", "I doubled my bitcoin investment with this trading platform", "SG_CRYPTO_INVEST"},
       {"recovery scam", "a hacker who helped me recover my stolen bitcoin", "SG_RECOVERY_SCAM"},

@@ -783,4 +783,57 @@ BOOST_AUTO_TEST_CASE(a_version_4_file_gains_the_learner) {
   BOOST_TEST(rep[0].ham == 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_groups_writes_and_undoes_a_failed_one_alone) {
+  TempDir d;
+  std::string path = d.File("batch.db");
+  MustOpen(path);
+  // A write that fails inside the body: entries from source 'fail' are refused.
+  Sql(path, "CREATE TRIGGER refuse BEFORE INSERT ON list_entry WHEN NEW.source = 'fail' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+  auto s = MustOpen(path);
+  auto other = MustOpen(path);
+  BOOST_REQUIRE(s->Batch(true).ok());
+  LearnOutcome out;
+  LearnOp op;
+  op.label = 1;
+  op.tokens = {7};
+  for (int i = 0; i < 10; ++i) {
+    op.cid = "b" + std::to_string(i);
+    BOOST_REQUIRE(s->Learn(op, &out).ok());
+  }
+  // The batch reads its own writes; another connection sees none yet.
+  BOOST_TEST(TotalsOf(*s).spam == 10);
+  BOOST_TEST(TotalsOf(*other).spam == 0);
+  // A failed write inside the batch is undone alone.
+  Status bad = s->AddName(kBlock, kEmail, "a@example.com", "fail", "", 1, 0);
+  BOOST_TEST(!bad.ok());
+  BOOST_TEST(bad.message().find("refused") != std::string::npos, bad.message());
+  BOOST_REQUIRE(s->AddName(kBlock, kEmail, "b@example.com", "ok", "", 1, 0).ok());
+  op.cid = "b10";
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  BOOST_REQUIRE(s->Batch(false).ok());
+  BOOST_TEST(TotalsOf(*other).spam == 11);
+  std::vector<ListEntry> entries;
+  BOOST_REQUIRE(other->Entries(kBlock, nullptr, 10, &entries).ok());
+  BOOST_REQUIRE(entries.size() == 1u);
+  BOOST_TEST(entries[0].what == "b@example.com");
+  // After a commit the next writes start a new transaction; closing the
+  // store commits what is open.
+  BOOST_REQUIRE(s->Batch(true).ok());
+  op.cid = "last";
+  BOOST_REQUIRE(s->Learn(op, &out).ok());
+  s.reset();
+  BOOST_TEST(TotalsOf(*other).spam == 12);
+  // More writes than one transaction holds are committed as they go.
+  auto t = MustOpen(path);
+  BOOST_REQUIRE(t->Batch(true).ok());
+  for (int i = 0; i < SqliteStore::kBatchWrites + 5; ++i) {
+    op.cid = "m" + std::to_string(i);
+    BOOST_REQUIRE(t->Learn(op, &out).ok());
+  }
+  BOOST_TEST(TotalsOf(*other).spam >= 12 + SqliteStore::kBatchWrites);
+  BOOST_REQUIRE(t->Batch(false).ok());
+  BOOST_TEST(TotalsOf(*other).spam == 12 + SqliteStore::kBatchWrites + 5);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
