@@ -424,7 +424,11 @@ SG_API const char *sg_entry_kind_str(int kind);
  *  "read_only":bool,"lists":[{"list":"allow"|"block","kind":"ip"|...,
  *  "active":n,"expired":n}],"sources":[{"list":..,"source":..,"entries":n}]
  *  (largest 50),"reputation":{"keys":n,"spam":x,"ham":x} (raw counts, before
- *  decay),"learned":{"spam":n,"ham":n},"ratelimit_keys":n,"ratelimits":
+ *  decay),"learned":{"spam":n,"ham":n},"learner":{"spam":n,"ham":n,
+ *  "tokens":n,"max_tokens":n,"min_spam":n,"min_ham":n,"rules":n,
+ *  "scoring":bool} (the content learner: comments counted per label, token
+ *  rows, its settings, the number of `learned` rules, whether they fire
+ *  yet),"ratelimit_keys":n,"ratelimits":
  *  {"file":path,"keys":n,"unavailable":reason|null,"when_unavailable":
  *  "allow"|"throttle"}}. Keys may be
  *  added in later versions. Release *out with sg_free; `len` may be NULL.

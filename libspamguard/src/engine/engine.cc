@@ -22,12 +22,11 @@
 
 namespace spamguard::engine {
 
-// What a read-only engine holds of the learner after kSnapshotAfter scores:
-// the whole token table, read once (a process scoring one comment, as a CGI
-// does, looks its tokens up one by one instead).
+// The whole token table, read at one version of the store.
 struct Engine::TokenSnapshot {
   learner::CountTable counts;
   store::LearnerTotals totals;
+  uint64_t own_writes = 0;  // the engine's own writes when it was read
 };
 
 namespace {
@@ -354,7 +353,8 @@ std::vector<std::string> Engine::RepKeys(const comment::Normalized& n) const {
   return keys;
 }
 
-bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits) const {
+bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits,
+                    store::LearnerTotals* learner) const {
   store::LookupRequest req;
   req.now = now;
   req.has_ip = !(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP));
@@ -370,12 +370,14 @@ bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::
     for (size_t dot = 0; dot != std::string::npos; dot = host.find('.', dot + 1))
       req.url_domains.push_back(host.substr(dot == 0 ? 0 : dot + 1));
   req.rep_keys = RepKeys(n);
+  req.want_learner = !rules_->learned().empty();
 
   store::LookupResult res;
   if (!store_->Lookup(req, &res).ok()) {
     v->flags |= SG_FLAG_STATE_UNAVAILABLE;
     return false;
   }
+  *learner = res.learner;
   if (res.list != 0) {
     ListHit(res.list, res.field, res.entry, v);
     return true;
@@ -561,11 +563,13 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   const int64_t now = Now(c);
   comment::Normalized n;
   std::vector<VerdictHit> rep_hits;
+  store::LearnerTotals learner_totals;
+  learner_totals.spam = -1;  // unknown until the lookup reads it
   if (store_ || rates_) {
     // Lists and rate limits first, on the fields they need: a listed or
     // throttled sender costs one store lookup and no work on the text.
     comment::NormalizeIdentity(c, limits_, &n);
-    bool decided = store_ && Lookup(n, now, v, &rep_hits);
+    bool decided = store_ && Lookup(n, now, v, &rep_hits, &learner_totals);
     // A host-supplied time counts for rate limits, but never one ahead of
     // the clock (a time far ahead would start every key afresh).
     if (!decided && rates_) {
@@ -596,7 +600,9 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   // Auto-learning looks at the score without the learner's own points, so
   // that what it learned can never vote for learning more of the same.
   const double unlearned_score = RoundScore(v->score);
-  if (store_ && !rules_->learned().empty() && !LearnedHit(n, v)) v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+  // (Not when the lookup failed: the verdict already says state was unavailable.)
+  if (store_ && !rules_->learned().empty() && learner_totals.spam >= 0 && !LearnedHit(n, learner_totals, v))
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
 
   std::stable_sort(v->hits.begin(), v->hits.end(),
                    [](const VerdictHit& a, const VerdictHit& b) { return a.points > b.points; });
@@ -612,8 +618,43 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   }
 }
 
-bool Engine::LearnedHit(const comment::Normalized& n, Verdict* v) const {
+std::shared_ptr<const Engine::TokenSnapshot> Engine::Snapshot(const store::LearnerTotals& now) const {
+  const uint64_t own = own_writes_.load(std::memory_order_acquire);
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  if (snapshot_ && snapshot_->totals.version == now.version && snapshot_->own_writes == own) return snapshot_;
+  // Held only once nothing has changed for a while: while comments are
+  // being learned, tokens are looked up one comment at a time.
+  if (now.version != stable_version_) {
+    stable_version_ = now.version;
+    stable_scores_ = 0;
+    snapshot_.reset();
+    return nullptr;
+  }
+  if (++stable_scores_ < kSnapshotAfter) return nullptr;
+  auto snap = std::make_shared<TokenSnapshot>();
+  snap->own_writes = own;
+  bool ok = store_->AllTokens(
+                      [&](uint64_t h, const store::TokenCounts& c) {
+                        // The totals are read first: size the table once.
+                        if (snap->counts.size() == 0)
+                          snap->counts.Reserve(size_t(std::max<int64_t>(snap->totals.tokens, 16)));
+                        snap->counts.Put(h, c);
+                      },
+                      &snap->totals)
+                .ok();
+  if (!ok || snap->totals.version != now.version) {
+    stable_scores_ = 0;  // changed meanwhile: try again later
+    return nullptr;
+  }
+  snapshot_ = std::move(snap);
+  return snapshot_;
+}
+
+bool Engine::LearnedHit(const comment::Normalized& n, const store::LearnerTotals& known, Verdict* v) const {
   const rules::StateSettings& ss = rules_->settings().state;
+  // Nothing to do (not even tokenizing) while the learner is under its
+  // minimum, as read with the lists a moment ago.
+  if (known.spam < ss.learn_min_spam || known.ham < ss.learn_min_ham) return true;
   thread_local learner::Tokens tokens;
   thread_local std::vector<uint64_t> hashes;
   thread_local std::vector<store::TokenCounts> counts;
@@ -621,27 +662,10 @@ bool Engine::LearnedHit(const comment::Normalized& n, Verdict* v) const {
   hashes.resize(tokens.list.size());
   for (size_t i = 0; i < tokens.list.size(); ++i) hashes[i] = tokens.list[i].hash;
   store::LearnerTotals totals;
-  if (read_only_ && learner_scores_.fetch_add(1, std::memory_order_relaxed) >= kSnapshotAfter) {
-    std::call_once(snapshot_once_, [this] {
-      auto snap = std::make_shared<TokenSnapshot>();
-      bool ok = store_->AllTokens(
-          [&](uint64_t h, const store::TokenCounts& c) {
-            // The totals are read first: size the table once.
-            if (snap->counts.size() == 0) snap->counts.Reserve(size_t(std::max<int64_t>(snap->totals.tokens, 16)));
-            snap->counts.Put(h, c);
-          },
-          &snap->totals).ok();
-      if (ok) {
-        snapshot_ = std::move(snap);
-        snapshot_ready_.store(true, std::memory_order_release);
-      }
-    });
-  }
-  if (snapshot_ready_.load(std::memory_order_acquire)) {
-    const TokenSnapshot& snap = *snapshot_;
-    totals = snap.totals;
+  if (std::shared_ptr<const TokenSnapshot> snap = Snapshot(known)) {
+    totals = snap->totals;
     counts.resize(hashes.size());
-    for (size_t i = 0; i < hashes.size(); ++i) counts[i] = snap.counts.Get(hashes[i]);
+    for (size_t i = 0; i < hashes.size(); ++i) counts[i] = snap->counts.Get(hashes[i]);
   } else if (!store_->GetTokens(hashes, &counts, &totals).ok()) {
     return false;
   }
@@ -678,7 +702,9 @@ Status Engine::LearnNormalized(const comment::Comment& c, const comment::Normali
   for (const auto& t : tokens.list) op.tokens.push_back(t.hash);
   op.max_tokens = rules_->settings().state.learn_max_tokens;
   store::LearnOutcome outcome;
-  return store_->Learn(op, &outcome);
+  Status st = store_->Learn(op, &outcome);
+  own_writes_.fetch_add(1, std::memory_order_acq_rel);
+  return st;
 }
 
 Status Engine::Batch(bool on) const {
@@ -696,7 +722,9 @@ Status Engine::Forget(const comment::Comment& c, bool* found) const {
   op.cid = id.empty() ? ContentId(c) : "id:" + id;
   op.now = Now(c);
   op.half_life = rep_.HalfLifeSeconds();
-  return store_->Forget(op, found);
+  Status forgot = store_->Forget(op, found);
+  own_writes_.fetch_add(1, std::memory_order_acq_rel);
+  return forgot;
 }
 
 Status Engine::Learn(const comment::Comment& c, int label) const {

@@ -123,7 +123,8 @@ class Engine {
   bool CheckRateLimits(const comment::Comment& c, const comment::Normalized& n, int64_t now_ms, Verdict* v) const;
   // One store lookup: true when a list decided (the verdict is complete);
   // otherwise the reputation hits to add after the content rules.
-  bool Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits) const;
+  bool Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits,
+              store::LearnerTotals* learner) const;
   std::vector<std::string> RepKeys(const comment::Normalized& n) const;
   // The hit saying a list holds the sender; sets the verdict's action and score.
   void ListHit(int list, const char* field, const store::ListEntry& e, Verdict* v) const;
@@ -131,8 +132,9 @@ class Engine {
   VerdictHit RepHit(bool addr, const comment::IpAddress& ip, const store::RepCounts& decayed, double points) const;
   Status LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const;
   // The content learner's hit for a normalized comment, if its rules are
-  // set and it has learned enough; false when the store could not be read.
-  bool LearnedHit(const comment::Normalized& n, Verdict* v) const;
+  // set and it has learned enough (`totals`, as read with the lists); false
+  // when the store could not be read.
+  bool LearnedHit(const comment::Normalized& n, const store::LearnerTotals& totals, Verdict* v) const;
 
   std::shared_ptr<const rules::RuleSet> rules_;
   std::vector<std::string> warnings_;
@@ -146,13 +148,16 @@ class Engine {
   store::RateStore* rates_ = nullptr;  // store_, or memory_rates_, or none
   std::unique_ptr<store::RateStore> memory_rates_;
   mutable std::atomic<uint64_t> content_evaluations_{0};
-  // A read-only engine that has scored many comments with the learner reads
-  // the whole token table once and looks tokens up in memory after that.
+  // The learner's token table held in memory once the store has not changed
+  // for kSnapshotAfter scores (a long-lived process: rescoring, a PHP or
+  // Perl worker); a process that scores once (CGI) looks its tokens up.
   struct TokenSnapshot;
-  mutable std::atomic<uint64_t> learner_scores_{0};
-  mutable std::once_flag snapshot_once_;
-  mutable std::shared_ptr<const TokenSnapshot> snapshot_;  // set once, under snapshot_once_
-  mutable std::atomic<bool> snapshot_ready_{false};
+  std::shared_ptr<const TokenSnapshot> Snapshot(const store::LearnerTotals& now) const;
+  mutable std::mutex snapshot_mu_;
+  mutable std::shared_ptr<const TokenSnapshot> snapshot_;  // under snapshot_mu_
+  mutable int64_t stable_version_ = -1;                    // under snapshot_mu_
+  mutable uint64_t stable_scores_ = 0;                     // under snapshot_mu_
+  mutable std::atomic<uint64_t> own_writes_{0};  // learns and forgets through this engine
 };
 
 }  // namespace spamguard::engine

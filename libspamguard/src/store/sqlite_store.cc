@@ -772,6 +772,10 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
       return ReadEntry(best[list].id, &out->entry);
     }
     out->rep.assign(req.rep_keys.size(), RepCounts());
+    if (req.want_learner && schema_ >= 5) {
+      Status s2 = ReadLearner(&out->learner, nullptr);
+      if (!s2.ok()) return s2;
+    }
     if (req.rep_keys.empty()) return Status::OK();
     Status s2 = Prepare(kLookupRep, &q);
     if (!s2.ok()) return s2;
@@ -928,7 +932,11 @@ Status SqliteStore::ReadLearner(LearnerTotals* t, int64_t* serial) {
   *t = LearnerTotals();
   if (serial) *serial = 0;
   sqlite3_stmt* q = nullptr;
-  Status st = Prepare(kSelLearner, &q);
+  Status st = Prepare("PRAGMA data_version", &q);
+  if (!st.ok()) return st;
+  if (sqlite3_step(q) == SQLITE_ROW) t->version = sqlite3_column_int64(q, 0);
+  sqlite3_reset(q);
+  st = Prepare(kSelLearner, &q);
   if (!st.ok()) return st;
   int rc = sqlite3_step(q);
   if (rc == SQLITE_ROW) {

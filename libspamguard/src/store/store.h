@@ -61,6 +61,9 @@ struct LearnOp {
 struct LearnerTotals {
   int64_t spam = 0, ham = 0;
   int64_t tokens = 0;  // rows in the token table
+  // Changes whenever another connection (process) commits a change to the
+  // store; a reader's own writes do not change it (SQLite's data_version).
+  int64_t version = 0;
 };
 // Comments of each label that held a token.
 struct TokenCounts {
@@ -112,6 +115,7 @@ struct LookupRequest {
   std::vector<std::string> email_domains;  // most specific first
   std::vector<std::string> url_domains;    // most specific first
   std::vector<std::string> rep_keys;       // fetched only when not listed
+  bool want_learner = false;               // also read the learner's totals (when not listed)
 };
 
 struct LookupResult {
@@ -119,6 +123,7 @@ struct LookupResult {
   const char* field = "";  // what matched: "ip", "email", "url"
   ListEntry entry;
   std::vector<RepCounts> rep;  // one per rep_key
+  LearnerTotals learner;       // when asked for
 };
 
 // What the store holds, counted (`spamguard stats`).

@@ -93,6 +93,35 @@ BOOST_AUTO_TEST_CASE(silent_until_it_has_learned_enough_then_names_its_tokens) {
   BOOST_TEST(st.learner_rules == 2);
 }
 
+BOOST_AUTO_TEST_CASE(a_long_lived_engine_sees_what_others_learn_at_once) {
+  TempDir d;
+  auto scorer = Open(d.File("live.db"));
+  auto teacher = Open(d.File("live.db"));  // another connection, as another process
+  for (int i = 0; i < 5; ++i) {
+    BOOST_REQUIRE(teacher->Learn(C(kSpam[i], "s" + std::to_string(i)), SG_LABEL_SPAM).ok());
+    BOOST_REQUIRE(teacher->Learn(C(kHam[i], "h" + std::to_string(i)), SG_LABEL_HAM).ok());
+  }
+  // Enough scores for the scorer to hold the token table in memory.
+  Verdict v;
+  for (int i = 0; i < 200; ++i) scorer->Score(C("zebra crossing tonight", "q" + std::to_string(i)), &v);
+  BOOST_TEST(Find(v, "LEARNED_SPAM") == nullptr);
+  // The other connection teaches that "zebra crossing" is spam: the next
+  // score sees it, and so does the one after the table is held again.
+  for (int i = 0; i < 5; ++i)
+    BOOST_REQUIRE(teacher->Learn(C("zebra crossing cheap pills " + std::to_string(i), "z" + std::to_string(i)),
+                                 SG_LABEL_SPAM).ok());
+  scorer->Score(C("zebra crossing tonight", "x"), &v);
+  BOOST_TEST(Find(v, "LEARNED_SPAM") != nullptr);
+  for (int i = 0; i < 200; ++i) scorer->Score(C("zebra crossing tonight", "y" + std::to_string(i)), &v);
+  BOOST_TEST(Find(v, "LEARNED_SPAM") != nullptr);
+  // Its own learns count at once too.
+  for (int i = 0; i < 10; ++i)
+    BOOST_REQUIRE(scorer->Learn(C("zebra crossing tonight " + std::to_string(i), "o" + std::to_string(i)),
+                                SG_LABEL_HAM).ok());
+  scorer->Score(C("zebra crossing tonight", "w"), &v);
+  BOOST_TEST(Find(v, "LEARNED_SPAM") == nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(auto_learning_never_feeds_on_its_own_points) {
   TempDir d;
   // Auto-learn spam at 6 and ham at 0; "cheap" scores 3 by rule.
