@@ -425,6 +425,91 @@ bool IsWordSuffix(const std::string& tld) {
 
 }  // namespace
 
+namespace {
+
+enum class Case { kUpper, kLower, kCaseless, kOther };
+
+// The case of a code point, for the scripts names are mostly written in.
+Case CaseOf(uint32_t cp) {
+  if (cp >= 'A' && cp <= 'Z') return Case::kUpper;
+  if (cp >= 'a' && cp <= 'z') return Case::kLower;
+  if (cp < 0xC0) return Case::kOther;
+  if (cp <= 0xDE) return cp == 0xD7 ? Case::kOther : Case::kUpper;           // À..Þ
+  if (cp <= 0xFF) return cp == 0xF7 ? Case::kOther : Case::kLower;           // ß..ÿ
+  if (cp <= 0x17F) {  // Latin Extended-A: pairs of capital and small, in three runs
+    bool odd_upper = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
+    if (cp == 0x138 || cp == 0x149 || cp == 0x17F) return Case::kLower;
+    if (cp == 0x178) return Case::kUpper;
+    return ((cp & 1) == 1) == odd_upper ? Case::kUpper : Case::kLower;
+  }
+  if (cp >= 0x391 && cp <= 0x3A9) return Case::kUpper;                       // Greek
+  if (cp >= 0x3AC && cp <= 0x3CE) return Case::kLower;
+  if (cp >= 0x400 && cp <= 0x42F) return Case::kUpper;                       // Cyrillic
+  if (cp >= 0x430 && cp <= 0x45F) return Case::kLower;
+  if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3))
+    return Case::kCaseless;                                                  // kana, CJK, Hangul
+  return Case::kOther;
+}
+
+// The code point at s[*i] (valid UTF-8, as normalization leaves it); moves *i.
+uint32_t NextCodePoint(std::string_view s, size_t* i) {
+  unsigned char c = static_cast<unsigned char>(s[*i]);
+  size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  if (*i + len > s.size()) {
+    *i = s.size();
+    return 0xFFFD;
+  }
+  uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[*i + k]) & 0x3F);
+  *i += len;
+  return cp;
+}
+
+}  // namespace
+
+bool LooksLikeName(std::string_view name) {
+  size_t words = 0, i = 0;
+  while (i < name.size()) {
+    if (name[i] == ' ') {
+      ++i;
+      continue;
+    }
+    if (++words > 4) return false;
+    // One word: a capital (or a caseless letter), then small letters, with
+    // hyphens and apostrophes inside; a lone capital may end with a period.
+    uint32_t cp = NextCodePoint(name, &i);
+    Case first = CaseOf(cp);
+    if (first != Case::kUpper && first != Case::kCaseless) return false;
+    size_t letters = 1;
+    bool after_joiner = false;
+    while (i < name.size() && name[i] != ' ') {
+      size_t at = i;
+      cp = NextCodePoint(name, &i);
+      Case c = CaseOf(cp);
+      if (cp == '-' || cp == '\'' || cp == 0x2019) {
+        if (after_joiner) return false;
+        after_joiner = true;
+        continue;
+      }
+      if (cp == '.') {
+        // "J." or "Dr.": a period ends a word of at most three letters.
+        if (letters > 3 || (i < name.size() && name[i] != ' ')) return false;
+        continue;
+      }
+      // After a hyphen or apostrophe a capital may start again (Jean-Pierre, O'Neil).
+      if (c == Case::kLower || c == Case::kCaseless || (after_joiner && c == Case::kUpper)) {
+        after_joiner = false;
+        ++letters;
+        continue;
+      }
+      (void)at;
+      return false;
+    }
+    if (after_joiner) return false;
+  }
+  return words > 0;
+}
+
 size_t CountBareDomains(std::string_view s) {
   auto is_label = [](char c) { return IsAlnum(c) || c == '-'; };
   size_t count = 0;

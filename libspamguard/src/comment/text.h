@@ -41,6 +41,13 @@ void VisibleText(std::string_view html, std::string* text,
 void FindPlainLinks(std::string_view text, std::vector<std::string>* links,
                     std::string* stripped);
 
+// True when `name` is written as a person's name: one to four words, each a
+// capital followed by small letters ("Min-jun Seo", "Anna Sale", "Jean-Pierre
+// O'Neil", "Dr. Ana Law", "J. Smith"), in any cased script (Latin, Greek,
+// Cyrillic); letters of scripts without case ("田中", "김민수") count as a
+// name too. "SEO Company", "seo services" and "Buy Now!!!" are not.
+bool LooksLikeName(std::string_view name);
+
 // Counts host names written as plain text without http:// or www.
 // ("example.com", "shop . example . net/page"): a label of two or more
 // letters, digits or hyphens, a dot (spaces around it allowed), and a

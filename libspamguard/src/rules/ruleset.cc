@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "comment/text.h"
 #include "rules/perl_syntax.h"
 #include "util/numbers.h"
 
@@ -58,6 +59,7 @@ constexpr ConditionEntry kConditions[] = {
     {"pingback", Condition::kPingback, "a pingback"},
     {"title_is_blog_name", Condition::kTitleIsBlogName, "trackback title equals blog name"},
     {"empty_excerpt", Condition::kEmptyExcerpt, "trackback with a link and neither excerpt nor text"},
+    {"author_is_name", Condition::kAuthorIsName, "the author name is written as a person's name"},
 };
 
 std::string_view Trim(std::string_view s) {
@@ -233,6 +235,7 @@ bool CheckCondition(Condition c, const comment::Normalized& n) {
     // A trackback or pingback whose text is empty: neither an excerpt field
     // (Movable Type's shape) nor a body (WordPress puts the excerpt there).
     case Condition::kEmptyExcerpt: return ping && n.excerpt.empty() && n.body.empty() && !n.links.empty();
+    case Condition::kAuthorIsName: return comment::LooksLikeName(n.author);
   }
   return false;
 }

@@ -37,7 +37,7 @@ const char* TargetName(Target t);
 // Built-in conditions for `check` rules.
 enum class Condition : uint8_t {
   kInvalidUtf8, kTruncated, kBadIp, kNoIp, kLinksCapped, kEmptyBody,
-  kLinkOnly, kDomainInText, kZeroWidth, kMixedScripts, kStyledLetters, kTrackback, kPingback, kTitleIsBlogName, kEmptyExcerpt,
+  kLinkOnly, kDomainInText, kZeroWidth, kMixedScripts, kStyledLetters, kTrackback, kPingback, kTitleIsBlogName, kEmptyExcerpt, kAuthorIsName,
 };
 
 enum class Cmp : uint8_t { kGt, kGe, kLt, kLe, kEq };

@@ -151,4 +151,14 @@ BOOST_AUTO_TEST_CASE(collapse_space) {
   BOOST_TEST(out == "a b c");
 }
 
+BOOST_AUTO_TEST_CASE(names_written_as_names) {
+  for (const char* yes : {"Min-jun Seo", "Anna Sale", "Steve Jobs", "Jean-Pierre O'Neil", "Dr. Ana Law", "J. Smith",
+                          "Olu Bola", "\xC5\x81ukasz M\xC3\xBCller", "\xD0\x90\xD0\xBD\xD0\xBD\xD0\xB0", "\xEA\xB9\x80",
+                          "Anna", "Mary Anne O\xE2\x80\x99" "Brien"})
+    BOOST_TEST(LooksLikeName(yes), yes);
+  for (const char* no : {"", "SEO Company", "seo services", "Buy Now!!!", "cheap boots", "anna", "A B C D E",
+                         "Best-- Deals", "John Smith 123", "Shop.com", "Anna-"})
+    BOOST_TEST(!LooksLikeName(no), no);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
