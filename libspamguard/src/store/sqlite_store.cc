@@ -1014,48 +1014,58 @@ Status SqliteStore::ExpireTokens(int64_t max, LearnerTotals* t) {
   return Status::OK();
 }
 
+Status SqliteStore::ReadLearned(const std::string& cid, LearnedRow* out, bool* found) {
+  *found = false;
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare(kSelLearned, &q);
+  if (!st.ok()) return st;
+  BindText(q, 1, cid);
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    *found = true;
+    out->label = sqlite3_column_int(q, 0);
+    out->keys = DecodeKeys(ColumnBlob(q, 1));
+    out->at = sqlite3_column_int64(q, 2);
+    out->had_tokens = sqlite3_column_type(q, 3) != SQLITE_NULL;
+    out->tokens = DecodeTokens(ColumnBlob(q, 3));
+  }
+  sqlite3_reset(q);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::OK() : Error("learned read", rc);
+}
+
+Status SqliteStore::TakeBack(const LearnedRow& row, const LearnOp& op, LearnerTotals* totals, int64_t serial) {
+  // Reputation as decayed since it was learned, and the tokens it counted
+  // (none for a comment learned before the learner existed).
+  Status st = ApplyReputation(row.keys, row.label, -DecayFactor(op.now, row.at, op.half_life), op.now, op.half_life);
+  if (st.ok() && row.had_tokens) st = ApplyTokens(row.tokens, row.label, -1, totals, serial);
+  return st;
+}
+
 Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
   std::lock_guard<std::mutex> lock(mu_);
   if (schema_ < 5) return Status::IOError("database " + path_ + ": schema version " + std::to_string(schema_) +
                                           " has no learner (open it writable once to upgrade it)");
   auto body = [&]() -> Status {
-    sqlite3_stmt* q = nullptr;
-    Status st = Prepare(kSelLearned, &q);
+    LearnedRow row;
+    bool found = false;
+    Status st = ReadLearned(op.cid, &row, &found);
     if (!st.ok()) return st;
-    BindText(q, 1, op.cid);
-    int rc = sqlite3_step(q);
-    *outcome = LearnOutcome::kAdded;
+    if (found && row.label == op.label) {
+      *outcome = LearnOutcome::kUnchanged;
+      return Status::OK();
+    }
+    *outcome = found ? LearnOutcome::kMoved : LearnOutcome::kAdded;
     LearnerTotals totals;
     int64_t serial = 0;
     st = ReadLearner(&totals, &serial);
-    if (!st.ok()) return st;
     ++serial;
-    if (rc == SQLITE_ROW) {
-      int label = sqlite3_column_int(q, 0);
-      std::vector<std::string> old_keys = DecodeKeys(ColumnBlob(q, 1));
-      int64_t at = sqlite3_column_int64(q, 2);
-      bool had_tokens = sqlite3_column_type(q, 3) != SQLITE_NULL;
-      std::vector<uint64_t> old_tokens = DecodeTokens(ColumnBlob(q, 3));
-      sqlite3_reset(q);
-      if (label == op.label) {
-        *outcome = LearnOutcome::kUnchanged;
-        return Status::OK();
-      }
-      // Take back what the earlier label added: reputation as decayed
-      // since, and the tokens it counted.
-      st = ApplyReputation(old_keys, label, -DecayFactor(op.now, at, op.half_life), op.now, op.half_life);
-      if (st.ok() && had_tokens) st = ApplyTokens(old_tokens, label, -1, &totals, serial);
-      if (!st.ok()) return st;
-      *outcome = LearnOutcome::kMoved;
-    } else if (rc != SQLITE_DONE) {
-      return Error("learned read", rc);
-    }
-    sqlite3_reset(q);
-    st = ApplyReputation(op.keys, op.label, 1, op.now, op.half_life);
+    if (st.ok() && found) st = TakeBack(row, op, &totals, serial);
+    if (st.ok()) st = ApplyReputation(op.keys, op.label, 1, op.now, op.half_life);
     if (st.ok()) st = ApplyTokens(op.tokens, op.label, +1, &totals, serial);
     if (st.ok()) st = ExpireTokens(op.max_tokens, &totals);
     if (st.ok()) st = WriteLearner(totals, serial);
     if (!st.ok()) return st;
+    sqlite3_stmt* q = nullptr;
     st = Prepare(kUpsertLearned, &q);
     if (!st.ok()) return st;
     BindText(q, 1, op.cid);
@@ -1063,9 +1073,8 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
     BindBlob(q, 3, EncodeKeys(op.keys));
     sqlite3_bind_int64(q, 4, op.now);
     BindBlob(q, 5, EncodeTokens(op.tokens));
-    rc = sqlite3_step(q);
-    if (rc != SQLITE_DONE) return Error("learned write", rc);
-    return Status::OK();
+    int rc = sqlite3_step(q);
+    return rc == SQLITE_DONE ? Status::OK() : Error("learned write", rc);
   };
   return Write(body);
 }
@@ -1076,31 +1085,20 @@ Status SqliteStore::Forget(const LearnOp& op, bool* found) {
   if (schema_ < 5) return Status::IOError("database " + path_ + ": schema version " + std::to_string(schema_) +
                                           " has no learner (open it writable once to upgrade it)");
   auto body = [&]() -> Status {
-    sqlite3_stmt* q = nullptr;
-    Status st = Prepare(kSelLearned, &q);
-    if (!st.ok()) return st;
-    BindText(q, 1, op.cid);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_DONE) return Status::OK();
-    if (rc != SQLITE_ROW) return Error("learned read", rc);
-    int label = sqlite3_column_int(q, 0);
-    std::vector<std::string> keys = DecodeKeys(ColumnBlob(q, 1));
-    int64_t at = sqlite3_column_int64(q, 2);
-    bool had_tokens = sqlite3_column_type(q, 3) != SQLITE_NULL;
-    std::vector<uint64_t> tokens = DecodeTokens(ColumnBlob(q, 3));
-    sqlite3_reset(q);
-    *found = true;
+    LearnedRow row;
+    Status st = ReadLearned(op.cid, &row, found);
+    if (!st.ok() || !*found) return st;
     LearnerTotals totals;
     int64_t serial = 0;
     st = ReadLearner(&totals, &serial);
-    if (st.ok()) st = ApplyReputation(keys, label, -DecayFactor(op.now, at, op.half_life), op.now, op.half_life);
-    if (st.ok() && had_tokens) st = ApplyTokens(tokens, label, -1, &totals, serial);
+    if (st.ok()) st = TakeBack(row, op, &totals, serial);
     if (st.ok()) st = WriteLearner(totals, serial);
     if (!st.ok()) return st;
+    sqlite3_stmt* q = nullptr;
     st = Prepare(kDelLearned, &q);
     if (!st.ok()) return st;
     BindText(q, 1, op.cid);
-    rc = sqlite3_step(q);
+    int rc = sqlite3_step(q);
     return rc == SQLITE_DONE ? Status::OK() : Error("learned write", rc);
   };
   return Write(body);

@@ -144,6 +144,17 @@ class SqliteStore final : public Store {
   // Counts (sign +1) or uncounts (sign -1) a comment's tokens under `label`.
   Status ApplyTokens(const std::vector<uint64_t>& tokens, int label, int sign, LearnerTotals* t, int64_t serial);
   Status ReadLearner(LearnerTotals* t, int64_t* serial);
+  // A learned comment as stored.
+  struct LearnedRow {
+    int label = 0;
+    std::vector<std::string> keys;
+    int64_t at = 0;
+    bool had_tokens = false;  // learned since the learner exists
+    std::vector<uint64_t> tokens;
+  };
+  Status ReadLearned(const std::string& cid, LearnedRow* out, bool* found);
+  // Takes back what learning `row` added, as of op.now.
+  Status TakeBack(const LearnedRow& row, const LearnOp& op, LearnerTotals* totals, int64_t serial);
   Status WriteLearner(const LearnerTotals& t, int64_t serial);
   // Forgets the least recently learned tokens while more than max are held.
   Status ExpireTokens(int64_t max, LearnerTotals* t);
