@@ -620,14 +620,18 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
 
 std::shared_ptr<const Engine::TokenSnapshot> Engine::Snapshot(const store::LearnerTotals& now) const {
   const uint64_t own = own_writes_.load(std::memory_order_acquire);
+  // The common case, without the lock: the table held is current.
+  std::shared_ptr<const TokenSnapshot> held = std::atomic_load(&snapshot_);
+  if (held && held->totals.version == now.version && held->own_writes == own) return held;
   std::lock_guard<std::mutex> lock(snapshot_mu_);
-  if (snapshot_ && snapshot_->totals.version == now.version && snapshot_->own_writes == own) return snapshot_;
+  held = std::atomic_load(&snapshot_);
+  if (held && held->totals.version == now.version && held->own_writes == own) return held;
   // Held only once nothing has changed for a while: while comments are
   // being learned, tokens are looked up one comment at a time.
   if (now.version != stable_version_) {
     stable_version_ = now.version;
     stable_scores_ = 0;
-    snapshot_.reset();
+    std::atomic_store(&snapshot_, std::shared_ptr<const TokenSnapshot>());
     return nullptr;
   }
   if (++stable_scores_ < kSnapshotAfter) return nullptr;
@@ -646,8 +650,9 @@ std::shared_ptr<const Engine::TokenSnapshot> Engine::Snapshot(const store::Learn
     stable_scores_ = 0;  // changed meanwhile: try again later
     return nullptr;
   }
-  snapshot_ = std::move(snap);
-  return snapshot_;
+  std::shared_ptr<const TokenSnapshot> made = std::move(snap);
+  std::atomic_store(&snapshot_, made);
+  return made;
 }
 
 bool Engine::LearnedHit(const comment::Normalized& n, const store::LearnerTotals& known, Verdict* v) const {

@@ -154,7 +154,7 @@ class Engine {
   struct TokenSnapshot;
   std::shared_ptr<const TokenSnapshot> Snapshot(const store::LearnerTotals& now) const;
   mutable std::mutex snapshot_mu_;
-  mutable std::shared_ptr<const TokenSnapshot> snapshot_;  // under snapshot_mu_
+  mutable std::shared_ptr<const TokenSnapshot> snapshot_;  // std::atomic_load/store; replaced under snapshot_mu_
   mutable int64_t stable_version_ = -1;                    // under snapshot_mu_
   mutable uint64_t stable_scores_ = 0;                     // under snapshot_mu_
   mutable std::atomic<uint64_t> own_writes_{0};  // learns and forgets through this engine

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string_view>
 
@@ -257,28 +258,25 @@ std::string Explain(const Tokens& tokens, const Result& r, size_t max) {
 
 void CountTable::Reserve(size_t n) {
   size_t cap = 16;
-  while (cap < 2 * n) cap *= 2;
+  while (cap * 3 < n * 4 + 4) cap *= 2;
   slots_.assign(cap, Slot());
   size_ = 0;
 }
 
 void CountTable::Put(uint64_t hash, const TokenCounts& c) {
   if (hash == 0) return;
-  if (slots_.empty() || 2 * (size_ + 1) > slots_.size()) {
+  if (slots_.empty() || (size_ + 1) * 4 > slots_.size() * 3) {
     std::vector<Slot> old = std::move(slots_);
     Reserve(std::max<size_t>(size_ + 1, old.size()));
     for (const auto& s : old)
-      if (s.hash != 0) Put(s.hash, s.counts);
+      if (s.hash != 0) Put(s.hash, {int64_t(s.spam), int64_t(s.ham)});
   }
+  auto clamp = [](int64_t v) { return uint32_t(std::min<int64_t>(std::max<int64_t>(v, 0), UINT32_MAX)); };
   size_t mask = slots_.size() - 1;
   for (size_t i = size_t(hash) & mask;; i = (i + 1) & mask) {
-    if (slots_[i].hash == hash) {
-      slots_[i].counts = c;
-      return;
-    }
-    if (slots_[i].hash == 0) {
-      slots_[i] = {hash, c};
-      ++size_;
+    if (slots_[i].hash == 0) ++size_;
+    if (slots_[i].hash == 0 || slots_[i].hash == hash) {
+      slots_[i] = {hash, clamp(c.spam), clamp(c.ham)};
       return;
     }
   }
@@ -288,7 +286,7 @@ TokenCounts CountTable::Get(uint64_t hash) const {
   if (slots_.empty() || hash == 0) return TokenCounts();
   size_t mask = slots_.size() - 1;
   for (size_t i = size_t(hash) & mask;; i = (i + 1) & mask) {
-    if (slots_[i].hash == hash) return slots_[i].counts;
+    if (slots_[i].hash == hash) return {int64_t(slots_[i].spam), int64_t(slots_[i].ham)};
     if (slots_[i].hash == 0) return TokenCounts();
   }
 }
