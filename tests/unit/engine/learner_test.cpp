@@ -7,6 +7,9 @@
 
 #include <string>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "engine/engine.h"
 #include "learner/learner.h"
 
@@ -187,6 +190,47 @@ BOOST_AUTO_TEST_CASE(hostile_token_inputs_cost_a_bounded_number_of_rows) {
   bool long_word = false;
   for (const auto& tok : t.list) long_word |= t.Text(tok) == "long:6";
   BOOST_TEST(long_word);
+}
+
+BOOST_AUTO_TEST_CASE(a_learner_database_cut_short_fails_open_and_says_so) {
+  TempDir d;
+  std::string path = d.File("cut.db");
+  {
+    auto e = Open(path);
+    BOOST_REQUIRE(e->Batch(true).ok());
+    for (int i = 0; i < 400; ++i) {
+      std::string body = std::string(kSpam[i % 5]) + " word" + std::to_string(i) + " other" + std::to_string(i * 7);
+      BOOST_REQUIRE(e->Learn(C(body, "c" + std::to_string(i)), i % 3 ? SG_LABEL_SPAM : SG_LABEL_HAM).ok());
+    }
+    BOOST_REQUIRE(e->Batch(false).ok());
+  }
+  // Cut the file in half, as a full disk or a bad copy would.
+  struct stat sb;
+  BOOST_REQUIRE(::stat(path.c_str(), &sb) == 0);
+  BOOST_REQUIRE(sb.st_size > 8192);
+  BOOST_REQUIRE(::truncate(path.c_str(), sb.st_size / 2) == 0);
+  ::unlink((path + "-wal").c_str());
+  ::unlink((path + "-shm").c_str());
+  Options o;
+  o.database = path;
+  std::unique_ptr<Engine> e;
+  Status st = Engine::OpenString(std::string(kLearned) + "body PH /viagra/i\nscore PH 6\n", "t.cf", o, &e);
+  if (!st.ok()) {
+    BOOST_TEST(st.message().find(path) != std::string::npos, st.message());  // refused, with the reason
+    return;
+  }
+  // Opened: every verdict still comes, flagged when the state cannot be read,
+  // and learning reports an error instead of crashing.
+  Verdict v;
+  int flagged = 0;
+  for (int i = 0; i < 50; ++i) {
+    e->Score(C(std::string(kSpam[i % 5]) + " word" + std::to_string(i), "q" + std::to_string(i)), &v);
+    flagged += (v.flags & SG_FLAG_STATE_UNAVAILABLE) != 0;
+  }
+  Status learned = e->Learn(C("cheap pills word1", "new"), SG_LABEL_SPAM);
+  BOOST_TEST_MESSAGE("cut short: " << flagged << " of 50 verdicts flagged; learn: "
+                                   << (learned.ok() ? "ok" : learned.message()));
+  BOOST_TEST((flagged > 0 || !learned.ok() || !e->has_state()));
 }
 
 BOOST_AUTO_TEST_CASE(learned_rules_are_checked_at_load) {
