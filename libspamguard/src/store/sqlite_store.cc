@@ -331,6 +331,15 @@ Status SqliteStore::BeginRead(bool* began) {
   return Status::OK();
 }
 
+Status SqliteStore::Read(const std::function<Status()>& body) {
+  bool began = false;
+  Status st = BeginRead(&began);
+  if (!st.ok()) return st;
+  st = body();
+  Status end = EndRead(began);
+  return st.ok() ? end : st;
+}
+
 Status SqliteStore::EndRead(bool began) {
   if (!began) return Status::OK();
   sqlite3_stmt* q = nullptr;
@@ -723,11 +732,8 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
   *out = LookupResult();
   // One read transaction: one lock for all the probes of a comment.
   sqlite3_stmt* q = nullptr;
-  bool began = false;
-  Status st = BeginRead(&began);
-  if (!st.ok()) return st;
   int rc = SQLITE_OK;
-  auto body = [&]() -> Status {
+  return Read([&]() -> Status {
     // Best match per list: (rank, entry id, field); rank 0 is the address.
     struct Best {
       int rank = 1 << 30;
@@ -788,10 +794,7 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
     if (rc != SQLITE_DONE) return Error("reputation lookup", rc);
     sqlite3_reset(q);
     return Status::OK();
-  };
-  st = body();
-  Status end = EndRead(began);
-  return st.ok() ? end : st;
+  });
 }
 
 Status SqliteStore::Rates(SqliteStore** out) {
@@ -1110,11 +1113,7 @@ Status SqliteStore::AllTokens(const std::function<void(uint64_t, const TokenCoun
   *totals = LearnerTotals();
   if (schema_ < 5) return Status::OK();
   sqlite3_stmt* q = nullptr;
-  bool began = false;
-  Status st = BeginRead(&began);
-  if (!st.ok()) return st;
-  int rc = SQLITE_OK;
-  auto body = [&]() -> Status {
+  return Read([&]() -> Status {
     Status s2 = ReadLearner(totals, nullptr);
     if (!s2.ok()) return s2;
     s2 = Prepare("SELECT h, spam, ham FROM token", &q);
@@ -1128,10 +1127,7 @@ Status SqliteStore::AllTokens(const std::function<void(uint64_t, const TokenCoun
     }
     sqlite3_reset(q);
     return r == SQLITE_DONE ? Status::OK() : Error("token read", r);
-  };
-  st = body();
-  Status end = EndRead(began);
-  return st.ok() ? end : st;
+  });
 }
 
 Status SqliteStore::GetTokens(const std::vector<uint64_t>& tokens, std::vector<TokenCounts>* out,
@@ -1141,11 +1137,7 @@ Status SqliteStore::GetTokens(const std::vector<uint64_t>& tokens, std::vector<T
   *totals = LearnerTotals();
   if (schema_ < 5) return Status::OK();  // an older file opened read-only: nothing learned yet
   sqlite3_stmt* q = nullptr;
-  bool began = false;
-  Status st = BeginRead(&began);
-  if (!st.ok()) return st;
-  int rc = SQLITE_OK;
-  auto body = [&]() -> Status {
+  return Read([&]() -> Status {
     Status s2 = ReadLearner(totals, nullptr);
     if (!s2.ok() || totals->spam == 0 || totals->ham == 0) return s2;
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -1162,10 +1154,7 @@ Status SqliteStore::GetTokens(const std::vector<uint64_t>& tokens, std::vector<T
       sqlite3_reset(q);
     }
     return Status::OK();
-  };
-  st = body();
-  Status end = EndRead(began);
-  return st.ok() ? end : st;
+  });
 }
 
 lists::IpRange SqliteStore::RangeFromRow(sqlite3_stmt* q, int fam) {

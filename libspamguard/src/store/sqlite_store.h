@@ -99,9 +99,10 @@ class SqliteStore final : public Store {
   // Runs `body` in a BEGIN IMMEDIATE transaction: commits when it succeeds,
   // rolls back when anything fails.
   Status Write(const std::function<Status()>& body);
-  // A read transaction, unless a batch's write transaction is open (then
-  // that one serves, and *began is false).
-  Status BeginRead(bool* began);
+  // Runs `body` in one read transaction (one lock for all its probes), or
+  // in the batch's open write transaction when there is one.
+  Status Read(const std::function<Status()>& body);
+  Status BeginRead(bool* began);  // *began false: a batch's transaction serves
   Status EndRead(bool began);
   // Rebuilds the flat IP index of `list` within `region` (all of it when
   // region is null). Must run inside a write transaction.
