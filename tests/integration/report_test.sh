@@ -144,3 +144,52 @@ for f in fails:
 print("report checks: %d failed" % len(fails))
 sys.exit(1 if fails else 0)
 PY
+status=$?
+
+# The learning curve of an online replay, as the browser draws it: an SVG
+# with the recall and false-positive lines, one point and one table row per
+# window of 100 comments.
+corpus=$src/tests/corpora/youtube/comments.jsonl
+windows=$(( ( $(grep -c '' "$corpus") + 99 ) / 100 ))
+"$sg" --db "$tmp/replay.db" rescore -q --learn --by-date --report "$tmp/curve.html" -r "$src/data/spamguard.cf" \
+  "$corpus" >"$tmp/curve.txt" || { echo "FAIL: rescore --learn --report"; cat "$tmp/curve.txt"; exit 1; }
+timeout 120 "$chromium" "${flags[@]}" --dump-dom "file://$tmp/curve.html" >"$tmp/curve-dom.html" 2>>"$tmp/chromium.log" || {
+  echo "FAIL: chromium --dump-dom (curve)"; tail -5 "$tmp/chromium.log"; exit 1; }
+python3 - "$tmp/curve-dom.html" "$windows" <<'PY' || status=1
+import sys
+from html.parser import HTMLParser
+dom, windows = open(sys.argv[1], encoding="utf-8").read(), int(sys.argv[2])
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.lines, self.rows, self.in_curve, self.in_table, self.svg = {}, 0, False, False, 0
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "div" and a.get("id") == "learning-curve":
+            self.in_curve = True
+        if self.in_curve and tag == "svg":
+            self.svg += 1
+        if self.in_curve and tag == "polyline":
+            self.lines[a.get("class")] = len(a.get("points", "").split())
+        if tag == "table" and a.get("id") == "curve":
+            self.in_table = True
+        if self.in_table and tag == "tr":
+            self.rows += 1
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.in_table = False
+        if tag == "div":  # the curve's div holds no other
+            self.in_curve = False
+p = P()
+p.feed(dom)
+fails = []
+if p.svg != 1: fails.append("one SVG in the learning curve, got %d" % p.svg)
+if p.lines.get("recall") != windows: fails.append("recall line has %s points, want %d" % (p.lines.get("recall"), windows))
+if "fpr" not in p.lines: fails.append("no false-positive line")
+if p.rows != windows + 1: fails.append("curve table has %d rows, want %d and a header" % (p.rows, windows))
+if 'id="after-warmup"' not in dom: fails.append("no after-warm-up figures")
+for f in fails: print("FAIL:", f)
+print("learning-curve checks: %d failed" % len(fails))
+sys.exit(1 if fails else 0)
+PY
+exit $status
