@@ -218,6 +218,24 @@ learn(self, comment, label)
     sg_comment_free(c);
     if (rc != SG_OK) croak("SpamGuard: %s", sg_error_message());
 
+int
+forget(self, comment)
+    SV *self
+    SV *comment
+  PREINIT:
+    SpamGuardObj *o;
+    sg_comment *c;
+    int forgotten = 0, rc;
+  CODE:
+    o = sg_self(aTHX_ self);
+    c = sg_comment_from_hv(aTHX_ comment);
+    rc = sg_engine_forget(&forgotten, o->engine, c);
+    sg_comment_free(c);
+    if (rc != SG_OK) croak("SpamGuard: %s", sg_error_message());
+    RETVAL = forgotten;
+  OUTPUT:
+    RETVAL
+
 void
 close(self)
     SV *self

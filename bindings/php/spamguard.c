@@ -5,6 +5,7 @@
  *   // ['action' => 'spam', 'score' => 7.5, 'retry_after' => 0, 'flags' => [...],
  *   //  'hits' => [['rule' => ..., 'points' => ..., 'field' => ..., 'description' => ..., 'match' => ...], ...]]
  *   $e->learn($comment, 'spam');
+ *   $e->forget($comment);           // true when it had been learned
  *   $e->close();
  *
  * Errors are thrown as SpamGuard\Exception with the library's message.
@@ -269,6 +270,26 @@ PHP_METHOD(SpamGuard_Engine, learn) {
   }
 }
 
+/* Takes back what learning the comment added; true when it had been learned. */
+PHP_METHOD(SpamGuard_Engine, forget) {
+  HashTable *ht;
+  php_sg_engine *o;
+  sg_comment *c;
+  int forgotten = 0, rc;
+  ZEND_PARSE_PARAMETERS_START(1, 1)
+    Z_PARAM_ARRAY_HT(ht)
+  ZEND_PARSE_PARAMETERS_END();
+  if (!(o = sg_this_open(ZEND_THIS))) RETURN_THROWS();
+  if (!(c = sg_comment_from_array(ht))) RETURN_THROWS();
+  rc = sg_engine_forget(&forgotten, o->engine, c);
+  sg_comment_free(c);
+  if (rc != SG_OK) {
+    zend_throw_exception(sg_exception_ce, sg_error_message(), rc);
+    RETURN_THROWS();
+  }
+  RETURN_BOOL(forgotten);
+}
+
 /* Why the database could not be used ("" when it is, or none was wanted). */
 PHP_METHOD(SpamGuard_Engine, stateMessage) {
   php_sg_engine *o;
@@ -304,6 +325,9 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_learn, 0, 2, IS_VOID, 0)
   ZEND_ARG_TYPE_INFO(0, comment, IS_ARRAY, 0)
   ZEND_ARG_TYPE_INFO(0, label, IS_STRING, 0)
 ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_forget, 0, 1, _IS_BOOL, 0)
+  ZEND_ARG_TYPE_INFO(0, comment, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_close, 0, 0, IS_VOID, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_string, 0, 0, IS_STRING, 0)
@@ -314,6 +338,7 @@ static const zend_function_entry sg_engine_methods[] = {
     PHP_ME(SpamGuard_Engine, score, arginfo_score, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, explainIp, arginfo_explain_ip, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, learn, arginfo_learn, ZEND_ACC_PUBLIC)
+    PHP_ME(SpamGuard_Engine, forget, arginfo_forget, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, close, arginfo_close, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, stateMessage, arginfo_string, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, defaultRules, arginfo_string, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)

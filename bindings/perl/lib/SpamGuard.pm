@@ -99,8 +99,14 @@ a malformed address or without a database.
 
 =item $sg->learn(\%comment, 'spam' | 'ham')
 
-Teaches the engine; idempotent per comment (its C<id>, else its content).
-Croaks when the database cannot be written.
+Teaches the engine (reputation, and the content learner's tokens);
+idempotent per comment (its C<id>, else its content). Croaks when the
+database cannot be written.
+
+=item $sg->forget(\%comment)
+
+Takes back what learning the comment added; returns 1 when it had been
+learned, 0 when not. Croaks when the database cannot be written.
 
 =item $sg->close
 

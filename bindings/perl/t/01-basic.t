@@ -38,6 +38,9 @@ ok(!(grep { $_ eq 'via_proxy' } @{ $spoof->{flags} }), 'forwarded_for from a cli
 
 # Learning moves reputation.
 $sg->learn({ id => "l$_", ip => '203.0.113.9' }, 'spam') for 1 .. 5;
+$sg->learn({ id => 'gone', ip => '203.0.113.9' }, 'spam');
+is($sg->forget({ id => 'gone' }), 1, 'forget a learned comment');
+is($sg->forget({ id => 'gone' }), 0, 'forget it again: not learned');
 my $rep = $sg->score({ body => 'hello', ip => '203.0.113.9' });
 ok((grep { $_->{rule} eq 'REPUTATION_IP_BAD' } @{ $rep->{hits} }), 'reputation from learning');
 

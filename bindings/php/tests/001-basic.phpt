@@ -36,6 +36,9 @@ $num = $sg->score(['body' => 12345, 'post_id' => 7, 'ip' => null]);
 check($num['action'] === 'accept', 'numbers and null are accepted as values');
 
 for ($i = 0; $i < 5; $i++) $sg->learn(['id' => "l$i", 'ip' => '203.0.113.9'], 'spam');
+$sg->learn(['id' => 'gone', 'ip' => '203.0.113.9'], 'spam');
+check($sg->forget(['id' => 'gone']) === true, 'forget a learned comment');
+check($sg->forget(['id' => 'gone']) === false, 'forget it again: not learned');
 $rep = $sg->score(['body' => 'hello', 'ip' => '203.0.113.9']);
 check(count(array_filter($rep['hits'], fn($h) => $h['rule'] === 'REPUTATION_IP_BAD')) === 1, 'reputation from learning');
 
