@@ -165,11 +165,12 @@ BOOST_AUTO_TEST_CASE(hostile_token_inputs_cost_a_bounded_number_of_rows) {
   auto e = Open(d.File("h.db"));
   // No tokens to speak of, one word 100,000 times, one 64 KB word, 64 KB of
   // distinct words, NUL bytes and invalid UTF-8.
+  static const char kNulAndBadBytes[] = "nul\0byte \xff\xfe bad";
   std::string repeated, distinct;
   for (int i = 0; i < 100000; ++i) repeated += "pills ";
   for (int i = 0; distinct.size() < 65536; ++i) distinct += "w" + std::to_string(i) + " ";
   const std::string bodies[] = {"", repeated, std::string(65536, 'x'), distinct,
-                                std::string("nul\0byte \xff\xfe bad", 17)};
+                                std::string(kNulAndBadBytes, sizeof kNulAndBadBytes - 1)};
   int id = 0;
   for (const auto& b : bodies) BOOST_REQUIRE(e->Learn(C(b, "x" + std::to_string(id++)), SG_LABEL_SPAM).ok());
   store::StoreStats st;
