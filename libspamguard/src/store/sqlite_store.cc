@@ -194,6 +194,14 @@ std::vector<uint64_t> DecodeTokens(const std::string& blob) {
   return tokens;
 }
 
+// A token's counts from columns col (spam) and col + 1 (ham), never negative.
+TokenCounts CountsAt(sqlite3_stmt* q, int col) {
+  TokenCounts c;
+  c.spam = std::max<int64_t>(0, sqlite3_column_int64(q, col));
+  c.ham = std::max<int64_t>(0, sqlite3_column_int64(q, col + 1));
+  return c;
+}
+
 // A count as read back: a finite, non-negative number, whatever the file
 // holds (a file written by other means must not poison every verdict).
 double Count(double v) { return std::isfinite(v) && v > 0 ? v : 0.0; }
@@ -317,38 +325,22 @@ Status SqliteStore::Batch(bool on) {
   return st;
 }
 
-Status SqliteStore::BeginRead(bool* began) {
-  *began = false;
+Status SqliteStore::Read(const std::function<Status()>& body) {
   // Inside a batch, its open write transaction serves the read (and sees
   // the batch's own writes).
-  if (!sqlite3_get_autocommit(db_.get())) return Status::OK();
+  if (!sqlite3_get_autocommit(db_.get())) return body();
   sqlite3_stmt* q = nullptr;
   Status st = Prepare("BEGIN", &q);
   if (!st.ok()) return st;
   int rc = sqlite3_step(q);
   if (rc != SQLITE_DONE) return Error("begin read", rc);
-  *began = true;
-  return Status::OK();
-}
-
-Status SqliteStore::Read(const std::function<Status()>& body) {
-  bool began = false;
-  Status st = BeginRead(&began);
-  if (!st.ok()) return st;
   st = body();
-  Status end = EndRead(began);
+  Status end = Prepare("COMMIT", &q);
+  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
+  if (!end.ok()) Rollback();
   return st.ok() ? end : st;
 }
 
-Status SqliteStore::EndRead(bool began) {
-  if (!began) return Status::OK();
-  sqlite3_stmt* q = nullptr;
-  Status end = Prepare("COMMIT", &q);
-  int rc;
-  if (end.ok() && (rc = sqlite3_step(q)) != SQLITE_DONE) end = Error("end read", rc);
-  if (!end.ok()) Rollback();
-  return end;
-}
 void SqliteStore::Rollback() {
   if (!sqlite3_get_autocommit(db_.get())) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
@@ -1017,6 +1009,11 @@ Status SqliteStore::ExpireTokens(int64_t max, LearnerTotals* t) {
   return Status::OK();
 }
 
+Status SqliteStore::NoLearner() const {
+  return Status::IOError("database " + path_ + ": schema version " + std::to_string(schema_) +
+                         " has no learner (open it writable once to upgrade it)");
+}
+
 Status SqliteStore::ReadLearned(const std::string& cid, LearnedRow* out, bool* found) {
   *found = false;
   sqlite3_stmt* q = nullptr;
@@ -1046,8 +1043,7 @@ Status SqliteStore::TakeBack(const LearnedRow& row, const LearnOp& op, LearnerTo
 
 Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (schema_ < 5) return Status::IOError("database " + path_ + ": schema version " + std::to_string(schema_) +
-                                          " has no learner (open it writable once to upgrade it)");
+  if (schema_ < 5) return NoLearner();
   auto body = [&]() -> Status {
     LearnedRow row;
     bool found = false;
@@ -1085,8 +1081,7 @@ Status SqliteStore::Learn(const LearnOp& op, LearnOutcome* outcome) {
 Status SqliteStore::Forget(const LearnOp& op, bool* found) {
   std::lock_guard<std::mutex> lock(mu_);
   *found = false;
-  if (schema_ < 5) return Status::IOError("database " + path_ + ": schema version " + std::to_string(schema_) +
-                                          " has no learner (open it writable once to upgrade it)");
+  if (schema_ < 5) return NoLearner();
   auto body = [&]() -> Status {
     LearnedRow row;
     Status st = ReadLearned(op.cid, &row, found);
@@ -1120,10 +1115,7 @@ Status SqliteStore::AllTokens(const std::function<void(uint64_t, const TokenCoun
     if (!s2.ok()) return s2;
     int r;
     while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-      TokenCounts c;
-      c.spam = std::max<int64_t>(0, sqlite3_column_int64(q, 1));
-      c.ham = std::max<int64_t>(0, sqlite3_column_int64(q, 2));
-      each(uint64_t(sqlite3_column_int64(q, 0)), c);
+      each(uint64_t(sqlite3_column_int64(q, 0)), CountsAt(q, 1));
     }
     sqlite3_reset(q);
     return r == SQLITE_DONE ? Status::OK() : Error("token read", r);
@@ -1146,8 +1138,7 @@ Status SqliteStore::GetTokens(const std::vector<uint64_t>& tokens, std::vector<T
       sqlite3_bind_int64(q, 1, int64_t(tokens[i]));
       int r = sqlite3_step(q);
       if (r == SQLITE_ROW) {
-        (*out)[i].spam = std::max<int64_t>(0, sqlite3_column_int64(q, 0));
-        (*out)[i].ham = std::max<int64_t>(0, sqlite3_column_int64(q, 1));
+        (*out)[i] = CountsAt(q, 0);
       } else if (r != SQLITE_DONE) {
         return Error("token read", r);
       }
@@ -1508,10 +1499,6 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
   out->read_only = access(path_.c_str(), W_OK) != 0;  // the file itself, not how it was opened
   struct stat sb;
   if (::stat(path_.c_str(), &sb) == 0) out->file_bytes = int64_t(sb.st_size);
-  // Counted in one read transaction, so the figures agree with each other.
-  bool began = false;
-  Status st = BeginRead(&began);
-  if (!st.ok()) return st;
   auto each = [&](const char* sql, const std::function<void(sqlite3_stmt*)>& row) -> Status {
     sqlite3_stmt* q = nullptr;
     Status s = Prepare(sql, &q);
@@ -1522,44 +1509,46 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? Status::OK() : Error("stats", rc);
   };
-  st = each("PRAGMA user_version", [&](sqlite3_stmt* q) { out->schema_version = sqlite3_column_int(q, 0); });
-  if (st.ok())
-    st = each(
-        "SELECT list, kind, SUM(expires=0 OR expires>?1), SUM(expires>0 AND expires<=?1) FROM list_entry "
-        "GROUP BY list, kind ORDER BY list, kind",
-        [&](sqlite3_stmt* q) {
-          StoreStats::Lists l;
-          l.list = sqlite3_column_int(q, 0);
-          l.kind = sqlite3_column_int(q, 1) + 1;
-          l.active = sqlite3_column_int64(q, 2);
-          l.expired = sqlite3_column_int64(q, 3);
-          out->lists.push_back(l);
-        });
-  if (st.ok())
-    st = each(
-        "SELECT list, source, COUNT(*) AS n FROM list_entry GROUP BY list, source ORDER BY n DESC, "
-        "list, source LIMIT 50",
-        [&](sqlite3_stmt* q) {
-          StoreStats::Source src;
-          src.list = sqlite3_column_int(q, 0);
-          src.source = ColumnText(q, 1);
-          src.entries = sqlite3_column_int64(q, 2);
-          out->sources.push_back(std::move(src));
-        });
-  if (st.ok())
-    st = each("SELECT COUNT(*), TOTAL(spam), TOTAL(ham) FROM reputation", [&](sqlite3_stmt* q) {
-      out->reputation_keys = sqlite3_column_int64(q, 0);
-      out->reputation_spam = Count(sqlite3_column_double(q, 1));
-      out->reputation_ham = Count(sqlite3_column_double(q, 2));
-    });
-  if (st.ok())
-    st = each("SELECT label, COUNT(*) FROM learned GROUP BY label", [&](sqlite3_stmt* q) {
-      (sqlite3_column_int(q, 0) == 1 ? out->learned_spam : out->learned_ham) = sqlite3_column_int64(q, 1);
-    });
-  if (st.ok() && schema_ >= 5) st = ReadLearner(&out->learner, nullptr);
-  Status end = EndRead(began);
-  if (!st.ok()) return st;
-  if (!end.ok()) return end;
+  // Counted in one read transaction, so the figures agree with each other.
+  Status counted = Read([&]() -> Status {
+    Status st = each("PRAGMA user_version", [&](sqlite3_stmt* q) { out->schema_version = sqlite3_column_int(q, 0); });
+    if (st.ok())
+      st = each(
+          "SELECT list, kind, SUM(expires=0 OR expires>?1), SUM(expires>0 AND expires<=?1) FROM list_entry "
+          "GROUP BY list, kind ORDER BY list, kind",
+          [&](sqlite3_stmt* q) {
+            StoreStats::Lists l;
+            l.list = sqlite3_column_int(q, 0);
+            l.kind = sqlite3_column_int(q, 1) + 1;
+            l.active = sqlite3_column_int64(q, 2);
+            l.expired = sqlite3_column_int64(q, 3);
+            out->lists.push_back(l);
+          });
+    if (st.ok())
+      st = each(
+          "SELECT list, source, COUNT(*) AS n FROM list_entry GROUP BY list, source ORDER BY n DESC, "
+          "list, source LIMIT 50",
+          [&](sqlite3_stmt* q) {
+            StoreStats::Source src;
+            src.list = sqlite3_column_int(q, 0);
+            src.source = ColumnText(q, 1);
+            src.entries = sqlite3_column_int64(q, 2);
+            out->sources.push_back(std::move(src));
+          });
+    if (st.ok())
+      st = each("SELECT COUNT(*), TOTAL(spam), TOTAL(ham) FROM reputation", [&](sqlite3_stmt* q) {
+        out->reputation_keys = sqlite3_column_int64(q, 0);
+        out->reputation_spam = Count(sqlite3_column_double(q, 1));
+        out->reputation_ham = Count(sqlite3_column_double(q, 2));
+      });
+    if (st.ok())
+      st = each("SELECT label, COUNT(*) FROM learned GROUP BY label", [&](sqlite3_stmt* q) {
+        (sqlite3_column_int(q, 0) == 1 ? out->learned_spam : out->learned_ham) = sqlite3_column_int64(q, 1);
+      });
+    if (st.ok() && schema_ >= 5) st = ReadLearner(&out->learner, nullptr);
+    return st;
+  });
+  if (!counted.ok()) return counted;
   out->ratelimit_path = path_ + kRateSuffix;
   SqliteStore* r = nullptr;
   Status rst = Rates(&r);

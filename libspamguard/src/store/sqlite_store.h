@@ -102,8 +102,6 @@ class SqliteStore final : public Store {
   // Runs `body` in one read transaction (one lock for all its probes), or
   // in the batch's open write transaction when there is one.
   Status Read(const std::function<Status()>& body);
-  Status BeginRead(bool* began);  // *began false: a batch's transaction serves
-  Status EndRead(bool began);
   // Rebuilds the flat IP index of `list` within `region` (all of it when
   // region is null). Must run inside a write transaction.
   Status RebuildIndex(int list, int fam, const lists::IpRange* region, int64_t now);
@@ -154,6 +152,8 @@ class SqliteStore final : public Store {
     std::vector<uint64_t> tokens;
   };
   Status ReadLearned(const std::string& cid, LearnedRow* out, bool* found);
+  // Why a file of an older schema (opened read-only) cannot learn.
+  Status NoLearner() const;
   // Takes back what learning `row` added, as of op.now.
   Status TakeBack(const LearnedRow& row, const LearnOp& op, LearnerTotals* totals, int64_t serial);
   Status WriteLearner(const LearnerTotals& t, int64_t serial);
