@@ -6,7 +6,6 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <unordered_map>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include "ratelimit/gcra.h"
 #include "ratelimit/memory_rate_store.h"
 #include "store/sqlite_store.h"
+#include "util/fnv1a.h"
 #include "util/numbers.h"
 
 namespace spamguard::engine {
@@ -44,24 +44,6 @@ rules::LoadOptions ToLoadOptions(const Options& o) {
 constexpr size_t kMaxImportEntries = 10000000;
 
 int64_t Now(const comment::Comment& c) { return c.time != 0 ? c.time : int64_t(::time(nullptr)); }
-
-// FNV-1a, 64 bits: stable across processes and builds.
-struct Fnv1a {
-  uint64_t h = 1469598103934665603ull;
-  void Mix(const void* p, size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 1099511628211ull;
-    }
-  }
-  // "<prefix>" and the hash in 16 hex digits.
-  std::string Hex(const char* prefix) const {
-    char buf[40];
-    snprintf(buf, sizeof buf, "%s%016llx", prefix, static_cast<unsigned long long>(h));
-    return buf;
-  }
-};
 
 // A stable id for a comment without one: FNV-1a over its kind and fields.
 std::string ContentId(const comment::Comment& c) {
@@ -664,8 +646,7 @@ bool Engine::LearnedHit(const comment::Normalized& n, const store::LearnerTotals
   thread_local std::vector<uint64_t> hashes;
   thread_local std::vector<store::TokenCounts> counts;
   learner::Tokenize(n, &tokens);
-  hashes.resize(tokens.list.size());
-  for (size_t i = 0; i < tokens.list.size(); ++i) hashes[i] = tokens.list[i].hash;
+  tokens.Hashes(&hashes);
   store::LearnerTotals totals;
   if (std::shared_ptr<const TokenSnapshot> snap = Snapshot(known)) {
     totals = snap->totals;
@@ -693,18 +674,22 @@ bool Engine::LearnedHit(const comment::Normalized& n, const store::LearnerTotals
   return true;
 }
 
-Status Engine::LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const {
+store::LearnOp Engine::LearnOpFor(const comment::Comment& c) const {
   store::LearnOp op;
   const std::string& id = c.fields[SG_FIELD_ID];
   op.cid = id.empty() ? ContentId(c) : "id:" + id;
-  op.label = label;
-  op.keys = RepKeys(n);
   op.now = Now(c);
   op.half_life = rep_.HalfLifeSeconds();
+  return op;
+}
+
+Status Engine::LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const {
+  store::LearnOp op = LearnOpFor(c);
+  op.label = label;
+  op.keys = RepKeys(n);
   learner::Tokens tokens;
   learner::Tokenize(n, &tokens);
-  op.tokens.reserve(tokens.list.size());
-  for (const auto& t : tokens.list) op.tokens.push_back(t.hash);
+  tokens.Hashes(&op.tokens);
   op.max_tokens = rules_->settings().state.learn_max_tokens;
   store::LearnOutcome outcome;
   Status st = store_->Learn(op, &outcome);
@@ -722,12 +707,7 @@ Status Engine::Forget(const comment::Comment& c, bool* found) const {
   *found = false;
   Status st = RequireStore();
   if (!st.ok()) return st;
-  store::LearnOp op;
-  const std::string& id = c.fields[SG_FIELD_ID];
-  op.cid = id.empty() ? ContentId(c) : "id:" + id;
-  op.now = Now(c);
-  op.half_life = rep_.HalfLifeSeconds();
-  Status forgot = store_->Forget(op, found);
+  Status forgot = store_->Forget(LearnOpFor(c), found);
   own_writes_.fetch_add(1, std::memory_order_acq_rel);
   return forgot;
 }

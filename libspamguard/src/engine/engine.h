@@ -130,6 +130,9 @@ class Engine {
   void ListHit(int list, const char* field, const store::ListEntry& e, Verdict* v) const;
   // The hit for the reputation of an address (addr) or its network.
   VerdictHit RepHit(bool addr, const comment::IpAddress& ip, const store::RepCounts& decayed, double points) const;
+  // What learning or forgetting the comment starts from: its id (or content
+  // hash), time and the reputation half-life.
+  store::LearnOp LearnOpFor(const comment::Comment& c) const;
   Status LearnNormalized(const comment::Comment& c, const comment::Normalized& n, int label) const;
   // The content learner's hit for a normalized comment, if its rules are
   // set and it has learned enough (`totals`, as read with the lists); false

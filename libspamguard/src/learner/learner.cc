@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "comment/domains.h"
+#include "util/fnv1a.h"
 #include "util/numbers.h"
 
 namespace spamguard::learner {
@@ -138,6 +139,13 @@ void LinkTokens(std::string_view url, const char* host_prefix, Collector* c) {
   }
 }
 
+// The order of clues by strength (distance from 0.5), ties by hash so that
+// the order never depends on how the tokens were found.
+bool Stronger(const Tokens& tokens, const Clue& a, const Clue& b) {
+  double da = std::fabs(a.prob - 0.5), db = std::fabs(b.prob - 0.5);
+  return da != db ? da > db : tokens.list[a.token].hash < tokens.list[b.token].hash;
+}
+
 double Chi2Q(double x2, size_t v) {
   double m = x2 / 2.0, sum = std::exp(-m), term = sum;
   for (size_t i = 1; i < v / 2; ++i) {
@@ -150,19 +158,19 @@ double Chi2Q(double x2, size_t v) {
 }  // namespace
 
 uint64_t HashToken(std::string_view text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char b : text) {
-    h ^= b;
-    h *= 1099511628211ull;
-  }
-  return h;
+  Fnv1a h;
+  h.Mix(text.data(), text.size());
+  return h.h;
 }
 
 void Tokenize(const comment::Normalized& n, Tokens* out) {
   out->Clear();
   Collector c(out);
-  std::string buf;
-  std::vector<std::pair<uint32_t, uint32_t>> words;
+  // Scratch space kept by the thread: tokenizing allocates nothing once warm.
+  thread_local std::string buf;
+  thread_local std::vector<std::pair<uint32_t, uint32_t>> words;
+  buf.clear();
+  words.clear();
   Words(n.body, &buf, &words);
   auto word = [&](size_t i) { return std::string_view(buf).substr(words[i].first, words[i].second); };
   for (size_t i = 0; i < words.size() && !c.Full(); ++i) {
@@ -214,10 +222,7 @@ void Classify(const Tokens& tokens, const std::vector<TokenCounts>& counts, cons
     double f = (kStrength * kUnknown + n * p) / (kStrength + n);
     if (std::fabs(f - 0.5) >= kMinStrength) out->clues.push_back({uint32_t(i), f});
   }
-  auto stronger = [&](const Clue& a, const Clue& b) {
-    double da = std::fabs(a.prob - 0.5), db = std::fabs(b.prob - 0.5);
-    return da != db ? da > db : tokens.list[a.token].hash < tokens.list[b.token].hash;
-  };
+  auto stronger = [&](const Clue& a, const Clue& b) { return Stronger(tokens, a, b); };
   if (out->clues.size() > kMaxClues) {
     std::nth_element(out->clues.begin(), out->clues.begin() + kMaxClues, out->clues.end(), stronger);
     out->clues.resize(kMaxClues);
@@ -240,10 +245,7 @@ std::string Explain(const Tokens& tokens, const Result& r, size_t max) {
   std::vector<Clue> way;
   for (const auto& c : r.clues)
     if ((c.prob >= 0.5) == spammy) way.push_back(c);
-  auto stronger = [&](const Clue& a, const Clue& b) {
-    double da = std::fabs(a.prob - 0.5), db = std::fabs(b.prob - 0.5);
-    return da != db ? da > db : tokens.list[a.token].hash < tokens.list[b.token].hash;
-  };
+  auto stronger = [&](const Clue& a, const Clue& b) { return Stronger(tokens, a, b); };
   size_t shown = std::min(max, way.size());
   std::partial_sort(way.begin(), way.begin() + long(shown), way.end(), stronger);
   std::string out;

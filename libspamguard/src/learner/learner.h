@@ -33,6 +33,11 @@ struct Tokens {
     list.clear();
     text.clear();
   }
+  // The hashes alone, in the same order.
+  void Hashes(std::vector<uint64_t>* out) const {
+    out->resize(list.size());
+    for (size_t i = 0; i < list.size(); ++i) (*out)[i] = list[i].hash;
+  }
 };
 
 // At most this many tokens per comment (the first found), so that a huge
