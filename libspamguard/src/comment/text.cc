@@ -451,17 +451,24 @@ Case CaseOf(uint32_t cp) {
   return Case::kOther;
 }
 
-// The code point at s[*i] (valid UTF-8, as normalization leaves it); moves *i.
+// The code point at s[*i]; moves *i past it. A lead byte without room for
+// its sequence counts as itself (normalized text is valid UTF-8 anyway).
 uint32_t NextCodePoint(std::string_view s, size_t* i) {
-  unsigned char c = static_cast<unsigned char>(s[*i]);
-  size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-  if (*i + len > s.size()) {
-    *i = s.size();
-    return 0xFFFD;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size(), k = *i;
+  uint32_t cp = p[k];
+  size_t len = 1;
+  if (cp >= 0xF0 && k + 3 < n) {
+    cp = ((cp & 0x07) << 18) | ((p[k + 1] & 0x3F) << 12) | ((p[k + 2] & 0x3F) << 6) | (p[k + 3] & 0x3F);
+    len = 4;
+  } else if (cp >= 0xE0 && k + 2 < n) {
+    cp = ((cp & 0x0F) << 12) | ((p[k + 1] & 0x3F) << 6) | (p[k + 2] & 0x3F);
+    len = 3;
+  } else if (cp >= 0xC0 && k + 1 < n) {
+    cp = ((cp & 0x1F) << 6) | (p[k + 1] & 0x3F);
+    len = 2;
   }
-  uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[*i + k]) & 0x3F);
-  *i += len;
+  *i = k + len;
   return cp;
 }
 
@@ -483,7 +490,6 @@ bool LooksLikeName(std::string_view name) {
     size_t letters = 1;
     bool after_joiner = false;
     while (i < name.size() && name[i] != ' ') {
-      size_t at = i;
       cp = NextCodePoint(name, &i);
       Case c = CaseOf(cp);
       if (cp == '-' || cp == '\'' || cp == 0x2019) {
@@ -502,7 +508,6 @@ bool LooksLikeName(std::string_view name) {
         ++letters;
         continue;
       }
-      (void)at;
       return false;
     }
     if (after_joiner) return false;
@@ -560,22 +565,9 @@ ScriptSigns ScanScripts(std::string_view s) {
   if (ascii) return out;
   Cls prev = kOther, before_invisible = kOther;
   int styled_run = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t i = 0, n = s.size();
   while (i < n) {
-    uint32_t cp = p[i];
-    size_t len = 1;
-    if (cp >= 0xF0 && i + 3 < n) {
-      cp = ((cp & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
-      len = 4;
-    } else if (cp >= 0xE0 && i + 2 < n) {
-      cp = ((cp & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
-      len = 3;
-    } else if (cp >= 0xC0 && i + 1 < n) {
-      cp = ((cp & 0x1F) << 6) | (p[i + 1] & 0x3F);
-      len = 2;
-    }
-    i += len;
+    uint32_t cp = NextCodePoint(s, &i);
     styled_run = styled(cp) ? styled_run + 1 : 0;
     if (styled_run >= 3) out.styled_letters = true;
     Cls c = classify(cp);
