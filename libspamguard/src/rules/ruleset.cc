@@ -458,12 +458,8 @@ class Builder {
       return SetBool(rest, origin, "database_check_owner", &st.database_check_owner);
     if (directive == "learn_min_spam") return SetInt(rest, origin, "learn_min_spam", 1, 1000000, &st.learn_min_spam);
     if (directive == "learn_min_ham") return SetInt(rest, origin, "learn_min_ham", 1, 1000000, &st.learn_min_ham);
-    if (directive == "learn_max_tokens") {
-      int v = 0;
-      Status s2 = SetInt(rest, origin, "learn_max_tokens", 1000, 100000000, &v);
-      st.learn_max_tokens = v;
-      return s2;
-    }
+    if (directive == "learn_max_tokens")
+      return SetInt(rest, origin, "learn_max_tokens", 1000, 100000000, &st.learn_max_tokens);
     if (directive == "auto_learn") return SetBool(rest, origin, "auto_learn", &st.auto_learn);
     if (directive == "auto_learn_ham_score") return SetScore(rest, origin, "auto_learn_ham_score", &st.auto_learn_ham_score);
     if (directive == "block_action") {
@@ -995,14 +991,12 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
   std::vector<Hit> silent;
   auto fire = [&](int r, std::string_view m) {
     fired[size_t(r)] = 1;
+    const bool quiet = rules_[size_t(r)].Silent();
+    // (A one-character match, as of /./, says nothing worth showing.)
+    if (quiet && !(rules_[size_t(r)].target < Target::kRegexCount && m.size() > 1)) return;
     Hit h{r, {}};
     CapMatch(m, &h.match);
-    if (rules_[size_t(r)].Silent()) {
-      // (A one-character match, as of /./, says nothing worth showing.)
-      if (rules_[size_t(r)].target < Target::kRegexCount && m.size() > 1) silent.push_back(std::move(h));
-      return;
-    }
-    found.push_back(std::move(h));
+    (quiet ? silent : found).push_back(std::move(h));
   };
   auto scan = [&](const FieldSet& fs, std::string_view text, bool whole) {
     idx.clear();

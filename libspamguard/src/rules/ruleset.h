@@ -98,7 +98,7 @@ struct StateSettings {
   // this many spam and ham comments; its token table is kept under
   // learn_max_tokens rows by forgetting the tokens least recently learned.
   int learn_min_spam = 10, learn_min_ham = 10;
-  int64_t learn_max_tokens = 150000;
+  int learn_max_tokens = 150000;
 };
 
 struct Settings {
