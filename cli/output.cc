@@ -79,6 +79,14 @@ std::string FixedNumber(double v, int decimals, bool sign) {
   return ec == std::errc() ? std::string(buf, end) : std::string("0");
 }
 
+std::string RatioText(size_t part, size_t whole) {
+  return whole ? FixedNumber(double(part) / double(whole), 3) : "n/a";
+}
+
+std::string PercentText(size_t part, size_t whole) {
+  return whole ? FixedNumber(100.0 * double(part) / double(whole), 2) + " %" : "n/a";
+}
+
 std::string JsonQuote(const std::string& s) {
   std::string o = "\"";
   for (unsigned char c : s) {

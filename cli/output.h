@@ -27,6 +27,10 @@ std::string Fmt(double v);
 // "%.*f" ("%+.*f" with sign) for any double, in the C locale; 0 for a
 // non-finite one.
 std::string FixedNumber(double v, int decimals, bool sign = false);
+// part / whole as "0.830", and as "0.54 %"; "n/a" when whole is 0 (the
+// learning curve's recall and false-positive rate).
+std::string RatioText(size_t part, size_t whole);
+std::string PercentText(size_t part, size_t whole);
 // "spamguard: WHERE: skipped: WHY\n" for a malformed record. The reason
 // may quote the record, so both go through Printable.
 std::string SkipMessage(const std::string& where, const std::string& why);

@@ -234,19 +234,17 @@ std::string Curve(const Tally& t, bool learn) {
     const auto& c = t.windows[i];
     s += "<tr><td>" + std::to_string(i * t.window + 1) + "-" + std::to_string((i + 1) * t.window) +
          "</td><td class=\"n\">" + std::to_string(c[0]) + " of " + std::to_string(c[0] + c[1]) +
-         "</td><td class=\"n\">" + (c[0] + c[1] ? Num(double(c[0]) / double(c[0] + c[1]), "%.3f") : "n/a") +
-         "</td><td class=\"n\">" + std::to_string(c[2]) + " of " + std::to_string(c[2] + c[3]) +
-         "</td><td class=\"n\">" + (c[2] + c[3] ? Num(100.0 * double(c[2]) / double(c[2] + c[3]), "%.2f") + " %" : "n/a") +
+         "</td><td class=\"n\">" + RatioText(c[0], c[0] + c[1]) + "</td><td class=\"n\">" + std::to_string(c[2]) +
+         " of " + std::to_string(c[2] + c[3]) + "</td><td class=\"n\">" + PercentText(c[2], c[2] + c[3]) +
          "</td></tr>";
   }
   s += "</tbody></table>";
   if (t.warmup > 0) {
     const auto& c = t.after_warmup;
     s += "<p id=\"after-warmup\">After the first " + std::to_string(t.warmup) + " comments: recall " +
-         (c[0] + c[1] ? Num(double(c[0]) / double(c[0] + c[1]), "%.3f") : "n/a") + " (" + std::to_string(c[0]) +
-         " of " + std::to_string(c[0] + c[1]) + " spam), false-positive rate " +
-         (c[2] + c[3] ? Num(100.0 * double(c[2]) / double(c[2] + c[3]), "%.2f") + " %" : "n/a") + " (" +
-         std::to_string(c[2]) + " of " + std::to_string(c[2] + c[3]) + " ham).</p>";
+         RatioText(c[0], c[0] + c[1]) + " (" + std::to_string(c[0]) + " of " + std::to_string(c[0] + c[1]) +
+         " spam), false-positive rate " + PercentText(c[2], c[2] + c[3]) + " (" + std::to_string(c[2]) + " of " +
+         std::to_string(c[2] + c[3]) + " ham).</p>";
   }
   return s + "</div>";
 }

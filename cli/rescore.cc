@@ -358,23 +358,20 @@ class Progress {
   bool drawn_ = false;
 };
 
-std::string Rate(size_t part, size_t whole) { return whole ? FixedNumber(double(part) / double(whole), 3) : "n/a"; }
-
 void PrintCurve(FILE* out, const Tally& t) {
   if (t.window > 0 && !t.windows.empty()) {
     fprintf(out, "learning curve (per %zu comments in input order: recall, false positives of ham):\n", t.window);
     for (size_t w = 0; w < t.windows.size(); ++w) {
       const auto& c = t.windows[w];
       fprintf(out, "  %6zu-%-6zu recall %s (%zu of %zu spam)  false positives %zu of %zu ham\n", w * t.window + 1,
-              (w + 1) * t.window, Rate(c[0], c[0] + c[1]).c_str(), c[0], c[0] + c[1], c[2], c[2] + c[3]);
+              (w + 1) * t.window, RatioText(c[0], c[0] + c[1]).c_str(), c[0], c[0] + c[1], c[2], c[2] + c[3]);
     }
   }
   if (t.warmup > 0) {
     const auto& c = t.after_warmup;
     fprintf(out, "after the first %zu comments: recall %s (%zu of %zu spam), false-positive rate %s (%zu of %zu ham)\n",
-            t.warmup, Rate(c[0], c[0] + c[1]).c_str(), c[0], c[0] + c[1],
-            c[2] + c[3] ? (FixedNumber(100.0 * double(c[2]) / double(c[2] + c[3]), 2) + " %").c_str() : "n/a", c[2],
-            c[2] + c[3]);
+            t.warmup, RatioText(c[0], c[0] + c[1]).c_str(), c[0], c[0] + c[1], PercentText(c[2], c[2] + c[3]).c_str(),
+            c[2], c[2] + c[3]);
   }
 }
 
