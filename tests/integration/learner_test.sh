@@ -13,19 +13,7 @@ corpus=$src/tests/corpora/youtube/comments.jsonl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-check() {  # check DESCRIPTION EXPECTED_EXIT COMMAND... ; output in $tmp/out
-  local what=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>&1
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/    /' "$tmp/out" | head -20; fail=1
-  fi
-}
-contains() {  # contains DESCRIPTION TEXT
-  if ! grep -qF -- "$2" "$tmp/out"; then
-    echo "FAIL: $1: output lacks '$2'"; sed 's/^/    /' "$tmp/out" | head -30; fail=1
-  fi
-}
+source "$(dirname "$0")/check.sh"
 # The "after the first 200 comments" figures of the last summary: RECALL FPR%
 after_warmup() {
   sed -n 's/^after the first 200 comments: recall \([0-9.]*\) .*false-positive rate \([0-9.]*\) %.*/\1 \2/p' "$tmp/out"
