@@ -122,12 +122,13 @@ int ToComment(const Record& r, sg_comment* c) {
       {SG_FIELD_REFERRER, &r.referrer}, {SG_FIELD_BODY, &r.body},         {SG_FIELD_POST_ID, &r.post_id},
       {SG_FIELD_PERMALINK, &r.permalink}, {SG_FIELD_BLOG_NAME, &r.blog_name}, {SG_FIELD_TITLE, &r.title},
       {SG_FIELD_EXCERPT, &r.excerpt}, {SG_FIELD_SOURCE_URL, &r.source_url},
-      {SG_FIELD_FORWARDED_FOR, &r.forwarded_for},
+      {SG_FIELD_FORWARDED_FOR, &r.forwarded_for}, {SG_FIELD_HONEYPOT, &r.honeypot},
   };
   for (const auto& f : fields) {
     if (rc < 0) return rc;
     if (!f.value->empty()) rc = sg_comment_set_field(c, f.field, f.value->data(), f.value->size());
   }
+  if (rc >= 0 && r.has_form_token) rc = sg_comment_set_field(c, SG_FIELD_FORM_TOKEN, r.form_token.data(), r.form_token.size());
   if (rc < 0) return rc;
   return sg_comment_set_time(c, r.time);
 }
@@ -146,7 +147,12 @@ std::string* FieldFor(Record* r, std::string_view key, std::string* kind_alias) 
       {"post_id", &Record::post_id}, {"permalink", &Record::permalink}, {"blog_name", &Record::blog_name},
       {"title", &Record::title},     {"excerpt", &Record::excerpt},     {"source_url", &Record::source_url},
       {"created", &Record::created}, {"label", &Record::label},     {"forwarded_for", &Record::forwarded_for},
+      {"honeypot", &Record::honeypot},
   };
+  if (key == "form_token") {
+    r->has_form_token = true;
+    return &r->form_token;
+  }
   for (const auto& f : kFields)
     if (key == f.key) return &(r->*f.field);
   if (key == "kind") return kind_alias;

@@ -13,6 +13,8 @@ struct Record {
   std::string id, kind = "comment", author, email, url, ip, user_agent, referrer, body;
   std::string post_id, permalink, blog_name, title, excerpt, source_url, created, label;
   std::string forwarded_for;  // X-Forwarded-For as received (believed from a trusted_proxy only)
+  std::string form_token, honeypot;  // what the comment form carried back
+  bool has_form_token = false;       // the record says whether its form had a token (even "")
   int64_t time = 0;  // parsed from `created`, 0 when absent
 };
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dump.h"
+#include "export.h"
 #include "output.h"
 #include "record.h"
 #include "rescore.h"
@@ -448,6 +449,10 @@ int main(int argc, char** argv) {
   score->add_option("--title", rec.title, "trackback: entry title");
   score->add_option("--excerpt", rec.excerpt, "trackback: excerpt");
   score->add_option("--source-url", rec.source_url, "trackback: source URL");
+  score->add_option("--post-id", rec.post_id, "the post commented on");
+  score->add_option("--form-token", rec.form_token,
+                    "the token the comment form carried ('' for a form that came back without one)");
+  score->add_option("--honeypot", rec.honeypot, "what the form's hidden honeypot field held");
   score->add_flag("--stdin", from_stdin, "read the comment as one JSON object from stdin");
   score->add_flag("--json", score_json, "print the verdict as JSON");
   bool score_limits = false;
@@ -545,6 +550,31 @@ int main(int argc, char** argv) {
   show->add_option("--source", show_source, "only the entries of this source (an import's name, admin, ratelimit)");
   show->add_flag("--json", show_json, "one JSON object per entry");
 
+  ExportArgs ex;
+  auto* export_cmd = list_cmd->add_subcommand(
+      "export", "write the active block entries (lists, admin entries, rate-limit bans) for a firewall or web server");
+  export_cmd->add_option("--format", ex.format, "plain, nft, ipset, iptables or htaccess")
+      ->check(CLI::IsMember({"plain", "nft", "ipset", "iptables", "htaccess"}))
+      ->capture_default_str();
+  export_cmd->add_option("--name", ex.name, "the nft table, the ipset sets' prefix or the iptables chain")
+      ->capture_default_str();
+  export_cmd->add_option("--family", ex.family, "4 or 6 only (iptables needs one)")->check(CLI::IsMember({4, 6}));
+  export_cmd->add_option("-o,--output", ex.output,
+                         "write to FILE, replaced in one step (a file beside it, renamed); default: standard output");
+  export_cmd->add_option("--at", ex.at, "the moment exported, unix seconds (default: now)");
+
+  auto* form_cmd = app.add_subcommand("form", "signed comment-form tokens");
+  form_cmd->require_subcommand(1);
+  std::string form_post;
+  int64_t form_at = 0;
+  bool form_html = false;
+  auto* form_token = form_cmd->add_subcommand("token", "print a token for the comment form of a post");
+  form_token->add_option("post_id", form_post, "the post the form is on")->required();
+  form_token->add_option("--at", form_at, "when the form is shown, unix seconds (default: now)");
+  form_token->add_flag("--html", form_html, "print the form's hidden fields (token and honeypot) as HTML");
+  auto* form_rotate = form_cmd->add_subcommand(
+      "rotate", "sign with a new secret from now on (tokens of the old one stay valid for form_max_seconds)");
+
   auto* rules_cmd = app.add_subcommand("rules", "check and try rules");
   rules_cmd->require_subcommand(1);
   bool list = false;
@@ -595,6 +625,7 @@ int main(int argc, char** argv) {
       }
     }
     if (!score_limits) g_ratelimit_mode = SG_RATELIMIT_OFF;
+    if (score->count("--form-token") > 0) rec.has_form_token = true;
     return ScoreOne(rec, rules, score_json);
   }
   if (*rescore) {
@@ -625,6 +656,33 @@ int main(int argc, char** argv) {
     return ListShow(rules, show_which, show_source, show_limit, show_json);
   }
   if (*learn) return Learn(rules, label, rec, learn_files, format);
+  if (*export_cmd) {
+    g_read_only = true;
+    g_ratelimit_mode = SG_RATELIMIT_OFF;
+    EnginePtr engine = OpenWithState(rules);
+    return engine ? ExportCommand(engine.get(), ex) : kExitFailed;
+  }
+  if (*form_token || *form_rotate) {
+    g_ratelimit_mode = SG_RATELIMIT_OFF;
+    EnginePtr engine = OpenEngine(rules);
+    if (!engine) return kExitFailed;
+    if (*form_rotate) {
+      if (sg_engine_form_rotate(engine.get()) < 0) {
+        fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
+        return kExitFailed;
+      }
+      printf("a new form secret signs from now on\n");
+      return 0;
+    }
+    char token[SG_FORM_TOKEN_SIZE];
+    if (sg_engine_form_token(engine.get(), form_post.data(), form_post.size(), form_at, token, sizeof token) < 0) {
+      fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
+      return kExitFailed;
+    }
+    if (form_html) printf("%s", FormFieldsHtml(token).c_str());
+    else printf("%s\n", token);
+    return 0;
+  }
   for (auto* op : list_ops)
     if (*op) return ListCommand(rules, op->get_name(), list_which, list_kind, list_entry, list_source, list_reason,
                                 list_expires);

@@ -89,6 +89,13 @@ extern "C" {
  *  address of the chain that is not a trusted proxy. From any other peer it
  *  is ignored, so a client cannot choose its own address. */
 #define SG_FIELD_FORWARDED_FOR 15
+/** The signed token the comment form carried (sg_engine_form_token). Setting
+ *  this field, even to "", says the blog puts tokens in its forms: a comment
+ *  sent without one is then scored by the `check form_no_token` rule. */
+#define SG_FIELD_FORM_TOKEN 16
+/** What the form's hidden honeypot field held ("" when left empty, as
+ *  people leave it); scored by `check form_honeypot`. */
+#define SG_FIELD_HONEYPOT 17
 
 /** Flags of a result (sg_result_flags): what normalization noticed. */
 #define SG_FLAG_INVALID_UTF8 0x01 /**< invalid bytes replaced by U+FFFD */
@@ -321,6 +328,65 @@ SG_API int sg_engine_forget(int *forgotten, sg_engine *engine,
  *  failed: the writes since the last commit are lost), SG_ENOTFOUND (no
  *  database). */
 SG_API int sg_engine_batch(sg_engine *engine, int on);
+
+/** Bytes of a buffer that holds any form token and its NUL. */
+#define SG_FORM_TOKEN_SIZE 64
+
+/** A signed token for the comment form of a post, to put in the form as a
+ *  hidden field and hand back with the comment as SG_FIELD_FORM_TOKEN. It
+ *  is an HMAC-SHA-256 over the post id (post_id_len bytes), the time the
+ *  form is shown (`now`, unix seconds; 0 for the clock) and a random nonce,
+ *  60 characters of base64url, written NUL-terminated into buf (buf_size at
+ *  least SG_FORM_TOKEN_SIZE). Signed with the rule file's form_secret if
+ *  it gives one, else with the database's newest secret (made, 32 random
+ *  bytes, on the first call). Thread-safe; safe across processes.
+ *  @return SG_OK, SG_EINVAL (NULL pointer, small buffer, time out of
+ *  range), SG_EIO (no secret to sign with: no database and no form_secret,
+ *  or a read-only database that holds none yet), SG_EBUSY. */
+SG_API int sg_engine_form_token(const sg_engine *engine, const char *post_id,
+                                size_t post_id_len, int64_t now, char *buf,
+                                size_t buf_size);
+
+/** Make a new form secret that signs from now on. Tokens signed with the
+ *  one before stay valid for their lifetime (the rule file's
+ *  form_max_seconds); older secrets are forgotten.
+ *  @return SG_OK, SG_EINVAL (the secret is set in the rule file:
+ *  form_secret), SG_ENOTFOUND (no database), SG_EIO, SG_EBUSY. */
+SG_API int sg_engine_form_rotate(sg_engine *engine);
+
+/** Formats of sg_engine_list_export. */
+#define SG_EXPORT_PLAIN 1    /**< one address or CIDR block per line */
+#define SG_EXPORT_NFT 2      /**< an `nft -f` script: table inet NAME, interval
+                                  sets block4 and block6 with timeouts, flushed
+                                  and refilled in one transaction */
+#define SG_EXPORT_IPSET 3    /**< an `ipset restore` script: hash:net sets NAME4
+                                  and NAME6 with timeouts, refilled aside and
+                                  swapped in */
+#define SG_EXPORT_IPTABLES 4 /**< an `iptables-restore --noflush` (family 4) or
+                                  `ip6tables-restore --noflush` (family 6)
+                                  table: chain NAME, one DROP per block */
+#define SG_EXPORT_HTACCESS 5 /**< Apache 2.4 `Require not ip` lines inside a
+                                  RequireAll block */
+
+/** Receives an export in pieces; returns 0 to go on, anything else to stop
+ *  it (sg_engine_list_export then fails with SG_EIO). */
+typedef int (*sg_write_fn)(void *ctx, const char *data, size_t len);
+
+/** Write the block list's address entries active at `now` (unix seconds,
+ *  0 for the clock) -- imported lists, admin entries, rate-limit bans --
+ *  for a firewall or a web server, in `format` (SG_EXPORT_*). Nested
+ *  entries are merged into disjoint ranges, each kept as long as its
+ *  longest-lived entry (nft and ipset elements carry the seconds left).
+ *  `name` names the table, sets or chain (NULL: "spamguard"; 1-24 letters,
+ *  digits, '-', '_'); `family` is 4, 6 or 0 for both (iptables needs 4 or
+ *  6). The entries are read in one transaction (an import running meanwhile
+ *  is seen whole or not at all) and streamed: memory does not grow with the
+ *  list. *ranges (may be NULL) is set to the ranges or blocks written.
+ *  @return SG_OK, SG_EINVAL, SG_EIO (a database error, or `write` stopped
+ *  it), SG_EBUSY, SG_ENOTFOUND (no database). */
+SG_API int sg_engine_list_export(int64_t *ranges, const sg_engine *engine,
+                                 int format, const char *name, int family,
+                                 int64_t now, sg_write_fn write, void *ctx);
 
 /** Add an entry to the allow or block list (SG_LIST_*). `kind` is
  *  SG_ENTRY_*; `entry` is an address or CIDR ("203.0.113.0/24"), an e-mail

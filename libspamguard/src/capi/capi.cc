@@ -393,10 +393,11 @@ SG_API int sg_comment_set_kind(sg_comment* comment, int kind) {
 SG_API int sg_comment_set_field(sg_comment* comment, int field, const char* value, size_t len) {
   return Guard([&] {
     if (comment == nullptr) return Fail(SG_EINVAL, "sg_comment_set_field: comment is NULL");
-    if (field < SG_FIELD_AUTHOR || field > SG_FIELD_FORWARDED_FOR)
+    if (field < SG_FIELD_AUTHOR || field > SG_FIELD_HONEYPOT)
       return Fail(SG_EINVAL, "sg_comment_set_field: unknown field " + std::to_string(field));
     if (value == nullptr && len > 0) return Fail(SG_EINVAL, "sg_comment_set_field: value is NULL");
     comment->rep.fields[size_t(field)].assign(value ? value : "", len);
+    if (field == SG_FIELD_FORM_TOKEN) comment->rep.form = true;
     return SG_OK;
   });
 }
@@ -533,6 +534,51 @@ SG_API int sg_engine_forget(int* forgotten, sg_engine* engine, const sg_comment*
     if (!st.ok()) return Fail(st);
     if (forgotten) *forgotten = found ? 1 : 0;
     return SG_OK;
+  });
+}
+
+SG_API int sg_engine_form_token(const sg_engine* engine, const char* post_id, size_t post_id_len, int64_t now,
+                                char* buf, size_t buf_size) {
+  return Guard([&] {
+    if (buf != nullptr && buf_size > 0) buf[0] = '\0';
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_form_token: engine is NULL");
+    if (post_id == nullptr && post_id_len > 0) return Fail(SG_EINVAL, "sg_engine_form_token: post_id is NULL");
+    if (buf == nullptr || buf_size < SG_FORM_TOKEN_SIZE)
+      return Fail(SG_EINVAL, "sg_engine_form_token: buf is NULL or smaller than SG_FORM_TOKEN_SIZE");
+    if (now < 0 || now > SG_TIME_MAX)
+      return Fail(SG_EINVAL, "sg_engine_form_token: time " + std::to_string(now) + " is out of range");
+    std::string token;
+    Status st = engine->rep->FormToken(std::string_view(post_id ? post_id : "", post_id_len), now, &token);
+    if (!st.ok()) return Fail(st);
+    memcpy(buf, token.c_str(), token.size() + 1);
+    return SG_OK;
+  });
+}
+
+SG_API int sg_engine_form_rotate(sg_engine* engine) {
+  return Guard([&] {
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_form_rotate: engine is NULL");
+    Status st = engine->rep->RotateFormSecret(0);
+    return st.ok() ? SG_OK : Fail(st);
+  });
+}
+
+SG_API int sg_engine_list_export(int64_t* ranges, const sg_engine* engine, int format, const char* name, int family,
+                                 int64_t now, sg_write_fn write, void* ctx) {
+  return Guard([&] {
+    if (ranges) *ranges = 0;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_list_export: engine is NULL");
+    if (write == nullptr) return Fail(SG_EINVAL, "sg_engine_list_export: write is NULL");
+    if (now < 0 || now > SG_TIME_MAX)
+      return Fail(SG_EINVAL, "sg_engine_list_export: time " + std::to_string(now) + " is out of range");
+    lists::ExportOptions opts;
+    opts.format = lists::ExportFormat(format);
+    if (name) opts.name = name;
+    opts.family = family;
+    opts.now = now;
+    Status st = engine->rep->ListExport(
+        opts, [&](std::string_view s) { return write(ctx, s.data(), s.size()) == 0; }, ranges);
+    return st.ok() ? SG_OK : Fail(st);
   });
 }
 

@@ -16,16 +16,20 @@ namespace spamguard::comment {
 
 enum class Kind : int { kComment = SG_KIND_COMMENT, kTrackback = SG_KIND_TRACKBACK, kPingback = SG_KIND_PINGBACK };
 
-constexpr int kFieldCount = SG_FIELD_FORWARDED_FOR + 1;  // indexed by SG_FIELD_*; 0 unused
+constexpr int kFieldCount = SG_FIELD_HONEYPOT + 1;  // indexed by SG_FIELD_*; 0 unused
 
 struct Comment {
   Kind kind = Kind::kComment;
   std::array<std::string, kFieldCount> fields;
   int64_t time = 0;
+  // The host checks its comment form: SG_FIELD_FORM_TOKEN was given (even
+  // empty, as a post with no token has it).
+  bool form = false;
   void Reset() {
     kind = Kind::kComment;
     for (auto& f : fields) f.clear();
     time = 0;
+    form = false;
   }
 };
 
@@ -35,6 +39,19 @@ struct Limits {
   size_t max_links = 100;
   // Peers whose SG_FIELD_FORWARDED_FOR is believed (`trusted_proxy`).
   std::vector<AddressBlock> trusted_proxies;
+};
+
+// What the engine found checking the comment form (before the rules run;
+// the `check form_*` rules score it).
+enum FormSign : uint16_t {
+  kFormNoToken = 1 << 0,    // the form's token is missing
+  kFormMalformed = 1 << 1,  // not a token
+  kFormForged = 1 << 2,     // its signature does not verify
+  kFormOtherPost = 1 << 3,  // made for another post
+  kFormTooFast = 1 << 4,    // sent sooner after the form was shown than a person types
+  kFormTooOld = 1 << 5,     // the form was shown longer ago than tokens live
+  kFormReplayed = 1 << 6,   // the token was used more often than allowed
+  kFormHoneypot = 1 << 7,   // the hidden field people never see was filled
 };
 
 struct Normalized {
@@ -51,6 +68,9 @@ struct Normalized {
   ScriptSigns scripts;         // look-alike tricks in the body text
   IpAddress ip;                // valid unless SG_FLAG_BAD_IP / SG_FLAG_NO_IP
   int flags = 0;               // SG_FLAG_*
+  uint16_t form = 0;           // FormSign bits
+  std::string form_detail;     // what the token check found (for the hit)
+  std::string honeypot;        // what the hidden field held (clipped)
 };
 
 void Normalize(const Comment& in, const Limits& limits, Normalized* out);

@@ -7,10 +7,12 @@
 #include <ctime>
 #include <fstream>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "comment/domains.h"
+#include "comment/text.h"
 #include "learner/learner.h"
 #include "lists/import.h"
 #include "lists/ip_range.h"
@@ -61,6 +63,39 @@ std::string ContentId(const comment::Comment& c) {
 std::string ListName(int list) { return list == store::kAllow ? "allow" : "block"; }
 
 // Rounded to 1/1000 so that sums of decimal scores meet thresholds exactly.
+// At most `cap` bytes of a field as valid UTF-8, control characters shown
+// as '?' (for a verdict's match text).
+std::string Clip(std::string_view in, size_t cap) {
+  std::string_view capped;
+  comment::CapBytes(in, cap, &capped);
+  std::string out;
+  comment::SanitizeUtf8(capped, &out);
+  for (char& ch : out)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  return out;
+}
+
+// The first line of a secret file: a regular file of at most 4 KiB, with
+// at least 16 bytes on its first line.
+Status ReadSecretFile(const std::string& path, std::string* out) {
+  out->clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Status::IOError(path + ": " + strerror(errno));
+  struct stat st;
+  std::string text(4097, '\0');
+  ssize_t n = -1;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 4096) n = ::read(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (n < 0) return Status::IOError(path + ": " + (S_ISREG(st.st_mode) ? strerror(err) : "not a regular file of at most 4 KiB"));
+  text.resize(size_t(n));
+  text = text.substr(0, text.find('\n'));
+  while (!text.empty() && (text.back() == '\r' || text.back() == ' ' || text.back() == '\t')) text.pop_back();
+  if (text.size() < 16) return Status::IOError(path + ": the first line holds fewer than 16 bytes of secret");
+  *out = std::move(text);
+  return Status::OK();
+}
+
 double RoundScore(double score) { return std::round(score * 1000.0) / 1000.0; }
 
 // The action a score earns under the rule set's thresholds.
@@ -172,10 +207,165 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
       e->rates_ = e->memory_rates_.get();
     }
   }
+  // Form token uses are counted where the rate limits are kept: in the
+  // database's rate file, else in this process.
+  if (e->store_) {
+    e->form_uses_ = e->store_.get();
+  } else {
+    if (!e->memory_rates_) e->memory_rates_ = std::make_unique<ratelimit::MemoryRateStore>();
+    e->form_uses_ = e->memory_rates_.get();
+  }
+  std::string secret = ss.form_secret;
+  if (!ss.form_secret_file.empty()) {
+    Status fs = ReadSecretFile(ss.form_secret_file, &secret);
+    if (!fs.ok()) return Status::IOError(ss.form_secret_origin + ": form_secret_file " + fs.message());
+  }
+  if (!secret.empty())
+    e->configured_secret_ = std::make_shared<const std::vector<form::Secret>>(1, form::Secret{0, secret});
   e->rules_ = std::move(rs);
   e->warnings_ = std::move(warnings);
   *out = std::move(e);
   return Status::OK();
+}
+
+Status Engine::FormSecrets(bool create, bool refresh, std::shared_ptr<const std::vector<form::Secret>>* out) const {
+  if (configured_secret_) {
+    *out = configured_secret_;
+    return Status::OK();
+  }
+  if (!store_) {
+    out->reset();
+    return Status::IOError(state_error_.empty() ? "no form secret: give form_secret (or form_secret_file) in the "
+                                                  "rule file, or a database to keep one in"
+                                                : "no form secret: " + state_error_);
+  }
+  const int64_t ms = ratelimit::SteadyMs();
+  std::lock_guard<std::mutex> lock(form_mu_);
+  const bool fresh = form_secrets_ && !form_secrets_->empty() && ms - form_read_ms_ < 60000 &&
+                     !(refresh && ms - form_read_ms_ >= 1000);
+  if (fresh) {
+    *out = form_secrets_;
+    return Status::OK();
+  }
+  std::vector<store::FormSecret> rows;
+  Status st = store_->FormSecrets(&rows);
+  if (st.ok() && rows.empty() && create) {
+    if (read_only_) return Status::IOError("no form secret yet, and the database is opened read-only");
+    std::string key(form::kSecretBytes, '\0');
+    if (!form::RandomBytes(key.data(), key.size())) return Status::IOError("no random bytes for a form secret");
+    st = store_->AddFormSecret(key, int64_t(::time(nullptr)), rules_->settings().state.form_max_seconds, true);
+    if (st.ok()) st = store_->FormSecrets(&rows);
+  }
+  if (!st.ok()) return st;
+  auto secrets = std::make_shared<std::vector<form::Secret>>();
+  for (auto& r : rows) secrets->push_back(form::Secret{uint32_t(r.id), std::move(r.key)});
+  form_secrets_ = secrets;
+  form_read_ms_ = ms;
+  *out = std::move(secrets);
+  return Status::OK();
+}
+
+Status Engine::FormToken(std::string_view post_id, int64_t now, std::string* out) const {
+  out->clear();
+  if (now == 0) now = int64_t(::time(nullptr));
+  std::shared_ptr<const std::vector<form::Secret>> secrets;
+  Status st = FormSecrets(true, false, &secrets);
+  if (!st.ok()) return st;
+  if (secrets->empty()) return Status::IOError("no form secret in the database");
+  uint64_t nonce = 0;
+  if (!form::RandomBytes(&nonce, sizeof nonce)) return Status::IOError("no random bytes for a form token");
+  *out = form::Issue(secrets->back(), post_id, now, nonce);
+  return Status::OK();
+}
+
+Status Engine::ListExport(lists::ExportOptions opts, const std::function<bool(std::string_view)>& write,
+                          int64_t* ranges) const {
+  if (ranges) *ranges = 0;
+  Status st = lists::CheckExportOptions(opts);
+  if (!st.ok()) return st;
+  st = RequireStore();
+  if (!st.ok()) return st;
+  if (opts.now == 0) opts.now = int64_t(::time(nullptr));
+  lists::Exporter ex(opts, write);
+  st = store_->EachIp(store::kBlock, opts.now, [&](const lists::IpRange& r, int64_t expires) { return ex.Add(r, expires); });
+  if (st.ok()) st = ex.Finish();
+  if (st.ok() && ranges) *ranges = ex.ranges4() + ex.ranges6();
+  return st;
+}
+
+Status Engine::RotateFormSecret(int64_t now) const {
+  if (configured_secret_)
+    return Status::InvalidArgument("the form secret is set in the rule file (form_secret); change it there");
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  if (now == 0) now = int64_t(::time(nullptr));
+  std::string key(form::kSecretBytes, '\0');
+  if (!form::RandomBytes(key.data(), key.size())) return Status::IOError("no random bytes for a form secret");
+  st = store_->AddFormSecret(key, now, rules_->settings().state.form_max_seconds, false);
+  std::lock_guard<std::mutex> lock(form_mu_);
+  form_secrets_.reset();  // read again at the next use
+  return st;
+}
+
+void Engine::CheckForm(const comment::Comment& c, int64_t now, comment::Normalized* n, Verdict* v) const {
+  if (c.kind != comment::Kind::kComment) return;  // trackbacks and pingbacks have no form
+  const rules::StateSettings& ss = rules_->settings().state;
+  const std::string& pot = c.fields[SG_FIELD_HONEYPOT];
+  if (!pot.empty()) {
+    n->form |= comment::kFormHoneypot;
+    n->honeypot = Clip(pot, 40);
+  }
+  if (!c.form) return;
+  const std::string& text = c.fields[SG_FIELD_FORM_TOKEN];
+  if (text.empty()) {
+    n->form |= comment::kFormNoToken;
+    n->form_detail = "no token";
+    return;
+  }
+  std::shared_ptr<const std::vector<form::Secret>> secrets;
+  if (!FormSecrets(false, false, &secrets).ok() || secrets->empty()) {
+    // No secret to check with (none made yet, or the database is gone):
+    // the token is not held against the comment.
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+    return;
+  }
+  form::Token t;
+  std::string why;
+  form::Outcome o = form::Verify(text, c.fields[SG_FIELD_POST_ID], *secrets, &t, &why);
+  if (o == form::Outcome::kForged && configured_secret_ == nullptr) {
+    // Perhaps signed by a secret made since the cache was read.
+    if (FormSecrets(false, true, &secrets).ok() && !secrets->empty())
+      o = form::Verify(text, c.fields[SG_FIELD_POST_ID], *secrets, &t, &why);
+  }
+  switch (o) {
+    case form::Outcome::kMalformed: n->form |= comment::kFormMalformed; n->form_detail = why; return;
+    case form::Outcome::kForged: n->form |= comment::kFormForged; n->form_detail = why; return;
+    case form::Outcome::kOtherPost: n->form |= comment::kFormOtherPost; n->form_detail = why; return;
+    case form::Outcome::kValid: break;
+  }
+  const int64_t age = now - t.issued;
+  if (age < ss.form_min_seconds) {
+    n->form |= comment::kFormTooFast;
+    n->form_detail = age < 0 ? "sent " + std::to_string(-age) + " s before the form was shown (a clock went back)"
+                             : "sent " + std::to_string(age) + " s after the form was shown (under " +
+                                   std::to_string(ss.form_min_seconds) + " s)";
+  } else if (age > ss.form_max_seconds) {
+    n->form |= comment::kFormTooOld;
+    n->form_detail = "the form was shown " + std::to_string(age) + " s before (tokens live " +
+                     std::to_string(ss.form_max_seconds) + " s)";
+    return;  // an expired token is not counted
+  }
+  int64_t uses = 0;
+  if (!form_uses_->CountUse(t.use_key, std::max(now, t.issued) + ss.form_max_seconds, now, &uses).ok()) {
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+    return;
+  }
+  if (uses > ss.form_max_uses) {
+    n->form |= comment::kFormReplayed;
+    std::string used = "the token was used " + std::to_string(uses) + " times (at most " +
+                       std::to_string(ss.form_max_uses) + ")";
+    n->form_detail = n->form_detail.empty() ? used : n->form_detail + "; " + used;
+  }
 }
 
 namespace {
@@ -562,6 +752,7 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
     if (decided) return;
   }
   comment::Normalize(c, limits_, &n);
+  CheckForm(c, now, &n, v);
   v->flags |= n.flags;
 
   content_evaluations_.fetch_add(1, std::memory_order_relaxed);

@@ -11,12 +11,16 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "comment/comment.h"
+#include "form/form_token.h"
+#include "lists/export.h"
 #include "reputation/reputation.h"
 #include "rules/ruleset.h"
 #include "store/store.h"
@@ -87,12 +91,25 @@ class Engine {
   // never learned.
   Status Forget(const comment::Comment& c, bool* found) const;
 
+  // A signed token for a comment form of `post_id` shown at `now` (0: the
+  // clock); the secret is made on first use when the database has none.
+  Status FormToken(std::string_view post_id, int64_t now, std::string* out) const;
+  // A new secret signs from now on; tokens the old one signed stay valid
+  // for their lifetime (form_max_seconds).
+  Status RotateFormSecret(int64_t now) const;
+
   // kind: SG_ENTRY_*; expires: unix seconds, 0 for never.
   Status ListAdd(int list, int kind, const std::string& entry, const std::string& source, const std::string& reason,
                  int64_t expires) const;
   Status ListRemove(int list, const std::string& entry, size_t* removed) const;
   Status ListImport(int list, const std::string& path, const std::string& source, const std::string& reason,
                     int64_t expires, ImportReport* report) const;
+
+  // Writes the block list's address entries active at opts.now (0: the
+  // clock) for a firewall or web server (lists/export.h), read in one
+  // transaction; *ranges (may be null) is set to the entries written.
+  Status ListExport(lists::ExportOptions opts, const std::function<bool(std::string_view)>& write,
+                    int64_t* ranges) const;
 
   // An address's standing, explained: the list entries that hold it and
   // the reputation of the address and its network, as hits of a verdict
@@ -126,6 +143,13 @@ class Engine {
   bool Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits,
               store::LearnerTotals* learner) const;
   std::vector<std::string> RepKeys(const comment::Normalized& n) const;
+  // Checks the comment form's token and honeypot into n->form (and flags
+  // the verdict when the state to check them is missing).
+  void CheckForm(const comment::Comment& c, int64_t now, comment::Normalized* n, Verdict* v) const;
+  // The secrets that verify form tokens (the newest signs); read from the
+  // database at most once a minute, and at once when a token names a
+  // secret not held yet (refresh). create: make the first one if none.
+  Status FormSecrets(bool create, bool refresh, std::shared_ptr<const std::vector<form::Secret>>* out) const;
   // The hit saying a list holds the sender; sets the verdict's action and score.
   void ListHit(int list, const char* field, const store::ListEntry& e, Verdict* v) const;
   // The hit for the reputation of an address (addr) or its network.
@@ -161,6 +185,13 @@ class Engine {
   mutable int64_t stable_version_ = -1;                    // under snapshot_mu_
   mutable uint64_t stable_scores_ = 0;                     // under snapshot_mu_
   mutable std::atomic<uint64_t> own_writes_{0};  // learns and forgets through this engine
+  // Comment forms: the secret from the rule file, if given; else the
+  // database's, cached.
+  std::shared_ptr<const std::vector<form::Secret>> configured_secret_;
+  store::RateStore* form_uses_ = nullptr;  // where token uses are counted
+  mutable std::mutex form_mu_;
+  mutable std::shared_ptr<const std::vector<form::Secret>> form_secrets_;  // under form_mu_
+  mutable int64_t form_read_ms_ = 0;                                      // under form_mu_ (steady clock)
 };
 
 }  // namespace spamguard::engine

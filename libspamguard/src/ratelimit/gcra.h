@@ -60,6 +60,13 @@ inline int64_t OverSince(int64_t over_since, int64_t last_over, int64_t now, int
 }
 
 // The real time in milliseconds.
+// A clock that never goes back, for intervals within the process.
+inline int64_t SteadyMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 inline int64_t ClockMs() {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

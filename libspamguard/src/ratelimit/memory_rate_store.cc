@@ -1,5 +1,6 @@
 #include "ratelimit/memory_rate_store.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "ratelimit/gcra.h"
@@ -48,6 +49,21 @@ Status MemoryRateStore::RatePeek(const std::vector<store::RateKey>& keys, std::v
     auto it = state_.find(keys[i].key);
     if (it != state_.end()) (*out)[i] = store::RateState{true, it->second.tat};
   }
+  return Status::OK();
+}
+
+Status MemoryRateStore::CountUse(const std::string& key, int64_t expires, int64_t now, int64_t* uses) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (++counts_ % 1024 == 0) {
+    for (auto it = uses_.begin(); it != uses_.end();) {
+      if (it->second.expires < now) it = uses_.erase(it);
+      else ++it;
+    }
+  }
+  Use& u = uses_[key];
+  u.uses += 1;
+  u.expires = std::max(u.expires, expires);
+  *uses = u.uses;
   return Status::OK();
 }
 

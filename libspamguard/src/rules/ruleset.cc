@@ -60,6 +60,14 @@ constexpr ConditionEntry kConditions[] = {
     {"title_is_blog_name", Condition::kTitleIsBlogName, "trackback title equals blog name"},
     {"empty_excerpt", Condition::kEmptyExcerpt, "trackback with a link and neither excerpt nor text"},
     {"author_is_name", Condition::kAuthorIsName, "the author name is written as a person's name"},
+    {"form_no_token", Condition::kFormNoToken, "sent without the comment form's token"},
+    {"form_malformed", Condition::kFormMalformed, "the comment form's token is not a token"},
+    {"form_forged", Condition::kFormForged, "the comment form's token is forged or altered"},
+    {"form_other_post", Condition::kFormOtherPost, "the comment form's token was made for another post"},
+    {"form_too_fast", Condition::kFormTooFast, "sent sooner after the form was shown than a person types"},
+    {"form_too_old", Condition::kFormTooOld, "the comment form was shown longer ago than its token lives"},
+    {"form_replayed", Condition::kFormReplayed, "the comment form's token was used more often than allowed"},
+    {"form_honeypot", Condition::kFormHoneypot, "the form's hidden field, which people never see, was filled"},
 };
 
 std::string_view Trim(std::string_view s) {
@@ -236,6 +244,14 @@ bool CheckCondition(Condition c, const comment::Normalized& n) {
     // (Movable Type's shape) nor a body (WordPress puts the excerpt there).
     case Condition::kEmptyExcerpt: return ping && n.excerpt.empty() && n.body.empty() && !n.links.empty();
     case Condition::kAuthorIsName: return comment::LooksLikeName(n.author);
+    case Condition::kFormNoToken: return n.form & comment::kFormNoToken;
+    case Condition::kFormMalformed: return n.form & comment::kFormMalformed;
+    case Condition::kFormForged: return n.form & comment::kFormForged;
+    case Condition::kFormOtherPost: return n.form & comment::kFormOtherPost;
+    case Condition::kFormTooFast: return n.form & comment::kFormTooFast;
+    case Condition::kFormTooOld: return n.form & comment::kFormTooOld;
+    case Condition::kFormReplayed: return n.form & comment::kFormReplayed;
+    case Condition::kFormHoneypot: return n.form & comment::kFormHoneypot;
   }
   return false;
 }
@@ -431,6 +447,17 @@ class Builder {
       settings_.state.database = path;
       return Status::OK();
     }
+    if (directive == "form_secret_file") {
+      std::string path(StripComment(rest));
+      if (path.empty()) return Err(origin, "form_secret_file: missing file name");
+      if (path[0] != '/') {
+        size_t slash = file.rfind('/');
+        if (slash != std::string::npos) path = file.substr(0, slash + 1) + path;
+      }
+      settings_.state.form_secret_file = path;
+      settings_.state.form_secret_origin = origin;
+      return Status::OK();
+    }
     rest = StripComment(rest);
     StateSettings& st = settings_.state;
     if (directive == "ratelimit") return AddRateLimit(rest, origin);
@@ -460,6 +487,15 @@ class Builder {
     if (directive == "learn_min_ham") return SetInt(rest, origin, "learn_min_ham", 1, 1000000, &st.learn_min_ham);
     if (directive == "learn_max_tokens")
       return SetInt(rest, origin, "learn_max_tokens", 1000, 100000000, &st.learn_max_tokens);
+    if (directive == "form_min_seconds") return SetInt(rest, origin, "form_min_seconds", 0, 3600, &st.form_min_seconds);
+    if (directive == "form_max_seconds")
+      return SetInt(rest, origin, "form_max_seconds", 60, 365 * 86400, &st.form_max_seconds);
+    if (directive == "form_max_uses") return SetInt(rest, origin, "form_max_uses", 1, 1000000, &st.form_max_uses);
+    if (directive == "form_secret") {
+      if (rest.size() < 16) return Err(origin, "form_secret: expected a secret of at least 16 characters");
+      st.form_secret = std::string(rest);
+      return Status::OK();
+    }
     if (directive == "auto_learn") return SetBool(rest, origin, "auto_learn", &st.auto_learn);
     if (directive == "auto_learn_ham_score") return SetScore(rest, origin, "auto_learn_ham_score", &st.auto_learn_ham_score);
     if (directive == "block_action") {
@@ -1042,7 +1078,9 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
       if (Compare(int64_t(n.body_links), rule.cmp, rule.count))
         fire(r, std::to_string(n.body_links) + (n.body_links == 1 ? " link" : " links"));
     } else if (CheckCondition(rule.condition, n)) {
-      fire(r, ConditionSays(rule.condition));
+      if (rule.condition == Condition::kFormHoneypot) fire(r, "the hidden field held '" + n.honeypot + "'");
+      else if (rule.condition >= Condition::kFormNoToken) fire(r, n.form_detail);
+      else fire(r, ConditionSays(rule.condition));
     }
   }
   for (int r : metas_) {

@@ -38,6 +38,7 @@ const char* TargetName(Target t);
 enum class Condition : uint8_t {
   kInvalidUtf8, kTruncated, kBadIp, kNoIp, kLinksCapped, kEmptyBody,
   kLinkOnly, kDomainInText, kZeroWidth, kMixedScripts, kStyledLetters, kTrackback, kPingback, kTitleIsBlogName, kEmptyExcerpt, kAuthorIsName,
+  kFormNoToken, kFormMalformed, kFormForged, kFormOtherPost, kFormTooFast, kFormTooOld, kFormReplayed, kFormHoneypot,
 };
 
 enum class Cmp : uint8_t { kGt, kGe, kLt, kLe, kEq };
@@ -99,6 +100,16 @@ struct StateSettings {
   // learn_max_tokens rows by forgetting the tokens least recently learned.
   int learn_min_spam = 10, learn_min_ham = 10;
   int learn_max_tokens = 150000;
+  // Comment-form tokens: sent sooner than form_min_seconds after the form
+  // was shown is too fast, later than form_max_seconds too old; used more
+  // than form_max_uses times, replayed. A secret given here (form_secret,
+  // or the first line of form_secret_file) signs and verifies instead of
+  // the database's.
+  int form_min_seconds = 3;
+  int form_max_seconds = 86400;
+  int form_max_uses = 3;
+  std::string form_secret;
+  std::string form_secret_file, form_secret_origin;
 };
 
 struct Settings {

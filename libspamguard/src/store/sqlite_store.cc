@@ -64,6 +64,12 @@ const char* const kMigrations[] = {
      "CREATE TABLE learner(id INTEGER PRIMARY KEY CHECK(id = 1), spam INTEGER NOT NULL, ham INTEGER NOT NULL,"
      "  tokens INTEGER NOT NULL, serial INTEGER NOT NULL);"
      "INSERT INTO learner VALUES(1, 0, 0, 0, 0);"),
+    // 6: comment forms: the secrets that sign their tokens (newest signs;
+    // a replaced one still verifies what it signed), and how often each
+    // token was used (kept in the rate-limit file beside, like the limits).
+    ("CREATE TABLE form_secret(id INTEGER PRIMARY KEY, key BLOB NOT NULL, created INTEGER NOT NULL);"
+     "CREATE TABLE form_use(key BLOB PRIMARY KEY, uses INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE INDEX form_use_expires ON form_use(expires);"),
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
@@ -1483,12 +1489,142 @@ Status SqliteStore::PruneHere(int64_t before, int64_t now, PruneCounts* out) {
     // (Both times are in milliseconds.)
     if (st.ok())
       st = del("DELETE FROM ratelimit WHERE tat < ?1 * 1000 AND last_over < ?1 * 1000", now - 86400, &out->ratelimit);
+    // Form tokens past their lifetime (counted with the rate-limit keys).
+    int64_t uses = 0;
+    if (st.ok() && schema_ >= 6) st = del("DELETE FROM form_use WHERE expires < ?1", now, &uses);
+    out->ratelimit += uses;
     // Entries whose time is up (rate-limit bans, expiring imports) go as
     // soon as they have expired, whatever the retention.
     if (st.ok()) st = del("DELETE FROM list_entry WHERE expires != 0 AND expires < ?1", now, &out->list_entries);
     if (st.ok() && out->list_entries > 0) st = RebuildAll(kAllow, now);
     if (st.ok() && out->list_entries > 0) st = RebuildAll(kBlock, now);
     return st;
+  });
+}
+
+Status SqliteStore::FormSecrets(std::vector<FormSecret>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->clear();
+  if (schema_ < 6) return Status::OK();  // an older file opened read-only: no secret yet
+  return Read([&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare("SELECT id, key, created FROM form_secret ORDER BY id", &q);
+    if (!st.ok()) return st;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      FormSecret f;
+      f.id = sqlite3_column_int64(q, 0);
+      f.key.assign(static_cast<const char*>(sqlite3_column_blob(q, 1)), size_t(sqlite3_column_bytes(q, 1)));
+      f.created = sqlite3_column_int64(q, 2);
+      out->push_back(std::move(f));
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? Status::OK() : Error("form secret read", rc);
+  });
+}
+
+Status SqliteStore::AddFormSecret(const std::string& key, int64_t now, int64_t keep_seconds, bool first_only) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (read_only_) return Status::IOError("database " + path_ + " is read-only");
+  return Write([&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status st;
+    if (first_only) {
+      st = Prepare("SELECT count(*) FROM form_secret", &q);
+      if (!st.ok()) return st;
+      int rc = sqlite3_step(q);
+      int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+      sqlite3_reset(q);
+      if (rc != SQLITE_ROW) return Error("form secret read", rc);
+      if (n > 0) return Status::OK();  // another process made the first one
+    }
+    st = Prepare("INSERT INTO form_secret(key, created) VALUES(?1, ?2)", &q);
+    if (!st.ok()) return st;
+    BindBlob(q, 1, key);
+    sqlite3_bind_int64(q, 2, now);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) return Error("form secret write", rc);
+    // A secret replaced more than keep_seconds ago verifies no token that
+    // is still young enough to be accepted.
+    st = Prepare(
+        "DELETE FROM form_secret WHERE (SELECT min(b.created) FROM form_secret b WHERE b.id > form_secret.id) < ?1",
+        &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int64(q, 1, now - keep_seconds);
+    rc = sqlite3_step(q);
+    return rc == SQLITE_DONE ? Status::OK() : Error("form secret write", rc);
+  });
+}
+
+Status SqliteStore::CountUse(const std::string& key, int64_t expires, int64_t now, int64_t* uses) {
+  *uses = 0;
+  SqliteStore* r = nullptr;
+  Status st = Rates(&r);
+  return st.ok() ? r->CountUseHere(key, expires, now, uses) : st;
+}
+
+Status SqliteStore::CountUseHere(const std::string& key, int64_t expires, int64_t now, int64_t* uses) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (schema_ < 6) return Status::IOError("database " + path_ + ": schema version " + std::to_string(schema_) +
+                                          " keeps no form tokens (opened read-only, so not upgraded)");
+  return Write([&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    // Now and then forget a few spent tokens (prune forgets the rest).
+    static thread_local std::minstd_rand rng(std::random_device{}());
+    if (rng() % 256 == 0) {
+      Status s2 = Prepare("DELETE FROM form_use WHERE key IN (SELECT key FROM form_use WHERE expires < ?1 LIMIT 64)", &q);
+      if (!s2.ok()) return s2;
+      sqlite3_bind_int64(q, 1, now);
+      int rc = sqlite3_step(q);
+      if (rc != SQLITE_DONE) return Error("form token expiry", rc);
+    }
+    Status st = Prepare(
+        "INSERT INTO form_use(key, uses, expires) VALUES(?1, 1, ?2) "
+        "ON CONFLICT(key) DO UPDATE SET uses = uses + 1, expires = max(expires, ?2) RETURNING uses",
+        &q);
+    if (!st.ok()) return st;
+    BindBlob(q, 1, key);
+    sqlite3_bind_int64(q, 2, expires);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      *uses = sqlite3_column_int64(q, 0);
+      rc = sqlite3_step(q);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? Status::OK() : Error("form token write", rc);
+  });
+}
+
+Status SqliteStore::EachIp(int list, int64_t now, const std::function<Status(const lists::IpRange&, int64_t)>& each) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Read([&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(
+        "SELECT fam, lo, hi, plen, expires FROM list_entry WHERE list = ?1 AND kind = 0 AND fam = ?2 "
+        "AND (expires = 0 OR expires > ?3) ORDER BY lo, plen",
+        &q);
+    if (!st.ok()) return st;
+    for (int fam : {4, 6}) {
+      sqlite3_bind_int(q, 1, list);
+      sqlite3_bind_int(q, 2, fam);
+      sqlite3_bind_int64(q, 3, now);
+      int rc;
+      while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        lists::IpRange r;
+        r.fam = fam;
+        size_t w = r.Width();
+        if (size_t(sqlite3_column_bytes(q, 1)) != w || size_t(sqlite3_column_bytes(q, 2)) != w) continue;
+        memcpy(r.lo.data(), sqlite3_column_blob(q, 1), w);
+        memcpy(r.hi.data(), sqlite3_column_blob(q, 2), w);
+        r.plen = sqlite3_column_int(q, 3);
+        st = each(r, sqlite3_column_int64(q, 4));
+        if (!st.ok()) break;
+      }
+      sqlite3_reset(q);
+      if (!st.ok()) return st;
+      if (rc != SQLITE_DONE) return Error("list read", rc);
+    }
+    return Status::OK();
   });
 }
 

@@ -43,7 +43,7 @@ class SqliteStore final : public Store {
   static Status Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out);
   ~SqliteStore() override;
 
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   // Rate-limit state lives in a file of its own beside the database (its
   // path plus this suffix), so that a long write to the database (a list
   // import of a million lines) never holds up a rate check.
@@ -73,6 +73,10 @@ class SqliteStore final : public Store {
   Status Stats(int64_t now, StoreStats* out) override;
   Status Prune(int64_t before, int64_t now, PruneCounts* out) override;
   Status Batch(bool on) override;
+  Status FormSecrets(std::vector<FormSecret>* out) override;
+  Status AddFormSecret(const std::string& key, int64_t now, int64_t keep_seconds, bool first_only) override;
+  Status CountUse(const std::string& key, int64_t expires, int64_t now, int64_t* uses) override;
+  Status EachIp(int list, int64_t now, const std::function<Status(const lists::IpRange&, int64_t)>& each) override;
   // A batch commits after this many writes or this long, whichever first.
   static constexpr int kBatchWrites = 256;
   static constexpr std::chrono::milliseconds kBatchTime{100};
@@ -131,6 +135,7 @@ class SqliteStore final : public Store {
 
   // The rate-limit work, done on whichever store holds the rate state.
   Status RateCheckHere(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out);
+  Status CountUseHere(const std::string& key, int64_t expires, int64_t now, int64_t* uses);
   Status RatePeekHere(const std::vector<RateKey>& keys, std::vector<RateState>* out);
   // The store rate limits go to, or an error saying why there is none.
   Status Rates(SqliteStore** out);

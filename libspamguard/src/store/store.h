@@ -103,6 +103,16 @@ class RateStore {
   virtual Status RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) = 0;
   // The state of each key, read only (for explaining, never for deciding).
   virtual Status RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) = 0;
+  // Counts one more use of `key` (a form token; remembered until `expires`,
+  // unix seconds) and sets *uses to its uses so far, this one included.
+  virtual Status CountUse(const std::string& key, int64_t expires, int64_t now, int64_t* uses) = 0;
+};
+
+// A secret that signs comment-form tokens; the newest signs.
+struct FormSecret {
+  int64_t id = 0;
+  std::string key;  // 32 random bytes
+  int64_t created = 0;
 };
 
 // Everything scoring needs from the store, asked in one call (one read
@@ -220,6 +230,16 @@ class Store : public RateStore {
     (void)on;
     return Status::OK();
   }
+
+  // The form secrets, oldest first (none until the first is added).
+  virtual Status FormSecrets(std::vector<FormSecret>* out) = 0;
+  // Adds `key` as the newest form secret (first_only: only when there is
+  // none yet) and forgets secrets replaced more than keep_seconds before now.
+  virtual Status AddFormSecret(const std::string& key, int64_t now, int64_t keep_seconds, bool first_only) = 0;
+  // Every address entry of `list` unexpired at `now` (expires: 0 for
+  // never), IPv4 then IPv6, each by rising start, read in one transaction.
+  virtual Status EachIp(int list, int64_t now,
+                        const std::function<Status(const lists::IpRange&, int64_t expires)>& each) = 0;
 };
 
 // Reputation key of a network (an address is a /32 or /128 network).

@@ -1,0 +1,94 @@
+#include "export.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "output.h"
+
+namespace sgcli {
+namespace {
+
+struct Sink {
+  int fd = -1;
+  int err = 0;  // errno of the first failed write
+};
+
+int WriteAll(void* ctx, const char* data, size_t len) {
+  auto* s = static_cast<Sink*>(ctx);
+  while (len > 0) {
+    ssize_t n = ::write(s->fd, data, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      s->err = n < 0 ? errno : EIO;
+      return 1;
+    }
+    data += n;
+    len -= size_t(n);
+  }
+  return 0;
+}
+
+int FormatOf(const std::string& f) {
+  if (f == "nft") return SG_EXPORT_NFT;
+  if (f == "ipset") return SG_EXPORT_IPSET;
+  if (f == "iptables") return SG_EXPORT_IPTABLES;
+  if (f == "htaccess") return SG_EXPORT_HTACCESS;
+  return SG_EXPORT_PLAIN;
+}
+
+}  // namespace
+
+int ExportCommand(const sg_engine* engine, const ExportArgs& args) {
+  Sink sink;
+  std::string tmp;
+  if (args.output.empty() || args.output == "-") {
+    sink.fd = STDOUT_FILENO;
+  } else {
+    // Written beside the target and renamed over it: a firewall job that
+    // loads the file never sees half of it.
+    tmp = args.output + ".XXXXXX";
+    sink.fd = mkstemp(tmp.data());
+    if (sink.fd < 0) {
+      fprintf(stderr, "spamguard: %s: cannot write: %s\n", Shown(args.output.c_str()).c_str(), strerror(errno));
+      return 1;
+    }
+    fchmod(sink.fd, 0644);
+  }
+  int64_t ranges = 0;
+  int rc = sg_engine_list_export(&ranges, engine, FormatOf(args.format), args.name.c_str(), args.family, args.at,
+                                 WriteAll, &sink);
+  std::string error = rc < 0 ? sg_error_message() : "";
+  if (rc >= 0 && !tmp.empty() && fsync(sink.fd) != 0) error = std::string("cannot write: ") + strerror(errno);
+  if (!tmp.empty()) {
+    if (::close(sink.fd) != 0 && error.empty()) error = std::string("cannot write: ") + strerror(errno);
+    if (error.empty() && rename(tmp.c_str(), args.output.c_str()) != 0)
+      error = std::string("cannot replace it: ") + strerror(errno);
+    if (!error.empty()) unlink(tmp.c_str());
+  }
+  if (!error.empty()) {
+    if (sink.err != 0) error = std::string("cannot write: ") + strerror(sink.err);
+    fprintf(stderr, "spamguard: %s%s\n", tmp.empty() ? "" : (Shown(args.output.c_str()) + ": ").c_str(),
+            Shown(error.c_str()).c_str());
+    return 1;
+  }
+  fprintf(stderr, "exported %lld %s as %s%s%s\n", static_cast<long long>(ranges),
+          ranges == 1 ? "range" : "ranges", args.format.c_str(), tmp.empty() ? "" : " to ",
+          tmp.empty() ? "" : Shown(args.output.c_str()).c_str());
+  return 0;
+}
+
+std::string FormFieldsHtml(const std::string& token) {
+  return "<input type=\"hidden\" name=\"spamguard_token\" value=\"" + token +
+         "\">\n"
+         "<p class=\"spamguard-hp\" aria-hidden=\"true\" "
+         "style=\"position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden\">"
+         "<label>Leave this field empty <input type=\"text\" name=\"spamguard_website\" value=\"\" tabindex=\"-1\" "
+         "autocomplete=\"off\"></label></p>\n";
+}
+
+}  // namespace sgcli
