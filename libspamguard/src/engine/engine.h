@@ -147,8 +147,10 @@ class Engine {
   // the verdict when the state to check them is missing).
   void CheckForm(const comment::Comment& c, int64_t now, comment::Normalized* n, Verdict* v) const;
   // The secrets that verify form tokens (the newest signs); read from the
-  // database at most once a minute, and at once when a token names a
-  // secret not held yet (refresh). create: make the first one if none.
+  // database once a minute, and again when a token names a secret not held
+  // (refresh), at most once a second: a token comes back at least
+  // form_min_seconds after it was made, so a secret that signed it has been
+  // read by then. create: make the first one if none.
   Status FormSecrets(bool create, bool refresh, std::shared_ptr<const std::vector<form::Secret>>* out) const;
   // The hit saying a list holds the sender; sets the verdict's action and score.
   void ListHit(int list, const char* field, const store::ListEntry& e, Verdict* v) const;
