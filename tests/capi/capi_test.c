@@ -528,7 +528,7 @@ static void test_state(void) {
     /* Stats. */
     CHECK(sg_engine_stats(&json, &len, e) == SG_OK);
     CHECK(json != NULL && len == strlen(json));
-    CHECK(strstr(json, "\"schema_version\":5") != NULL);
+    CHECK(strstr(json, "\"schema_version\":6") != NULL);
     CHECK(strstr(json, "{\"list\":\"block\",\"kind\":\"ip\",\"active\":3,\"expired\":0}") != NULL);
     CHECK(strstr(json, "{\"list\":\"allow\",\"kind\":\"email\",\"active\":1,\"expired\":0}") != NULL);
     CHECK(strstr(json, "{\"list\":\"block\",\"source\":\"drop\",\"entries\":3}") != NULL);
@@ -743,6 +743,99 @@ static void test_locale(void) {
   setlocale(LC_ALL, "C");
 }
 
+static int collect(void *ctx, const char *data, size_t len) {
+  char *buf = (char *)ctx;
+  size_t have = strlen(buf);
+  if (have + len >= 4096) return 1;
+  memcpy(buf + have, data, len);
+  buf[have + len] = '\0';
+  return 0;
+}
+static int refuse(void *ctx, const char *data, size_t len) {
+  (void)ctx; (void)data; (void)len;
+  return 1;
+}
+
+static sg_result *score_form(sg_engine *e, const char *post, const char *token, int64_t at) {
+  sg_comment *c = NULL;
+  sg_result *r = NULL;
+  CHECK(sg_comment_new(&c) == SG_OK);
+  CHECK(sg_comment_set_field(c, SG_FIELD_BODY, "A reply", 7) == SG_OK);
+  CHECK(sg_comment_set_field(c, SG_FIELD_POST_ID, post, strlen(post)) == SG_OK);
+  if (token) CHECK(sg_comment_set_field(c, SG_FIELD_FORM_TOKEN, token, strlen(token)) == SG_OK);
+  CHECK(sg_comment_set_time(c, at) == SG_OK);
+  CHECK(sg_engine_score(&r, e, c) == SG_OK);
+  sg_comment_free(c);
+  return r;
+}
+
+static void test_forms_and_export(void) {
+  char path[512], token[SG_FORM_TOKEN_SIZE], small[10], out[4096] = "";
+  const char *rules = "check NO_TOKEN form_no_token\ncheck FAST form_too_fast\ncheck FORGED form_forged\n"
+                      "check POT form_honeypot\n";
+  sg_config *cfg = NULL;
+  sg_engine *e = NULL, *none = NULL;
+  sg_result *r = NULL;
+  int64_t n = -1;
+  const int64_t t0 = 1790000000;
+
+  snprintf(path, sizeof path, "%s/forms.db", g_dir);
+  CHECK(sg_config_new(&cfg) == SG_OK);
+  CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, path) == SG_OK);
+  CHECK(sg_engine_open_string(&e, rules, strlen(rules), "forms.cf", cfg) == SG_OK);
+  CHECK(sg_engine_form_token(e, "12", 2, t0, token, sizeof token) == SG_OK);
+  CHECK(strlen(token) == 60);
+  CHECK(sg_engine_form_token(e, "12", 2, t0, small, sizeof small) == SG_EINVAL);
+  CHECK(small[0] == '\0');
+  CHECK(sg_engine_form_token(NULL, "12", 2, t0, token + 0, sizeof token) == SG_EINVAL);
+  CHECK(sg_engine_form_token(e, NULL, 2, t0, small, sizeof small) == SG_EINVAL);
+  CHECK(sg_engine_form_token(e, "12", 2, -1, out, sizeof out) == SG_EINVAL);
+  out[0] = '\0';
+  CHECK(sg_engine_form_token(e, "12", 2, t0, token, sizeof token) == SG_OK);
+  r = score_form(e, "12", token, t0 + 10);
+  CHECK(sg_result_hit_count(r) == 0);
+  sg_result_free(r);
+  r = score_form(e, "12", token, t0 + 1);
+  CHECK(has_hit(r, "FAST"));
+  sg_result_free(r);
+  r = score_form(e, "12", "", t0 + 10);
+  CHECK(has_hit(r, "NO_TOKEN"));
+  sg_result_free(r);
+  r = score_form(e, "12", NULL, t0 + 10); /* no form field: nothing to hold against it */
+  CHECK(sg_result_hit_count(r) == 0);
+  sg_result_free(r);
+  CHECK(sg_engine_form_rotate(e) == SG_OK);
+  CHECK(sg_engine_form_rotate(NULL) == SG_EINVAL);
+
+  /* Export. */
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "203.0.113.0/24", "admin", NULL, 0) == SG_OK);
+  CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "2001:db8::/48", "ratelimit", NULL, t0 + 60) == SG_OK);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_NFT, "blog1", 0, t0, collect, out) == SG_OK);
+  CHECK(n == 2);
+  CHECK(strstr(out, "table inet blog1 {") != NULL);
+  CHECK(strstr(out, "add element inet blog1 block6 { 2001:db8::/48 timeout 60s }") != NULL);
+  out[0] = '\0';
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 6, t0 + 60, collect, out) == SG_OK);
+  CHECK(n == 0 && out[0] == '\0'); /* the ban is over */
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_IPTABLES, NULL, 0, t0, collect, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, 42, NULL, 0, t0, collect, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, "bad name", 0, t0, collect, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 0, t0, NULL, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 0, t0, refuse, NULL) == SG_EIO);
+  CHECK(sg_engine_list_export(&n, NULL, SG_EXPORT_PLAIN, NULL, 0, t0, collect, out) == SG_EINVAL);
+  sg_engine_close(e);
+
+  /* No database and no secret: no token can be made. */
+  CHECK(sg_config_set_str(cfg, SG_CFG_DATABASE, "none") == SG_OK);
+  CHECK(sg_engine_open_string(&none, rules, strlen(rules), "forms.cf", cfg) == SG_OK);
+  CHECK(sg_engine_form_token(none, "12", 2, t0, token, sizeof token) == SG_EIO);
+  CHECK(strstr(sg_error_message(), "form_secret") != NULL);
+  CHECK(sg_engine_form_rotate(none) == SG_ENOTFOUND);
+  CHECK(sg_engine_list_export(&n, none, SG_EXPORT_PLAIN, NULL, 0, t0, collect, out) == SG_ENOTFOUND);
+  sg_engine_close(none);
+  sg_config_free(cfg);
+}
+
 int main(void) {
   char path[300];
   snprintf(g_dir, sizeof g_dir, "/tmp/sg_capi_test_XXXXXX");
@@ -759,6 +852,7 @@ int main(void) {
   test_default_rules();
   test_trusted_proxies();
   test_locale();
+  test_forms_and_export();
   sg_config_free(g_cfg);
   snprintf(path, sizeof path, "rm -rf '%s'", g_dir);
   if (system(path) != 0) ++failures;

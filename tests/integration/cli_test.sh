@@ -430,7 +430,7 @@ contains "list show limit" "(the 1 newest; --limit N shows more"
 check "stats" 0 "$sg" --db "$db2" stats
 contains "stats" "block  ip"
 contains "stats" "learned     4 spam, 0 ham"
-contains "stats" "135 rules"
+contains "stats" "143 rules"
 contains "stats" "when the state cannot be had: allow, flagged state_unavailable (ratelimit_fail_closed 0)"
 check "stats json" 0 "$sg" --db "$db2" stats --json
 contains "stats json" '"learned":{"ham":0,"spam":4}'
