@@ -21,6 +21,7 @@ static const struct {
     {"user_agent", SG_FIELD_USER_AGENT}, {"referrer", SG_FIELD_REFERRER}, {"post_id", SG_FIELD_POST_ID},
     {"permalink", SG_FIELD_PERMALINK}, {"blog_name", SG_FIELD_BLOG_NAME}, {"title", SG_FIELD_TITLE},
     {"excerpt", SG_FIELD_EXCERPT}, {"source_url", SG_FIELD_SOURCE_URL}, {"forwarded_for", SG_FIELD_FORWARDED_FOR},
+    {"form_token", SG_FIELD_FORM_TOKEN}, {"honeypot", SG_FIELD_HONEYPOT},
 };
 
 static SpamGuardObj *sg_self(pTHX_ SV *self) {
@@ -233,6 +234,25 @@ forget(self, comment)
     sg_comment_free(c);
     if (rc != SG_OK) croak("SpamGuard: %s", sg_error_message());
     RETVAL = forgotten;
+  OUTPUT:
+    RETVAL
+
+SV *
+form_token(self, post_id, now = 0)
+    SV *self
+    SV *post_id
+    IV now
+  PREINIT:
+    SpamGuardObj *o;
+    char token[SG_FORM_TOKEN_SIZE];
+    STRLEN len;
+    const char *text;
+  CODE:
+    o = sg_self(aTHX_ self);
+    text = SvPV(post_id, len);
+    if (sg_engine_form_token(o->engine, text, len, (int64_t)now, token, sizeof token) != SG_OK)
+      croak("SpamGuard: %s", sg_error_message());
+    RETVAL = newSVpv(token, 0);
   OUTPUT:
     RETVAL
 

@@ -6,6 +6,7 @@
  *   //  'hits' => [['rule' => ..., 'points' => ..., 'field' => ..., 'description' => ..., 'match' => ...], ...]]
  *   $e->learn($comment, 'spam');
  *   $e->forget($comment);           // true when it had been learned
+ *   $t = $e->formToken($post_id);   // for the comment form; sent back as 'form_token'
  *   $e->close();
  *
  * Errors are thrown as SpamGuard\Exception with the library's message.
@@ -59,6 +60,7 @@ static const struct {
     {"user_agent", SG_FIELD_USER_AGENT}, {"referrer", SG_FIELD_REFERRER}, {"post_id", SG_FIELD_POST_ID},
     {"permalink", SG_FIELD_PERMALINK}, {"blog_name", SG_FIELD_BLOG_NAME}, {"title", SG_FIELD_TITLE},
     {"excerpt", SG_FIELD_EXCERPT}, {"source_url", SG_FIELD_SOURCE_URL}, {"forwarded_for", SG_FIELD_FORWARDED_FOR},
+    {"form_token", SG_FIELD_FORM_TOKEN}, {"honeypot", SG_FIELD_HONEYPOT},
 };
 
 /* Builds an sg_comment from a PHP array; throws and returns NULL on a bad key or value. */
@@ -290,6 +292,25 @@ PHP_METHOD(SpamGuard_Engine, forget) {
   RETURN_BOOL(forgotten);
 }
 
+/* A signed token for the comment form of a post (shown now, or at $now). */
+PHP_METHOD(SpamGuard_Engine, formToken) {
+  zend_string *post;
+  zend_long now = 0;
+  php_sg_engine *o;
+  char token[SG_FORM_TOKEN_SIZE];
+  ZEND_PARSE_PARAMETERS_START(1, 2)
+    Z_PARAM_STR(post)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_LONG(now)
+  ZEND_PARSE_PARAMETERS_END();
+  if (!(o = sg_this_open(ZEND_THIS))) RETURN_THROWS();
+  if (sg_engine_form_token(o->engine, ZSTR_VAL(post), ZSTR_LEN(post), (int64_t)now, token, sizeof token) != SG_OK) {
+    zend_throw_exception(sg_exception_ce, sg_error_message(), sg_error_code());
+    RETURN_THROWS();
+  }
+  RETURN_STRING(token);
+}
+
 /* Why the database could not be used ("" when it is, or none was wanted). */
 PHP_METHOD(SpamGuard_Engine, stateMessage) {
   php_sg_engine *o;
@@ -328,6 +349,10 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_forget, 0, 1, _IS_BOOL, 0)
   ZEND_ARG_TYPE_INFO(0, comment, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_form_token, 0, 1, IS_STRING, 0)
+  ZEND_ARG_TYPE_INFO(0, post_id, IS_STRING, 0)
+  ZEND_ARG_TYPE_INFO(0, now, IS_LONG, 0)
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_close, 0, 0, IS_VOID, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_string, 0, 0, IS_STRING, 0)
@@ -339,6 +364,7 @@ static const zend_function_entry sg_engine_methods[] = {
     PHP_ME(SpamGuard_Engine, explainIp, arginfo_explain_ip, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, learn, arginfo_learn, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, forget, arginfo_forget, ZEND_ACC_PUBLIC)
+    PHP_ME(SpamGuard_Engine, formToken, arginfo_form_token, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, close, arginfo_close, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, stateMessage, arginfo_string, ZEND_ACC_PUBLIC)
     PHP_ME(SpamGuard_Engine, defaultRules, arginfo_string, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)

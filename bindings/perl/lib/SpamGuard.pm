@@ -87,7 +87,9 @@ The comment's keys: C<kind> (C<comment>, C<trackback>, C<pingback>),
 C<id>, C<author>, C<email>, C<url>, C<body>, C<ip>, C<user_agent>,
 C<referrer>, C<post_id>, C<permalink>, C<blog_name>, C<title>, C<excerpt>,
 C<source_url>, C<forwarded_for> (the X-Forwarded-For header, believed only
-from a C<trusted_proxy> of the rule file), C<time> (unix seconds). Values are passed as bytes, NULs
+from a C<trusted_proxy> of the rule file), C<form_token> (the token the
+comment form carried back; give it, even as '', when your forms carry
+tokens), C<honeypot>, C<time> (unix seconds). Values are passed as bytes, NULs
 included. An unknown key or a reference as a value croaks.
 
 =item $sg->explain_ip($address)
@@ -107,6 +109,13 @@ database cannot be written.
 
 Takes back what learning the comment added; returns 1 when it had been
 learned, 0 when not. Croaks when the database cannot be written.
+
+=item $sg->form_token($post_id [, $now])
+
+A signed token for the comment form of a post (shown now, or at unix time
+C<$now>): put it in the form as a hidden field and pass it back with the
+comment as C<form_token> (with C<honeypot>, what the form's hidden
+honeypot field held). Croaks when there is no secret to sign with.
 
 =item $sg->close
 
