@@ -1,12 +1,18 @@
 /* comment.cgi — a blog's comment handler as a C CGI program.
  *
- * Reads a POSTed comment form (application/x-www-form-urlencoded: author,
- * email, url, comment, post_id), scores it with spamguard, keeps it with its
- * verdict, and answers:
+ * GET comment.cgi?post_id=N answers the comment form of post N, with
+ * spamguard's signed token and a honeypot field in it. A POSTed comment form
+ * (application/x-www-form-urlencoded: author, email, url, comment, post_id,
+ * spamguard_token, spamguard_website) is scored with spamguard, kept with
+ * its verdict, and answered:
  *
  *   200  accepted and published          202  held for moderation
  *   403  rejected as spam                429  too many comments, Retry-After: N
  *   400  malformed form                  405/411/413/415 not a comment POST
+ *
+ * The form carries a token, so every POST is checked for one: a program
+ * posting straight to this URL without showing the form (no token, within a
+ * second, the honeypot filled) is scored by the rules' SG_FORM_* checks.
  *
  * Every comment that is not throttled is appended, with its verdict, to the
  * spool file (SPAMGUARD_SPOOL): the verdict is advice, the comment is kept.
@@ -57,6 +63,54 @@ static long url_decode(char *s, size_t n) {
   return (long)o;
 }
 
+static void html_str(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '&') fputs("&amp;", stdout);
+    else if (c == '<') fputs("&lt;", stdout);
+    else if (c == '>') fputs("&gt;", stdout);
+    else if (c == '"') fputs("&quot;", stdout);
+    else if (c == '\'') fputs("&#39;", stdout);
+    else if (c != '\0') fputc(c, stdout);
+  }
+}
+
+/* GET: the comment form of the post named in the query string, with its
+ * signed token and the honeypot (hidden from people, filled by programs). */
+static int form_page(const char *rules, const char *db) {
+  const char *q = getenv("QUERY_STRING");
+  char post[256] = "1", token[SG_FORM_TOKEN_SIZE] = "";
+  long n = -1;
+  sg_config *cfg = NULL;
+  sg_engine *engine = NULL;
+  if (q && strncmp(q, "post_id=", 8) == 0 && strlen(q + 8) < sizeof post) {
+    size_t l = strcspn(q + 8, "&");
+    memcpy(post, q + 8, l);
+    post[l] = '\0';
+    n = url_decode(post, l);
+    if (n < 0) return respond("400 Bad Request", "", "malformed post_id"), 0;
+    post[n] = '\0';
+  }
+  sg_config_new(&cfg);
+  if (db) sg_config_set_str(cfg, SG_CFG_DATABASE, db);
+  if (sg_engine_open(&engine, rules ? rules : sg_default_rules(), cfg) != SG_OK ||
+      sg_engine_form_token(engine, post, strlen(post), 0, token, sizeof token) != SG_OK)
+    fprintf(stderr, "comment.cgi: no form token: %s\n", sg_error_message());
+  sg_config_free(cfg);
+  sg_engine_close(engine);
+  printf("Status: 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n\r\n");
+  printf("<form method=\"post\" action=\"comment.cgi\">\n<input type=\"hidden\" name=\"post_id\" value=\"");
+  html_str(post, strlen(post));
+  printf("\">\n<input type=\"hidden\" name=\"spamguard_token\" value=\"%s\">\n", token);
+  printf("<p aria-hidden=\"true\" style=\"position:absolute;left:-10000px\"><label>Leave this field empty "
+         "<input type=\"text\" name=\"spamguard_website\" value=\"\" tabindex=\"-1\" autocomplete=\"off\"></label></p>\n"
+         "<p><label>Name <input name=\"author\"></label></p>\n<p><label>E-mail <input name=\"email\"></label></p>\n"
+         "<p><label>Web site <input name=\"url\"></label></p>\n<p><textarea name=\"comment\"></textarea></p>\n"
+         "<p><button>Post the comment</button></p>\n</form>\n");
+  return 0;
+}
+
 static void json_str(FILE *f, const char *s, size_t n) {
   size_t i;
   fputc('"', f);
@@ -74,11 +128,12 @@ int main(void) {
   const char *rules = getenv("SPAMGUARD_RULES"), *db = getenv("SPAMGUARD_DB"), *spool = getenv("SPAMGUARD_SPOOL");
   const char *ip = getenv("REMOTE_ADDR"), *ua = getenv("HTTP_USER_AGENT"), *ref = getenv("HTTP_REFERER");
   const char *fwd = getenv("HTTP_X_FORWARDED_FOR");
-  static const char *names[] = {"author", "email", "url", "comment", "post_id"};
-  static const int fields[] = {SG_FIELD_AUTHOR, SG_FIELD_EMAIL, SG_FIELD_URL, SG_FIELD_BODY, SG_FIELD_POST_ID};
+  static const char *names[] = {"author", "email", "url", "comment", "post_id", "spamguard_token", "spamguard_website"};
+  static const int fields[] = {SG_FIELD_AUTHOR, SG_FIELD_EMAIL,      SG_FIELD_URL,     SG_FIELD_BODY,
+                               SG_FIELD_POST_ID, SG_FIELD_FORM_TOKEN, SG_FIELD_HONEYPOT};
   char *body = NULL, *raw = NULL, *p, *end;
-  const char *vals[5] = {0};
-  size_t lens[5] = {0};
+  const char *vals[7] = {0};
+  size_t lens[7] = {0};
   long len;
   size_t got;
   sg_config *cfg = NULL;
@@ -88,7 +143,9 @@ int main(void) {
   int action;
   char hdr[64];
 
-  if (!method || strcmp(method, "POST") != 0) return respond("405 Method Not Allowed", "Allow: POST\r\n", "POST a comment"), 0;
+  if (method && strcmp(method, "GET") == 0) return form_page(rules, db);
+  if (!method || strcmp(method, "POST") != 0)
+    return respond("405 Method Not Allowed", "Allow: GET, POST\r\n", "GET the form, POST a comment"), 0;
   if (!ctype || strncmp(ctype, "application/x-www-form-urlencoded", 33) != 0)
     return respond("415 Unsupported Media Type", "", "send application/x-www-form-urlencoded"), 0;
   if (!clen || !*clen) return respond("411 Length Required", "", "Content-Length missing"), 0;
@@ -143,6 +200,9 @@ int main(void) {
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++)
       if (vals[i]) sg_comment_set_field(c, fields[i], vals[i], lens[i]);
+    /* This handler's forms carry a token: one that came back without it
+     * was not sent from the form. */
+    if (!vals[5]) sg_comment_set_field(c, SG_FIELD_FORM_TOKEN, "", 0);
   }
   if (ip) sg_comment_set_field(c, SG_FIELD_IP, ip, strlen(ip));
   if (fwd) sg_comment_set_field(c, SG_FIELD_FORWARDED_FOR, fwd, strlen(fwd));
