@@ -38,10 +38,20 @@ trap 'kill $php_server 2>/dev/null' EXIT
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/comment_handler.php" && break; sleep 0.1; done
 handler="http://127.0.0.1:$port/comment_handler.php"
 code() { curl -s -o /dev/null -D "$out/php-headers" -w '%{http_code}' "$@"; }
-[ "$(code --data-urlencode 'comment=Thanks, step 3 fixed it.' "$handler")" = 200 ] || { echo "php handler: ham not 200"; exit 1; }
+# The form, with its token; a program that posts without it; a reader who
+# types for a few seconds.
+curl -s "$handler?post_id=3" > "$out/php-form.html"
+token=$(sed -n 's/.*name="spamguard_token" value="\([A-Za-z0-9_-]*\)".*/\1/p' "$out/php-form.html")
+[ ${#token} = 60 ] || { echo "php handler: no token in the form"; cat "$out/php-form.html"; exit 1; }
+shown=$(date +%s.%N)
+[ "$(code --data-urlencode 'comment=Thanks, step 3 fixed it.' --data-urlencode 'post_id=3' "$handler")" = 403 ] || { echo "php handler: a post without the form not 403"; exit 1; }
+tail -1 "$out/php-spool.jsonl" | grep -q SG_FORM_NO_TOKEN || { echo "php handler: no SG_FORM_NO_TOKEN"; exit 1; }
 [ "$(code --data-urlencode 'author=Cheap Pills' --data-urlencode 'comment=Buy cheap viagra without prescription http://pills.example.xyz/' "$handler")" = 403 ] || { echo "php handler: spam not 403"; exit 1; }
 [ "$(code -d 'comment[]=x' "$handler")" = 400 ] || { echo "php handler: array not 400"; exit 1; }
-[ "$(code "$handler")" = 405 ] || { echo "php handler: GET not 405"; exit 1; }
+[ "$(code -X PUT "$handler")" = 405 ] || { echo "php handler: PUT not 405"; exit 1; }
+sleep "$(python3 -c "import time; print(max(0, 3.2 - (time.time() - $shown)))")"
+[ "$(code --data-urlencode 'comment=Thanks, step 3 fixed it.' --data-urlencode 'post_id=3' --data-urlencode "spamguard_token=$token" \
+  --data-urlencode 'spamguard_website=' "$handler")" = 200 ] || { echo "php handler: a reader's comment not 200"; exit 1; }
 for i in $(seq 8); do code --data-urlencode "comment=again $i" "$handler" >/dev/null; done
 [ "$(code --data-urlencode 'comment=and again' "$handler")" = 429 ] || { echo "php handler: flood not 429"; exit 1; }
 grep -qi '^Retry-After: [0-9]' "$out/php-headers" || { echo "php handler: no Retry-After"; exit 1; }
