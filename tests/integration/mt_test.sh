@@ -7,8 +7,9 @@
 # comment published, a moderate score held, a flood from one address cut to
 # its burst by MT's throttle path, a spam TrackBack junked and a real one
 # published, the admin's "junk" teaching the database under the comment's
-# id, a missing rule file in MT's activity log; with MT's stock filters off,
-# then on.
+# id, the form tag's token and honeypot (a bot posting without the form
+# junked, a reader with the token published), a missing rule file in MT's
+# activity log; with MT's stock filters off, then on.
 set -euo pipefail
 build=$1 src=$2 mtdir=$3
 out=$build/mt-test
@@ -110,6 +111,44 @@ mt_perl 'my $c = MT->model("comment")->load('"$maria"'); $c->junk; $c->save; $ap
 check "admin's junk taught" "$(sqlite3 "$db" "select label from learned where cid = 'id:mt-comment-$maria'")" 1
 mt_perl 'my $c = MT->model("comment")->load('"$maria"'); $c->approve; $c->save; $app->run_callbacks("handle_ham", $app, $c);'
 check "admin's not-junk moves it" "$(sqlite3 "$db" "select label from learned where cid = 'id:mt-comment-$maria'")" 2
+# Comment forms: the tag goes into the blog's comment form and the entry is
+# rebuilt; from then on the blog's comments are checked for the token.
+check "no token needed before the tag" "$(comment 'Maria Lopez' comment_junk_log | grep -c SG_FORM || true)" 0
+mt_perl 'my $t = MT->model("template")->load({ blog_id => 2, identifier => "comments" }) or die "no template";
+  my $x = $t->text; $x =~ s{(<input type="hidden" name="sid" value="" />)}{$1\n<\$mt:SpamGuardFormFields\$>} or die "no sid field";
+  $t->text($x); $t->save or die $t->errstr;
+  MT->instance->rebuild_entry(Entry => MT->model("entry")->load(1), BuildDependencies => 0) or die MT->instance->errstr;'
+page=$(find "$base/www/blog/b1" -name 'hello-comments.html' | head -1)
+grep -q 'name="spamguard_token" id="spamguard-token-1"' "$page" && echo "ok: the published page has the token field" ||
+  { echo "FAIL: no token field in $page"; fail=1; }
+grep -q 'name="spamguard_website"' "$page" && echo "ok: and the honeypot" || { echo "FAIL: no honeypot"; fail=1; }
+token_url=$(sed -n 's/.*x.open("GET","\([^"]*\)").*/\1/p' "$page")
+check "the page's script asks mt-comments.cgi" "$token_url" "http://127.0.0.1:$port/mt/mt-comments.cgi?__mode=spamguard_token&entry_id=1"
+# What the script does when a reader opens the page: a fresh token.
+token=$(curl -s "$token_url")
+shown=$(date +%s.%N)
+check "a token from MT" "${#token}" 60
+check "no token for an entry that does not exist" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/mt/mt-comments.cgi?__mode=spamguard_token&entry_id=999")" 404
+post_form() {  # post_form IP AUTHOR TEXT TOKEN HONEYPOT
+  curl -s -o "$out/last.html" -w '%{http_code}' -H "X-Forwarded-For: $1" -A "$browser" \
+    --data-urlencode static=1 --data-urlencode entry_id=1 --data-urlencode "armor=$(armor)" \
+    --data-urlencode "author=$2" --data-urlencode email=reader@example.org --data-urlencode "text=$3" \
+    --data-urlencode "spamguard_token=$4" --data-urlencode "spamguard_website=$5" --data-urlencode post=Submit \
+    "http://127.0.0.1:$port/mt/mt-comments.cgi" >/dev/null
+}
+# A program posting straight to mt-comments.cgi, as before the tag: junked.
+post 198.51.100.30 "$browser" 'Form Bot' 'Thanks, the second step fixed it for me.' >/dev/null
+check "a bot without the form junked" "$(comment 'Form Bot' comment_junk_status)|$(comment 'Form Bot' comment_visible)" "-1|0"
+case "$(comment 'Form Bot' comment_junk_log)" in *"SG_FORM_NO_TOKEN"*) echo "ok: junk log names the missing token" ;;
+  *) echo "FAIL: junk log: $(comment 'Form Bot' comment_junk_log)"; fail=1 ;; esac
+# One that fills the honeypot and sends the token at once.
+post_form 198.51.100.31 'Hasty Bot' 'Thanks, the second step fixed it for me.' "$token" 'http://seo.example/'
+check "a hasty bot with the honeypot filled junked" "$(comment 'Hasty Bot' comment_junk_status)" "-1"
+# A reader who read the entry for a few seconds: published.
+sleep "$(python3 -c "import time; print(max(0, 3.2 - (time.time() - $shown)))")"
+post_form 198.51.100.32 'Jo Reader' 'Thanks, the second step fixed it for me.' "$token" ''
+check "a reader with the form's token published" "$(comment 'Jo Reader' comment_junk_status)|$(comment 'Jo Reader' comment_visible)" "1|1"
+
 # A missing rule file (set in the plugin's settings): comments keep flowing,
 # and MT's activity log says why, once.
 mt_perl 'MT->component("spamguard")->set_config_value("spamguard_rules", "/nonexistent/spamguard.cf", "system");'

@@ -13,6 +13,14 @@
 # Every hit goes to the comment's junk log. After the comment is saved it has
 # its real id: a spam verdict is learned under it, and so is every decision
 # the admin takes later (marking as junk / not junk: handle_spam, handle_ham).
+#
+# Comment forms: the template tag <$mt:SpamGuardFormFields$> (in the entry's
+# comment form) prints a hidden token field, a honeypot and a script that
+# fills the token from mt-comments.cgi?__mode=spamguard_token when the page
+# is shown (MT publishes static pages: a token printed at build time would
+# be as old as the page and shared by every reader). Once a blog's templates
+# use the tag, its comments are checked for the token: one posted without it
+# did not come from the form.
 package MT::Plugin::SpamGuard;
 
 use strict;
@@ -41,10 +49,16 @@ my $plugin = MT::Plugin::SpamGuard->new(
         settings               => MT::PluginSettings->new(
             [   [ 'spamguard_rules',    { Default => '', Scope => 'system' } ],
                 [ 'spamguard_database', { Default => '', Scope => 'system' } ],
+                # Set when the blog's templates first print the form fields.
+                [ 'spamguard_forms', { Default => 0, Scope => 'blog' } ],
             ]
         ),
         registry => {
             junk_filters => { spamguard => { label => 'SpamGuard', code => \&junk_score } },
+            tags         => { function => { SpamGuardFormFields => \&tag_form_fields } },
+            applications => {
+                comments => { methods => { spamguard_token => { code => \&app_token, requires_login => 0 } } },
+            },
             callbacks    => {
                 CommentThrottleFilter    => \&comment_throttle,
                 TBPingThrottleFilter     => \&ping_throttle,
@@ -151,19 +165,77 @@ sub request_address {
     return %a;
 }
 
+sub entry_post_id {
+    my ($entry) = @_;
+    return 'mt-blog-' . $entry->blog_id . '-entry-' . $entry->id;
+}
+
+sub forms_on {
+    my ($blog_id) = @_;
+    return $plugin->get_config_value( 'spamguard_forms', 'blog:' . $blog_id ) ? 1 : 0;
+}
+
 sub request_comment {
     my ( $app, $entry ) = @_;
     return {
         kind    => 'comment',
         request_address($app),
         time    => time,
-        post_id => 'mt-blog-' . $entry->blog_id . '-entry-' . $entry->id,
+        post_id => entry_post_id($entry),
         author  => scalar( $app->param('author') ) // '',
         email   => scalar( $app->param('email') ) // '',
         url     => scalar( $app->param('url') ) // '',
         body    => scalar( $app->param('text') ) // '',
+        # The blog's forms carry the token: a comment without it was not
+        # sent from one.
+        forms_on( $entry->blog_id )
+        ? ( form_token => scalar( $app->param('spamguard_token') ) // '',
+            honeypot   => scalar( $app->param('spamguard_website') ) // '' )
+        : (),
         browser_fields(),
     };
+}
+
+# <$mt:SpamGuardFormFields$>: the comment form's hidden fields, in an entry
+# context. Building it turns the blog's token check on.
+sub tag_form_fields {
+    my ( $ctx, $args ) = @_;
+    my $entry = $ctx->stash('entry')
+        or return $ctx->error('<$mt:SpamGuardFormFields$> must be used in an entry context (the comment form)');
+    $plugin->set_config_value( 'spamguard_forms', 1, 'blog:' . $entry->blog_id ) unless forms_on( $entry->blog_id );
+    my $cfg = MT->config;
+    my $url = $cfg->CGIPath;
+    $url .= '/' unless $url =~ m{/\z};
+    $url .= $cfg->CommentScript . '?__mode=spamguard_token&entry_id=' . $entry->id;
+    my $id = 'spamguard-token-' . $entry->id;
+    return qq{<input type="hidden" name="spamguard_token" id="$id" value="" />\n}
+        . qq{<p class="spamguard-hp" aria-hidden="true" style="position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden">}
+        . qq{<label>Leave this field empty <input type="text" name="spamguard_website" value="" tabindex="-1" autocomplete="off" /></label></p>\n}
+        . qq{<script type="text/javascript">(function(){var x=new XMLHttpRequest();x.open("GET","$url");}
+        . qq{x.onload=function(){if(x.status==200)document.getElementById("$id").value=x.responseText;};x.send();})();</script>\n};
+}
+
+# mt-comments.cgi?__mode=spamguard_token&entry_id=N: a fresh token for the
+# entry's comment form (what the tag's script asks for), as text.
+sub app_token {
+    my ($app) = @_;
+    $app->{no_print_body} = 0;
+    $app->response_content_type('text/plain');
+    $app->set_header( 'Cache-Control', 'no-store' );
+    my $entry_id = $app->param('entry_id') // '';
+    my $entry = $entry_id =~ /^\d+\z/ ? MT->model('entry')->load($entry_id) : undef;
+    if ( !$entry || !$entry->allow_comments ) {
+        $app->response_code(404);
+        return 'no such entry';
+    }
+    my $e = engine();
+    my $token = $e && eval { $e->form_token( entry_post_id($entry) ) };
+    if ( !$token ) {
+        log_once( 'SpamGuard cannot make form tokens: ' . ( $@ || 'no engine' ) );
+        $app->response_code(503);
+        return 'no token';
+    }
+    return $token;
 }
 
 sub request_ping {
