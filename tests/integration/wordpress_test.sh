@@ -10,7 +10,7 @@
 # comments screen is rendered by headless Chromium and checked from its DOM.
 set -euo pipefail
 build=$1 src=$2
-for p in wordpress mariadb-server php-mysql php-cli php-dev curl chromium; do
+for p in wordpress wordpress-theme-twentytwentyone mariadb-server php-mysql php-cli php-dev curl chromium; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     { echo "FAIL: package $p is not installed (scripts/deps.sh installs it)"; exit 1; }
 done
@@ -84,6 +84,7 @@ phpwp() {  # phpwp CODE: PHP inside WordPress, as WordPress's own API runs it
   wp_install("Spam Test Blog", "admin", "admin@example.org", true, "", "Adm1n-pass!");
   update_option("comment_previously_approved", 0); update_option("comment_moderation", 0);
   update_option("default_ping_status", "open");
+  switch_theme("twentytwentyone");  // a default theme whose pages print comment_form()
   wp_update_post(["ID" => 1, "ping_status" => "open", "comment_status" => "open"]);
   require_once ABSPATH . "wp-admin/includes/plugin.php";
   $r = activate_plugin("spamguard/spamguard.php"); if (is_wp_error($r)) { echo $r->get_error_message(); exit(1); }
@@ -156,6 +157,34 @@ check "the proxy learned nothing" "$(sqlite3 "$sgdb" "SELECT COUNT(*) FROM reput
 "$build/cli/spamguard" --db "$sgdb" -r "$rules" ip 198.51.100.11 > "$out/ip.txt"
 grep -q 'IP 198.51.100.11: 0.0 spam, 1.0 ham' "$out/ip.txt" && echo "ok: the reader's address learned ham" ||
   { echo "FAIL: reader's reputation: $(cat "$out/ip.txt")"; fail=1; }
+
+# The comment form: before any page showed it, comments were not checked
+# for its token (above); the post's page prints the token and the honeypot,
+# and from then on a program posting without them is junked and a reader
+# who took a few seconds is published.
+check "no token needed before the form was shown" "$(sql wp -e "SELECT COUNT(*) FROM wp_commentmeta WHERE meta_key = 'spamguard_verdict' AND meta_value LIKE '%SG_FORM%'")" 0
+curl -sL "$url/?p=1" > "$out/post.html"
+token=$(sed -n 's/.*name="spamguard_token" value="\([A-Za-z0-9_-]*\)".*/\1/p' "$out/post.html" | head -1)
+shown=$(date +%s.%N)
+check "the post's comment form has a token" "${#token}" 60
+grep -q 'name="spamguard_website"' "$out/post.html" && echo "ok: and the honeypot" || { echo "FAIL: no honeypot in the form"; fail=1; }
+post_form() {  # post_form CLIENT-IP AUTHOR TEXT TOKEN HONEYPOT
+  curl -s -o "$out/last.html" -w '%{http_code}' -H "X-Forwarded-For: $1" -A "$browser" \
+    --data-urlencode comment_post_ID=1 --data-urlencode "author=$2" --data-urlencode email=reader@example.org \
+    --data-urlencode "comment=$3" --data-urlencode "spamguard_token=$4" --data-urlencode "spamguard_website=$5" \
+    "$url/wp-comments-post.php" >/dev/null
+}
+post 198.51.100.30 "$browser" 'Form Bot' 'Thanks, the second step fixed it for me.' >/dev/null
+check "a bot posting without the form: Spam folder" "$(field 'Form Bot' comment_approved)" spam
+check "its verdict names the missing token" "$(meta "$(field 'Form Bot' comment_ID)")" "spam SG_FORM_NO_TOKEN"
+post_form 198.51.100.31 'Hasty Bot' 'Thanks, the second step fixed it for me.' "$token" 'http://seo.example/'
+check "a hasty bot with the honeypot filled: Spam folder" "$(field 'Hasty Bot' comment_approved)" spam
+sleep "$(python3 -c "import time; print(max(0, 3.2 - (time.time() - $shown)))")"
+post_form 198.51.100.32 'Jo Reader' 'Thanks, the second step fixed it for me.' "$token" ''
+check "a reader with the form's token published" "$(field 'Jo Reader' comment_approved)" 1
+# An admin's reply from the dashboard has no form: not held to it.
+reply=$(phpwp '$_SERVER["REMOTE_ADDR"] = "192.0.2.70"; $id = wp_new_comment(["comment_post_ID" => 1, "comment_author" => "admin", "comment_author_email" => "admin@example.org", "comment_author_url" => "", "comment_content" => "Glad it helped.", "comment_type" => "comment", "user_id" => 1]); echo wp_get_comment_status($id);')
+check "an admin's reply (no form) published" "$reply" approved
 
 # Without the extension (PHP started without it): comments go on as
 # WordPress decides and the admin is told why.

@@ -29,6 +29,7 @@ function spamguard_settings() {
 		'database' => '',        // empty: SPAMGUARD_DB, else the rule file's, else /var/lib/spamguard/spamguard.db
 		'discard'  => 'spam',    // what a discard verdict does: spam (kept in the Spam folder) or drop
 		'moderate' => 'hold',    // hold, or leave it to WordPress
+		'forms'    => 'on',      // on: the comment form carries a signed token and a honeypot; off: no form checks
 	);
 	$saved = get_option( SPAMGUARD_OPTION, array() );
 	return array_merge( $defaults, is_array( $saved ) ? $saved : array() );
@@ -127,12 +128,58 @@ function spamguard_comment( array $c, $id = 0 ) {
 		return $out;
 	}
 	$out['kind']   = 'comment';
+	if ( ! $id && spamguard_forms_checked() ) {
+		// The blog's comment form carries a token: a comment posted to
+		// wp-comments-post.php without it was not sent from the form.
+		$out['form_token'] = is_string( $_POST['spamguard_token'] ?? null ) ? wp_unslash( $_POST['spamguard_token'] ) : '';
+		$out['honeypot']   = is_string( $_POST['spamguard_website'] ?? null ) ? wp_unslash( $_POST['spamguard_website'] ) : '';
+	}
 	$out['author'] = (string) ( $c['comment_author'] ?? '' );
 	$out['email']  = (string) ( $c['comment_author_email'] ?? '' );
 	$out['url']    = (string) ( $c['comment_author_url'] ?? '' );
 	$out['body']   = $content;
 	return $out;
 }
+
+/**
+ * Whether this request posts the blog's comment form and the form carries
+ * spamguard's fields: the setting is on, the theme's form has printed them
+ * (comment_form hook; a theme with a form of its own never does), and the
+ * comment comes through wp-comments-post.php (not an admin's reply, not the
+ * REST API).
+ */
+function spamguard_forms_checked() {
+	return 'on' === spamguard_settings()['forms'] && get_option( 'spamguard_forms_seen' )
+		&& 'wp-comments-post.php' === basename( (string) ( $_SERVER['SCRIPT_FILENAME'] ?? '' ) );
+}
+
+/**
+ * The comment form's hidden fields: a token signed for this post and this
+ * moment, and a honeypot people never see (programs fill every field).
+ */
+function spamguard_form_fields( $post_id ) {
+	if ( 'on' !== spamguard_settings()['forms'] ) {
+		return;
+	}
+	$engine = spamguard_engine();
+	if ( ! $engine ) {
+		return;
+	}
+	try {
+		$token = $engine->formToken( 'wp-post-' . (int) $post_id );
+	} catch ( SpamGuard\Exception $e ) {
+		spamguard_problem( $e->getMessage() );
+		return;
+	}
+	if ( ! get_option( 'spamguard_forms_seen' ) ) {
+		update_option( 'spamguard_forms_seen', time() );
+	}
+	echo '<input type="hidden" name="spamguard_token" value="' . esc_attr( $token ) . '" />' . "\n";
+	echo '<p class="spamguard-hp" aria-hidden="true" style="position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden">'
+		. '<label>' . esc_html__( 'Leave this field empty', 'spamguard' )
+		. ' <input type="text" name="spamguard_website" value="" tabindex="-1" autocomplete="off" /></label></p>' . "\n";
+}
+add_action( 'comment_form', 'spamguard_form_fields' );
 
 /** The verdict of the comment being posted in this request. */
 function spamguard_current( $verdict = null ) {
@@ -319,6 +366,7 @@ function spamguard_sanitize( $in ) {
 		'database' => sanitize_text_field( $in['database'] ?? '' ),
 		'discard'  => ( $in['discard'] ?? '' ) === 'drop' ? 'drop' : 'spam',
 		'moderate' => ( $in['moderate'] ?? '' ) === 'wordpress' ? 'wordpress' : 'hold',
+		'forms'    => ( $in['forms'] ?? '' ) === 'off' ? 'off' : 'on',
 	);
 }
 
@@ -351,6 +399,12 @@ function spamguard_settings_page() {
 						<option value="hold" <?php selected( $s['moderate'], 'hold' ); ?>><?php esc_html_e( 'Hold for moderation', 'spamguard' ); ?></option>
 						<option value="wordpress" <?php selected( $s['moderate'], 'wordpress' ); ?>><?php esc_html_e( 'Leave it to WordPress\'s discussion settings', 'spamguard' ); ?></option>
 					</select></td></tr>
+				<tr><th scope="row"><?php esc_html_e( 'Comment form', 'spamguard' ); ?></th>
+					<td><select name="<?php echo esc_attr( SPAMGUARD_OPTION ); ?>[forms]">
+						<option value="on" <?php selected( $s['forms'], 'on' ); ?>><?php esc_html_e( 'Sign the form and check every comment for its token and honeypot', 'spamguard' ); ?></option>
+						<option value="off" <?php selected( $s['forms'], 'off' ); ?>><?php esc_html_e( 'No form checks', 'spamguard' ); ?></option>
+					</select>
+					<p class="description"><?php esc_html_e( 'The checks start once your theme\'s comment form has shown the fields (themes that call comment_form()). A page cache shares one token among readers: exclude pages with comment forms from it.', 'spamguard' ); ?></p></td></tr>
 			</table>
 			<p><?php esc_html_e( 'Throttled senders are refused with HTTP 429 and Retry-After; spam goes to the Spam folder; every verdict and its reasons are shown in the SpamGuard column of the Comments screen. Marking a comment as Spam or Not Spam teaches the filter.', 'spamguard' ); ?></p>
 			<?php submit_button(); ?>

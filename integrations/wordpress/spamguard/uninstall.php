@@ -9,6 +9,7 @@ if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
 }
 delete_option( 'spamguard_settings' );
 delete_option( 'spamguard_problem' );
+delete_option( 'spamguard_forms_seen' );
 delete_metadata( 'comment', 0, 'spamguard_verdict', '', true );
 delete_metadata( 'comment', 0, 'spamguard_learned', '', true );
 delete_metadata( 'comment', 0, 'spamguard_forwarded_for', '', true );
