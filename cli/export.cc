@@ -50,7 +50,12 @@ int ExportCommand(const sg_engine* engine, const ExportArgs& args) {
     sink.fd = STDOUT_FILENO;
   } else {
     // Written beside the target and renamed over it: a firewall job that
-    // loads the file never sees half of it.
+    // loads the file never sees half of it. Only a regular file is replaced.
+    struct stat st;
+    if (lstat(args.output.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      fprintf(stderr, "spamguard: %s: not a regular file; not replaced\n", Shown(args.output.c_str()).c_str());
+      return 1;
+    }
     tmp = args.output + ".XXXXXX";
     sink.fd = mkstemp(tmp.data());
     if (sink.fd < 0) {
