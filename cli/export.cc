@@ -65,7 +65,8 @@ int ExportCommand(const sg_engine* engine, const ExportArgs& args) {
     fchmod(sink.fd, 0644);
   }
   int64_t ranges = 0;
-  int rc = sg_engine_list_export(&ranges, engine, FormatOf(args.format), args.name.c_str(), args.family, args.at,
+  int rc = sg_engine_list_export(&ranges, engine, FormatOf(args.format), args.name.c_str(), args.family,
+                                 args.ports == "all" ? "" : args.ports.c_str(), args.at,
                                  WriteAll, &sink);
   std::string error = rc < 0 ? sg_error_message() : "";
   if (rc >= 0 && !tmp.empty() && fsync(sink.fd) != 0) error = std::string("cannot write: ") + strerror(errno);

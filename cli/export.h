@@ -12,6 +12,7 @@ struct ExportArgs {
   std::string format = "plain";
   std::string name = "spamguard";
   int family = 0;      // 0: both
+  std::string ports = "80,443";  // nft: "all" for all traffic
   std::string output;  // empty: standard output
   int64_t at = 0;      // 0: now
 };

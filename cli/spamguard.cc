@@ -559,6 +559,9 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--name", ex.name, "the nft table, the ipset sets' prefix or the iptables chain")
       ->capture_default_str();
   export_cmd->add_option("--family", ex.family, "4 or 6 only (iptables needs one)")->check(CLI::IsMember({4, 6}));
+  export_cmd->add_option("--ports", ex.ports,
+                         "nft: the TCP ports the table's chain closes to listed addresses, or 'all' for all traffic")
+      ->capture_default_str();
   export_cmd->add_option("-o,--output", ex.output,
                          "write to FILE, replaced in one step (a file beside it, renamed); default: standard output");
   export_cmd->add_option("--at", ex.at, "the moment exported, unix seconds (default: now)");

@@ -810,19 +810,22 @@ static void test_forms_and_export(void) {
   /* Export. */
   CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "203.0.113.0/24", "admin", NULL, 0) == SG_OK);
   CHECK(sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, "2001:db8::/48", "ratelimit", NULL, t0 + 60) == SG_OK);
-  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_NFT, "blog1", 0, t0, collect, out) == SG_OK);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_NFT, "blog1", 0, NULL, t0, collect, out) == SG_OK);
   CHECK(n == 2);
   CHECK(strstr(out, "table inet blog1 {") != NULL);
+  CHECK(strstr(out, "add rule inet blog1 input tcp dport { 80, 443 } ip6 saddr @block6 counter drop") != NULL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_NFT, NULL, 0, "80,", t0, collect, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_NFT, NULL, 0, "99999", t0, collect, out) == SG_EINVAL);
   CHECK(strstr(out, "add element inet blog1 block6 { 2001:db8::/48 timeout 60s }") != NULL);
   out[0] = '\0';
-  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 6, t0 + 60, collect, out) == SG_OK);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 6, NULL, t0 + 60, collect, out) == SG_OK);
   CHECK(n == 0 && out[0] == '\0'); /* the ban is over */
-  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_IPTABLES, NULL, 0, t0, collect, out) == SG_EINVAL);
-  CHECK(sg_engine_list_export(&n, e, 42, NULL, 0, t0, collect, out) == SG_EINVAL);
-  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, "bad name", 0, t0, collect, out) == SG_EINVAL);
-  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 0, t0, NULL, out) == SG_EINVAL);
-  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 0, t0, refuse, NULL) == SG_EIO);
-  CHECK(sg_engine_list_export(&n, NULL, SG_EXPORT_PLAIN, NULL, 0, t0, collect, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_IPTABLES, NULL, 0, NULL, t0, collect, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, 42, NULL, 0, NULL, t0, collect, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, "bad name", 0, NULL, t0, collect, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 0, NULL, t0, NULL, out) == SG_EINVAL);
+  CHECK(sg_engine_list_export(&n, e, SG_EXPORT_PLAIN, NULL, 0, NULL, t0, refuse, NULL) == SG_EIO);
+  CHECK(sg_engine_list_export(&n, NULL, SG_EXPORT_PLAIN, NULL, 0, NULL, t0, collect, out) == SG_EINVAL);
   sg_engine_close(e);
 
   /* No database and no secret: no token can be made. */
@@ -831,7 +834,7 @@ static void test_forms_and_export(void) {
   CHECK(sg_engine_form_token(none, "12", 2, t0, token, sizeof token) == SG_EIO);
   CHECK(strstr(sg_error_message(), "form_secret") != NULL);
   CHECK(sg_engine_form_rotate(none) == SG_ENOTFOUND);
-  CHECK(sg_engine_list_export(&n, none, SG_EXPORT_PLAIN, NULL, 0, t0, collect, out) == SG_ENOTFOUND);
+  CHECK(sg_engine_list_export(&n, none, SG_EXPORT_PLAIN, NULL, 0, NULL, t0, collect, out) == SG_ENOTFOUND);
   sg_engine_close(none);
   sg_config_free(cfg);
 }

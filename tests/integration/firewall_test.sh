@@ -8,9 +8,10 @@
 set -u
 sg=$1 src=$2
 tmp=$(mktemp -d)
-ipset_sets=()
+ipset_sets=() nft_table=
 cleanup() {
   for s in "${ipset_sets[@]}"; do ipset destroy "$s" 2>/dev/null; done
+  [ -n "$nft_table" ] && nft delete table inet "$nft_table" 2>/dev/null
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -46,15 +47,31 @@ check "iptables needs a family" 1 $sg list export --format iptables
 contains "iptables needs a family" "iptables needs one family"
 check "a bad name" 1 $sg list export --format nft --name 'a b'
 contains "a bad name" "1 to 24 letters"
+check "bad ports" 1 $sg list export --format nft --ports 80,http
+contains "bad ports" "port numbers"
 check "to standard output" 0 $sg list export --at "$at"
 contains "to standard output" "203.0.113.0/24"
 
 # The real tools, where this machine lets them run.
 if command -v nft >/dev/null && echo 'table inet sg_probe { }' | nft -c -f - 2>/dev/null; then
   check "nft -c accepts the script" 0 nft -c -f "$tmp/nft.txt"
+  $sg list export --format nft --ports all -o "$tmp/all.nft" 2>/dev/null
+  check "nft -c accepts it closed to all traffic" 0 nft -c -f "$tmp/all.nft"
   # Overlapping elements are what nft refuses: the merge is what makes it load.
   printf 'table inet sgx { set s { type ipv4_addr; flags interval; } }\nadd element inet sgx s { 10.0.0.0/8, 10.1.2.3 }\n' > "$tmp/bad.nft"
   check "nft -c refuses overlapping elements (the check is real)" 1 nft -c -f "$tmp/bad.nft"
+  # Loaded for real, in a table of the test's own (documentation addresses
+  # only), twice: a refresh replaces the rules and elements, adds nothing.
+  nft_table=sgt$$
+  $sg list export --format nft --name "$nft_table" -o "$tmp/mine.nft" 2>/dev/null
+  check "nft -f loads it" 0 nft -f "$tmp/mine.nft"
+  check "nft -f loads it again" 0 nft -f "$tmp/mine.nft"
+  check "the IPv4 set" 0 nft list set inet "$nft_table" block4
+  contains "the IPv4 set" "203.0.113.0/24"
+  contains "the IPv4 set" "10.1.2.3"
+  check "the chain" 0 nft list chain inet "$nft_table" input
+  [ "$(grep -c 'counter packets .* drop' "$tmp/out")" = 2 ] && echo "ok: two drop rules after two loads" ||
+    { echo "FAIL: the chain after two loads:"; cat "$tmp/out"; fail=1; }
 else
   echo "skip: nft -c cannot run here (no nftables or no CAP_NET_ADMIN); checked by the golden file only"
 fi

@@ -357,7 +357,9 @@ SG_API int sg_engine_form_rotate(sg_engine *engine);
 /** Formats of sg_engine_list_export. */
 #define SG_EXPORT_PLAIN 1    /**< one address or CIDR block per line */
 #define SG_EXPORT_NFT 2      /**< an `nft -f` script: table inet NAME, interval
-                                  sets block4 and block6 with timeouts, flushed
+                                  sets block4 and block6 with timeouts and a
+                                  chain hooked into input (priority filter - 1)
+                                  dropping their addresses on `ports`, flushed
                                   and refilled in one transaction */
 #define SG_EXPORT_IPSET 3    /**< an `ipset restore` script: hash:net sets NAME4
                                   and NAME6 with timeouts, refilled aside and
@@ -379,14 +381,16 @@ typedef int (*sg_write_fn)(void *ctx, const char *data, size_t len);
  *  longest-lived entry (nft and ipset elements carry the seconds left).
  *  `name` names the table, sets or chain (NULL: "spamguard"; 1-24 letters,
  *  digits, '-', '_'); `family` is 4, 6 or 0 for both (iptables needs 4 or
- *  6). The entries are read in one transaction (an import running meanwhile
+ *  6); `ports` (nft) the TCP ports closed to listed addresses, as "80,443"
+ *  (NULL: "80,443"; "": all traffic). The entries are read in one transaction (an import running meanwhile
  *  is seen whole or not at all) and streamed: memory does not grow with the
  *  list. *ranges (may be NULL) is set to the ranges or blocks written.
  *  @return SG_OK, SG_EINVAL, SG_EIO (a database error, or `write` stopped
  *  it), SG_EBUSY, SG_ENOTFOUND (no database). */
 SG_API int sg_engine_list_export(int64_t *ranges, const sg_engine *engine,
                                  int format, const char *name, int family,
-                                 int64_t now, sg_write_fn write, void *ctx);
+                                 const char *ports, int64_t now,
+                                 sg_write_fn write, void *ctx);
 
 /** Add an entry to the allow or block list (SG_LIST_*). `kind` is
  *  SG_ENTRY_*; `entry` is an address or CIDR ("203.0.113.0/24"), an e-mail

@@ -564,7 +564,7 @@ SG_API int sg_engine_form_rotate(sg_engine* engine) {
 }
 
 SG_API int sg_engine_list_export(int64_t* ranges, const sg_engine* engine, int format, const char* name, int family,
-                                 int64_t now, sg_write_fn write, void* ctx) {
+                                 const char* ports, int64_t now, sg_write_fn write, void* ctx) {
   return Guard([&] {
     if (ranges) *ranges = 0;
     if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_list_export: engine is NULL");
@@ -575,6 +575,7 @@ SG_API int sg_engine_list_export(int64_t* ranges, const sg_engine* engine, int f
     opts.format = lists::ExportFormat(format);
     if (name) opts.name = name;
     opts.family = family;
+    if (ports) opts.ports = ports;
     opts.now = now;
     Status st = engine->rep->ListExport(
         opts, [&](std::string_view s) { return write(ctx, s.data(), s.size()) == 0; }, ranges);

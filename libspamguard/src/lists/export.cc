@@ -58,6 +58,20 @@ Status CheckExportOptions(const ExportOptions& opts) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
       }))
     return Status::InvalidArgument("export: the name must be 1 to 24 letters, digits, '-' or '_'");
+  int n = 0;
+  for (size_t i = 0; i < opts.ports.size();) {
+    size_t end = opts.ports.find(',', i);
+    if (end == std::string::npos) end = opts.ports.size();
+    std::string_view p(opts.ports.data() + i, end - i);
+    long v = 0;
+    bool digits = !p.empty() && p.size() <= 5 &&
+                  std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) v = std::stol(std::string(p));
+    if (!digits || v < 1 || v > 65535 || ++n > 16)
+      return Status::InvalidArgument("export: ports must be up to 16 port numbers separated by commas, or empty");
+    i = end + 1;
+    if (end == opts.ports.size() - 1) return Status::InvalidArgument("export: ports end with a comma");
+  }
   if (opts.family != 0 && opts.family != 4 && opts.family != 6)
     return Status::InvalidArgument("export: family must be 4, 6 or 0 (both)");
   if (opts.format == ExportFormat::kIptables && opts.family == 0)
@@ -81,10 +95,20 @@ Exporter::Exporter(const ExportOptions& opts, std::function<bool(std::string_vie
         buf_ += "\tset block" + std::to_string(fam) + " {\n\t\ttype ipv" + std::to_string(fam) +
                 "_addr\n\t\tflags interval, timeout\n\t}\n";
       }
-      buf_ += "}\n";
+      // Before the usual filter chain (priority filter), so that nothing
+      // there lets a listed address through first.
+      buf_ += "\tchain input {\n\t\ttype filter hook input priority filter - 1; policy accept;\n\t}\n}\n";
+      buf_ += "flush chain inet " + n + " input\n";
+      std::string match;
+      if (!opts_.ports.empty()) {
+        std::string ports = opts_.ports;
+        for (size_t i = 0; (i = ports.find(',', i)) != std::string::npos; i += 2) ports.replace(i, 1, ", ");
+        match = "tcp dport { " + ports + " } ";
+      }
       for (int fam : {4, 6})
         if (opts_.family == 0 || opts_.family == fam)
-          buf_ += "flush set inet " + n + " block" + std::to_string(fam) + "\n";
+          buf_ += "flush set inet " + n + " block" + std::to_string(fam) + "\nadd rule inet " + n + " input " + match +
+                  (fam == 4 ? "ip" : "ip6") + " saddr @block" + std::to_string(fam) + " counter drop\n";
       break;
     }
     case ExportFormat::kIpset:

@@ -5,8 +5,10 @@
 //
 //   plain     one address or CIDR block per line
 //   nft       an `nft -f` script: table inet NAME with interval sets
-//             block4 and block6 (with timeouts), flushed and refilled in
-//             one transaction
+//             block4 and block6 (with timeouts) and a chain hooked into
+//             input just before the usual filter (as fail2ban does) that
+//             drops the sets' addresses (to the given TCP ports, or all
+//             traffic), flushed and refilled in one transaction
 //   ipset     an `ipset restore` script: hash:net sets NAME4 and NAME6,
 //             refilled aside and swapped in
 //   iptables  an `iptables-restore --noflush` (family 4) or
@@ -36,11 +38,12 @@ struct ExportOptions {
   ExportFormat format = ExportFormat::kPlain;
   std::string name = "spamguard";  // table (nft), set prefix (ipset), chain (iptables)
   int family = 0;                  // 0: both; 4 or 6 (iptables needs one)
+  std::string ports = "80,443";    // nft: TCP ports the chain closes to listed addresses; "": all traffic
   int64_t now = 0;                 // unix seconds: the moment exported
 };
 
 // Checks the options (a name of 1-24 letters, digits, '-' or '_'; a family
-// for iptables).
+// for iptables; ports: up to 16 numbers 1-65535 separated by commas).
 Status CheckExportOptions(const ExportOptions& opts);
 
 class Exporter {

@@ -70,7 +70,14 @@ BOOST_AUTO_TEST_CASE(nested_entries_become_disjoint_ranges_with_the_longest_life
                       "10.1.2.4-10.255.255.255 timeout 86400s, 198.51.100.0/24, 203.0.113.0/24 }\n") != std::string::npos,
              nft);
   BOOST_TEST(nft.find("add element inet spamguard block6 { 2001:db8::/32 timeout 30s }\n") != std::string::npos, nft);
-  BOOST_TEST(nft.find("flush set inet spamguard block4\nflush set inet spamguard block6\n") != std::string::npos);
+  BOOST_TEST(nft.find("\tchain input {\n\t\ttype filter hook input priority filter - 1; policy accept;\n\t}\n}\n"
+                      "flush chain inet spamguard input\n"
+                      "flush set inet spamguard block4\n"
+                      "add rule inet spamguard input tcp dport { 80, 443 } ip saddr @block4 counter drop\n"
+                      "flush set inet spamguard block6\n"
+                      "add rule inet spamguard input tcp dport { 80, 443 } ip6 saddr @block6 counter drop\n") !=
+                 std::string::npos,
+             nft);
   // Entries over by `now` are left out; one a second from its end has 1 s.
   std::string plain = Export(lists::ExportFormat::kPlain, {{"192.0.2.1", 999}, {"192.0.2.2", 1000}, {"192.0.2.3", 1001}});
   BOOST_TEST(plain == "192.0.2.3\n");
@@ -192,6 +199,15 @@ BOOST_AUTO_TEST_CASE(options_are_checked) {
   BOOST_TEST(lists::CheckExportOptions(o).ok());
   o.format = lists::ExportFormat(9);
   BOOST_TEST(!lists::CheckExportOptions(o).ok());
+  o.format = lists::ExportFormat::kNft;
+  for (const char* bad : {"80,", ",80", "http", "0", "65536", "80,,443", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"}) {
+    o.ports = bad;
+    BOOST_TEST(!lists::CheckExportOptions(o).ok(), bad);
+  }
+  for (const char* good : {"", "80", "80,443", "1,65535"}) {
+    o.ports = good;
+    BOOST_TEST(lists::CheckExportOptions(o).ok(), good);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_engine_exports_the_database_in_one_read) {
