@@ -41,6 +41,34 @@ int FormatOf(const std::string& f) {
   return SG_EXPORT_PLAIN;
 }
 
+// An .htaccess holds more than the block list (a blog's rewrite rules):
+// the lines of the file being replaced that are not between the markers
+// follow the new block. Returns an error message, or "".
+std::string KeepTheRest(const std::string& path, int fd) {
+  FILE* in = fopen(path.c_str(), "r");
+  if (in == nullptr) return errno == ENOENT ? "" : std::string("cannot read it: ") + strerror(errno);
+  std::string line, rest;
+  bool inside = false;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, in) != nullptr) {
+    line += buf;
+    if (line.back() != '\n' && !feof(in)) continue;  // (a line longer than the buffer)
+    std::string bare = line.substr(0, line.find_last_not_of("\r\n") + 1);
+    if (bare == "# BEGIN spamguard") inside = true;
+    else if (bare == "# END spamguard") inside = false;
+    else if (!inside) rest += line;
+    line.clear();
+    if (rest.size() > (16u << 20)) break;
+  }
+  bool bad = ferror(in) != 0;
+  fclose(in);
+  if (bad) return "cannot read it";
+  if (rest.size() > (16u << 20)) return "more than 16 MB besides the block list; not replaced";
+  Sink s{fd, 0};
+  if (WriteAll(&s, rest.data(), rest.size()) != 0) return std::string("cannot write: ") + strerror(s.err);
+  return "";
+}
+
 }  // namespace
 
 int ExportCommand(const sg_engine* engine, const ExportArgs& args) {
@@ -62,7 +90,8 @@ int ExportCommand(const sg_engine* engine, const ExportArgs& args) {
       fprintf(stderr, "spamguard: %s: cannot write: %s\n", Shown(args.output.c_str()).c_str(), strerror(errno));
       return 1;
     }
-    fchmod(sink.fd, 0644);
+    struct stat old;
+    fchmod(sink.fd, stat(args.output.c_str(), &old) == 0 ? (old.st_mode & 07777) : 0644);
   }
   int64_t ranges = 0;
   int rc = sg_engine_list_export(&ranges, engine, FormatOf(args.format), args.name.c_str(), args.family,
@@ -70,6 +99,7 @@ int ExportCommand(const sg_engine* engine, const ExportArgs& args) {
                                  WriteAll, &sink);
   std::string error = rc < 0 ? sg_error_message() : "";
   if (rc >= 0 && !tmp.empty() && fsync(sink.fd) != 0) error = std::string("cannot write: ") + strerror(errno);
+  if (error.empty() && !tmp.empty() && args.format == "htaccess") error = KeepTheRest(args.output, sink.fd);
   if (!tmp.empty()) {
     if (::close(sink.fd) != 0 && error.empty()) error = std::string("cannot write: ") + strerror(errno);
     if (error.empty() && rename(tmp.c_str(), args.output.c_str()) != 0)

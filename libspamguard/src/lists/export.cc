@@ -120,7 +120,7 @@ Exporter::Exporter(const ExportOptions& opts, std::function<bool(std::string_vie
       buf_ += "*filter\n:" + n + " - [0:0]\n-F " + n + "\n";
       break;
     case ExportFormat::kHtaccess:
-      buf_ += "# spamguard block list as of " + at + " (entries that expire stay until the next export)\n";
+      buf_ += "# BEGIN spamguard\n# block list as of " + at + " (entries that expire stay until the next export)\n";
       buf_ += "<RequireAll>\n    Require all granted\n";
       break;
   }
@@ -289,7 +289,7 @@ Status Exporter::Finish() {
   AdvanceTo(6);
   if (fam_ != 0) EndFamily();
   if (opts_.format == ExportFormat::kIptables) Put("COMMIT\n");
-  if (opts_.format == ExportFormat::kHtaccess) Put("</RequireAll>\n");
+  if (opts_.format == ExportFormat::kHtaccess) Put("</RequireAll>\n# END spamguard\n");
   if (!failed_ && !buf_.empty()) failed_ = !write_(buf_);
   buf_.clear();
   return failed_ ? Status::IOError("export: the output could not be written") : Status::OK();

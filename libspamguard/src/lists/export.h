@@ -14,7 +14,8 @@
 //   iptables  an `iptables-restore --noflush` (family 4) or
 //             `ip6tables-restore --noflush` (family 6) table: chain NAME,
 //             flushed and refilled, dropping each block
-//   htaccess  Apache 2.4 `Require not ip` lines, for hosting without root
+//   htaccess  Apache 2.4 `Require not ip` lines, for hosting without root,
+//             between "# BEGIN spamguard" and "# END spamguard" lines
 //
 // Entries nest (a /24 and an address in it) but firewall sets refuse
 // overlapping intervals, so they are merged first: an address is in the
