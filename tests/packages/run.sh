@@ -8,7 +8,9 @@
 #     with state (a flood is throttled) in /var/lib/spamguard/spamguard.db;
 #   - the database is shared: a block-list entry the admin (root) adds is
 #     what the handler, as www-data, refuses next;
-#   - the maintenance script imports a configured list and prunes.
+#   - the maintenance script imports a configured list and prunes;
+#   - the firewall refresh units are installed (not enabled) and what they
+#     run exports the shared database for nft.
 # Then purges the packages again.
 set -euo pipefail
 src=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
@@ -141,4 +143,20 @@ printf 'test-drop file://%s\n' "$work/drop.txt" > "$work/blocklists.conf" && chm
 out=$(as_www env SPAMGUARD_BLOCKLISTS="$work/blocklists.conf" /usr/libexec/spamguard/spamguard-maintenance) ||
   fail "maintenance: $out"
 [[ $out == *"imported 1 entries into the block list as source 'test-drop'"* && $out == *"pruned"* ]] || fail "maintenance: $out"
+
+# 7. The firewall refresh: installed, not enabled; what its service runs
+# (the export as www-data, then nft as root) works on the shared database.
+for u in spamguard-firewall.service spamguard-firewall.timer; do
+  test -f "/lib/systemd/system/$u" || fail "no $u"
+done
+[ -e /etc/systemd/system/timers.target.wants/spamguard-firewall.timer ] && fail "the firewall timer was enabled by the installation"
+out=$(systemd-analyze verify --man=no /lib/systemd/system/spamguard-firewall.service /lib/systemd/system/spamguard-firewall.timer 2>&1) ||
+  fail "systemd-analyze verify: $out"
+install -d -o www-data -g www-data /run/spamguard-firewall
+as_www spamguard list export --format nft --output /run/spamguard-firewall/block.nft 2>/dev/null || fail "the firewall export as www-data"
+grep -q '198.51.100.0/24' /run/spamguard-firewall/block.nft || fail "the export lacks the imported list"
+if command -v nft >/dev/null && echo 'table inet sg_probe { }' | nft -c -f - 2>/dev/null; then
+  nft -c -f /run/spamguard-firewall/block.nft || fail "nft -c refuses the export"
+fi
+rm -rf /run/spamguard-firewall
 echo "packages: built, lintian clean of errors, installed; www-data and root share one database"
