@@ -104,7 +104,8 @@ post() { curl -s -o /dev/null -w '%{http_code}' --data-urlencode "comment=$1" "$
 codes=""
 for i in 1 2 3 4 5; do codes="$codes $(post "Thanks, step $i fixed it.")"; done
 echo "five quick comments from one address: $codes"
-[[ $codes == " 200 200 200 429"* ]] || fail "no state: the flood was not throttled ($codes); $(cat "$work/php.log")"
+# (Posted without the form's token: scored as spam until the limit throttles.)
+[[ $codes =~ ^(\ (200|202|403)){3}\ 429 ]] || fail "no state: the flood was not throttled ($codes); $(cat "$work/php.log")"
 db=/var/lib/spamguard/spamguard.db
 [ "$(stat -c '%G %a' "$db")" = "www-data 660" ] || fail "database is $(stat -c '%U:%G %a' "$db")"
 # The admin, as root, sees the handler's state and blocks the address; the
