@@ -366,6 +366,15 @@ int StatsCommand(const std::string& rules, bool json) {
          rl["when_unavailable"].get<std::string>() == "throttle" ? 1 : 0);
   if (rl["unavailable"].is_string())
     printf("            unavailable: %s\n", Shown(rl["unavailable"].get<std::string>().c_str()).c_str());
+  const auto& fm = st["forms"];
+  const std::string secret = fm["secret"].get<std::string>();
+  printf("forms       %lld form rules; signed with %s; %lld tokens' uses counted\n", fm["rules"].get<long long>(),
+         secret == "rule file"  ? "the rule file's form_secret"
+         : secret == "database" ? ("the database's secret (" + std::to_string(fm["secrets"].get<long long>()) +
+                                   " held, the newest made " + FormatTime(fm["newest"].get<long long>()) + ")")
+                                      .c_str()
+                                : "the database's secret, made on the first token",
+         fm["tokens_counted"].get<long long>());
   return 0;
 }
 

@@ -70,6 +70,8 @@ accepted=$(grep -l 'comment  accept' "$tmp"/p? | wc -l)
 # Rotation: the old secret's tokens stay valid; a new one signs.
 check "rotate" 0 $sg form rotate
 contains "rotate" "a new form secret"
+check "stats after rotation" 0 $sg stats
+contains "stats after rotation" "8 form rules; signed with the database's secret (2 held"
 check "the old secret's token after rotation" 0 person --form-token "$($sg form token 42 --at $((now - 30)))"
 contains "the old secret's token after rotation" "comment  accept"
 printf 'include %s\nform_secret 0123456789abcdef0123\n' "$SPAMGUARD_RULES" > "$tmp/secret.cf"

@@ -68,12 +68,14 @@ cat "$work/lintian.log"
 if grep -q '^E:' "$work/lintian.log"; then fail "lintian reports errors"; fi
 
 # 3. Install (apt resolves php and the other dependencies from Debian). A
-# database a first run as root left behind, private to root, is taken over
-# by the web server's group.
+# database (and its rate-limit file) a first run as root left behind,
+# private to root, is taken over by the web server's group.
 mkdir -p /var/lib/spamguard
-[ -e /var/lib/spamguard/spamguard.db ] ||
-  python3 -c 'import sqlite3; sqlite3.connect("/var/lib/spamguard/spamguard.db").execute("PRAGMA user_version=0")' 
-chown root:root /var/lib/spamguard/spamguard.db && chmod 0600 /var/lib/spamguard/spamguard.db
+for f in spamguard.db spamguard.db-rates; do
+  [ -e /var/lib/spamguard/$f ] ||
+    python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version=0")' /var/lib/spamguard/$f
+  chown root:root /var/lib/spamguard/$f && chmod 0600 /var/lib/spamguard/$f
+done
 debs=$(ls "$work"/*.deb | grep -v -- '-dbgsym_')
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $debs > "$work/install.log" 2>&1 ||
   { cat "$work/install.log"; fail "apt-get install"; }
@@ -108,6 +110,7 @@ echo "five quick comments from one address: $codes"
 [[ $codes =~ ^(\ (200|202|403)){3}\ 429 ]] || fail "no state: the flood was not throttled ($codes); $(cat "$work/php.log")"
 db=/var/lib/spamguard/spamguard.db
 [ "$(stat -c '%G %a' "$db")" = "www-data 660" ] || fail "database is $(stat -c '%U:%G %a' "$db")"
+[ "$(stat -c '%G %a' "$db-rates")" = "www-data 660" ] || fail "the rate-limit file is $(stat -c '%U:%G %a' "$db-rates")"
 # The admin, as root, sees the handler's state and blocks the address; the
 # handler refuses it next, from the same file.
 out=$(spamguard stats) && [[ $out == *"$db"* ]] || fail "stats as root: $out"

@@ -783,7 +783,11 @@ SG_API int sg_engine_stats(char** out, size_t* len, sg_engine* engine) {
     j += ",\"keys\":" + std::to_string(s.ratelimit_keys) + ",\"unavailable\":";
     if (s.ratelimit_error.empty()) j += "null";
     else capi::JsonString(s.ratelimit_error, &j);
-    j += std::string(",\"when_unavailable\":\"") + (s.ratelimit_fail_closed ? "throttle" : "allow") + "\"}}";
+    j += std::string(",\"when_unavailable\":\"") + (s.ratelimit_fail_closed ? "throttle" : "allow") + "\"}";
+    j += std::string(",\"forms\":{\"secret\":\"") +
+         (s.form_secret_configured ? "rule file" : s.form_secrets > 0 ? "database" : "none yet") +
+         "\",\"secrets\":" + std::to_string(s.form_secrets) + ",\"newest\":" + std::to_string(s.form_secret_newest) +
+         ",\"tokens_counted\":" + std::to_string(s.form_tokens) + ",\"rules\":" + std::to_string(s.form_rules) + "}}";
     return capi::CopyOut(j, out, len);
   });
 }

@@ -725,6 +725,9 @@ Status Engine::Stats(store::StoreStats* out) const {
   out->learner_min_spam = ss.learn_min_spam;
   out->learner_min_ham = ss.learn_min_ham;
   out->learner_rules = int64_t(rules_->learned().size());
+  out->form_secret_configured = configured_secret_ != nullptr;
+  for (const auto& r : rules_->rules())
+    if (r.target == rules::Target::kCheck && r.condition >= rules::Condition::kFormNoToken) ++out->form_rules;
   return st;
 }
 

@@ -1682,6 +1682,11 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
         (sqlite3_column_int(q, 0) == 1 ? out->learned_spam : out->learned_ham) = sqlite3_column_int64(q, 1);
       });
     if (st.ok() && schema_ >= 5) st = ReadLearner(&out->learner, nullptr);
+    if (st.ok() && schema_ >= 6)
+      st = each("SELECT COUNT(*), COALESCE(MAX(created), 0) FROM form_secret", [&](sqlite3_stmt* q) {
+        out->form_secrets = sqlite3_column_int64(q, 0);
+        out->form_secret_newest = sqlite3_column_int64(q, 1);
+      });
     return st;
   });
   if (!counted.ok()) return counted;
@@ -1693,19 +1698,24 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
     return Status::OK();
   }
   out->ratelimit_path = r->path_;
-  return r->CountRates(&out->ratelimit_keys);
+  return r->CountRates(&out->ratelimit_keys, &out->form_tokens);
 }
 
-Status SqliteStore::CountRates(int64_t* n) {
+Status SqliteStore::CountRates(int64_t* keys, int64_t* tokens) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* q = nullptr;
-  Status st = Prepare("SELECT COUNT(*) FROM ratelimit", &q);
-  if (!st.ok()) return st;
-  int rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW) *n = sqlite3_column_int64(q, 0);
-  else return Error("stats", rc);
-  sqlite3_reset(q);
-  return Status::OK();
+  auto count = [&](const char* sql, int64_t* n) -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare(sql, &q);
+    if (!st.ok()) return st;
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) return Error("stats", rc);
+    *n = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return Status::OK();
+  };
+  Status st = count("SELECT COUNT(*) FROM ratelimit", keys);
+  if (st.ok() && schema_ >= 6) st = count("SELECT COUNT(*) FROM form_use", tokens);
+  return st;
 }
 
 }  // namespace spamguard::store

@@ -140,7 +140,7 @@ class SqliteStore final : public Store {
   // The store rate limits go to, or an error saying why there is none.
   Status Rates(SqliteStore** out);
   Status PruneHere(int64_t before, int64_t now, PruneCounts* out);
-  Status CountRates(int64_t* n);
+  Status CountRates(int64_t* keys, int64_t* tokens);
   // Learning, inside a write transaction: adds the reputation of `keys`
   // (sign +1) or takes it back as decayed since `at` (sign -1).
   Status ApplyReputation(const std::vector<std::string>& keys, int label, double weight, int64_t now,

@@ -165,6 +165,13 @@ struct StoreStats {
   std::string ratelimit_path;   // where the rate-limit state is kept
   std::string ratelimit_error;  // why it cannot be used, or empty
   bool ratelimit_fail_closed = false;  // what a check does then (set by the engine)
+  // Comment forms: the secrets held, when the newest was made, the tokens
+  // whose uses are counted (in the rate-limit file).
+  int64_t form_secrets = 0, form_secret_newest = 0, form_tokens = 0;
+  // Set by the engine: the secret comes from the rule file; the number of
+  // `check form_*` rules.
+  bool form_secret_configured = false;
+  int64_t form_rules = 0;
 };
 
 // What Prune removed.
