@@ -426,13 +426,15 @@ class Builder {
       scores_.push_back({std::string(name), origin, v, ""});
       return Status::OK();
     }
+    // A path in a rule file is relative to that file's folder.
+    auto beside = [&file](std::string path) {
+      size_t slash = file.rfind('/');
+      return path[0] == '/' || slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
+    };
     if (directive == "include") {
       std::string path(StripComment(rest));
       if (path.empty()) return Err(origin, "include: missing file name");
-      if (path[0] != '/') {
-        size_t slash = file.rfind('/');
-        if (slash != std::string::npos) path = file.substr(0, slash + 1) + path;
-      }
+      path = beside(path);
       Status st = ParseFile(path, depth + 1);
       if (!st.ok() && st.code() == SG_EIO) return Status::IOError(origin + ": include " + st.message());
       return st;
@@ -440,21 +442,13 @@ class Builder {
     if (directive == "database") {
       std::string path(StripComment(rest));
       if (path.empty()) return Err(origin, "database: missing file name (or 'none')");
-      if (path != "none" && path[0] != '/') {
-        size_t slash = file.rfind('/');
-        if (slash != std::string::npos) path = file.substr(0, slash + 1) + path;
-      }
-      settings_.state.database = path;
+      settings_.state.database = path == "none" ? path : beside(path);
       return Status::OK();
     }
     if (directive == "form_secret_file") {
       std::string path(StripComment(rest));
       if (path.empty()) return Err(origin, "form_secret_file: missing file name");
-      if (path[0] != '/') {
-        size_t slash = file.rfind('/');
-        if (slash != std::string::npos) path = file.substr(0, slash + 1) + path;
-      }
-      settings_.state.form_secret_file = path;
+      settings_.state.form_secret_file = beside(path);
       settings_.state.form_secret_origin = origin;
       return Status::OK();
     }
