@@ -16,7 +16,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-[ -n "${SG_KEEP_TMP:-}" ] && trap - EXIT
 fail=0
 source "$src/tests/integration/check.sh"
 export SPAMGUARD_RULES=$src/data/spamguard.cf SPAMGUARD_DB=$tmp/fw.db
