@@ -16,6 +16,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM  # (the EXIT trap then removes the sets and the table)
 fail=0
 source "$src/tests/integration/check.sh"
 export SPAMGUARD_RULES=$src/data/spamguard.cf SPAMGUARD_DB=$tmp/fw.db
