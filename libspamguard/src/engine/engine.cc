@@ -316,6 +316,16 @@ void Engine::CheckForm(const comment::Comment& c, int64_t now, comment::Normaliz
     n->honeypot = Clip(pot, 40);
   }
   if (!c.form) return;
+  // What could not be checked is said, never held against the comment.
+  auto unchecked = [v](const std::string& why) {
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+    VerdictHit h;
+    h.name = "FORM_UNCHECKED";
+    h.field = "form";
+    h.description = "The comment form's token could not be checked";
+    h.match = why.substr(0, 300);
+    v->hits.push_back(std::move(h));
+  };
   const std::string& text = c.fields[SG_FIELD_FORM_TOKEN];
   if (text.empty()) {
     n->form |= comment::kFormNoToken;
@@ -323,10 +333,10 @@ void Engine::CheckForm(const comment::Comment& c, int64_t now, comment::Normaliz
     return;
   }
   std::shared_ptr<const std::vector<form::Secret>> secrets;
-  if (!FormSecrets(false, false, &secrets).ok() || secrets->empty()) {
-    // No secret to check with (none made yet, or the database is gone):
-    // the token is not held against the comment.
-    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+  Status got = FormSecrets(false, false, &secrets);
+  if (!got.ok() || secrets->empty()) {
+    // No secret to check with (none made yet, or the database is gone).
+    unchecked(got.ok() ? "no form secret yet: no token has been made with this database" : got.message());
     return;
   }
   form::Token t;
@@ -356,8 +366,9 @@ void Engine::CheckForm(const comment::Comment& c, int64_t now, comment::Normaliz
     return;  // an expired token is not counted
   }
   int64_t uses = 0;
-  if (!form_uses_->CountUse(t.use_key, std::max(now, t.issued) + ss.form_max_seconds, now, &uses).ok()) {
-    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+  Status counted = form_uses_->CountUse(t.use_key, std::max(now, t.issued) + ss.form_max_seconds, now, &uses);
+  if (!counted.ok()) {
+    unchecked("its uses could not be counted: " + counted.message());
     return;
   }
   if (uses > ss.form_max_uses) {

@@ -228,7 +228,9 @@ BOOST_AUTO_TEST_CASE(without_a_database_a_configured_secret_signs_and_verifies) 
   BOOST_TEST(!st.ok());
   BOOST_TEST(st.message().find("form_secret") != std::string::npos);
   n->Score(Posted("5", t, T0 + 10), &v);
-  BOOST_TEST(Names(v) == "");
+  BOOST_TEST(Names(v) == "FORM_UNCHECKED ");  // said, with 0 points
+  BOOST_TEST(v.score == 0);
+  BOOST_TEST(v.hits[0].match.find("form_secret") != std::string::npos, v.hits[0].match);
   BOOST_TEST((v.flags & SG_FLAG_STATE_UNAVAILABLE) != 0);
   n->Score(Posted("5", "", T0 + 10), &v);
   BOOST_TEST(Names(v) == "NO_TOKEN ");
@@ -275,7 +277,8 @@ BOOST_AUTO_TEST_CASE(the_secret_is_made_once_and_kept_private_in_the_database) {
   struct stat st;
   BOOST_REQUIRE(::stat(d.File("s.db").c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0600u);
-  // A read-only engine verifies with it but cannot make one where none is.
+  // A read-only engine verifies with it (and counts uses in the rate-limit
+  // file beside, as it charges rate limits there).
   Options ro;
   ro.database = d.File("s.db");
   ro.read_only = true;
@@ -284,6 +287,25 @@ BOOST_AUTO_TEST_CASE(the_secret_is_made_once_and_kept_private_in_the_database) {
   Verdict v;
   r->Score(Posted("1", t1, T0 + 10), &v);
   BOOST_TEST(Names(v) == "");
+  r->Score(Posted("1", t1.substr(0, 59) + (t1[59] == 'A' ? "B" : "A"), T0 + 10), &v);
+  BOOST_TEST(Names(v) == "FORGED ");  // what it can check, it checks
+}
+
+BOOST_AUTO_TEST_CASE(a_token_whose_uses_cannot_be_counted_is_said_not_held) {
+  TempDir d;
+  // The rate-limit file beside the database cannot be opened (a folder in
+  // its place): the token is verified, its use not counted, and the
+  // verdict says so with no points.
+  BOOST_REQUIRE(::mkdir(d.File("s.db-rates").c_str(), 0700) == 0);
+  auto e = Open(d.File("s.db"));
+  Verdict v;
+  e->Score(Posted("1", Token(*e, "1", T0), T0 + 10), &v);
+  BOOST_TEST(Names(v) == "FORM_UNCHECKED ");
+  BOOST_TEST(v.score == 0);
+  BOOST_TEST(v.hits[0].match.find("its uses could not be counted") != std::string::npos, v.hits[0].match);
+  BOOST_TEST((v.flags & SG_FLAG_STATE_UNAVAILABLE) != 0);
+  e->Score(Posted("2", Token(*e, "1", T0), T0 + 10), &v);
+  BOOST_TEST(Names(v) == "OTHER_POST ");  // what can be checked still is
 }
 
 BOOST_AUTO_TEST_SUITE_END()
