@@ -213,8 +213,20 @@ int main(void) {
   if (engine && sg_engine_score(&r, engine, c) == SG_OK) action = sg_result_action(r);
   /* Without its database there are no lists, reputation or rate limits: the
    * web server's error log says why (e.g. the state folder's permissions). */
-  if (r && (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE))
-    fprintf(stderr, "comment.cgi: database not used, content rules only: %s\n", sg_engine_state_message(engine));
+  if (r && (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE)) {
+    if (*sg_engine_state_message(engine)) {
+      fprintf(stderr, "comment.cgi: database not used, content rules only: %s\n", sg_engine_state_message(engine));
+    } else { /* the database opened, but a check could not be made (rate limits, the form's token) */
+      size_t i;
+      for (i = 0; i < sg_result_hit_count(r); i++) {
+        const char *name = sg_result_hit_name(r, i);
+        size_t n = strlen(name);
+        if (n > 10 && strcmp(name + n - 10, "_UNCHECKED") == 0)
+          fprintf(stderr, "comment.cgi: %s: %s\n", sg_result_hit_description(r, i),
+                  sg_result_hit_match(r, i, NULL));
+      }
+    }
+  }
   if (action == SG_ACTION_THROTTLE) {
     snprintf(hdr, sizeof hdr, "Retry-After: %lld\r\n", (long long)sg_result_retry_after(r));
     respond("429 Too Many Requests", hdr, "too many comments; please try again later");

@@ -70,8 +70,14 @@ try {
   $verdict = $engine->score($comment);
   // Without its database the filter has no lists, reputation or rate
   // limits: say so where the admin looks, once per request that meets it.
-  if (in_array('state_unavailable', $verdict['flags'], true))
-    error_log('spamguard: database not used, content rules only: ' . $engine->stateMessage());
+  if (in_array('state_unavailable', $verdict['flags'], true)) {
+    if ($engine->stateMessage() !== '') {
+      error_log('spamguard: database not used, content rules only: ' . $engine->stateMessage());
+    } else {  // the database opened, but a check could not be made (rate limits, the form's token)
+      foreach ($verdict['hits'] as $h)
+        if (str_ends_with($h['rule'], '_UNCHECKED')) error_log("spamguard: {$h['description']}: {$h['match']}");
+    }
+  }
 } catch (SpamGuard\Exception $e) {
   error_log('spamguard: ' . $e->getMessage());
   $verdict = ['action' => 'moderate', 'score' => 0, 'hits' => [], 'flags' => ['no_verdict']];
