@@ -70,6 +70,7 @@ struct Normalized {
   int flags = 0;               // SG_FLAG_*
   uint16_t form = 0;           // FormSign bits
   std::string form_detail;     // what the token check found (for the hit)
+  std::string form_uses;       // how often the token was used, when too often
   std::string honeypot;        // what the hidden field held (clipped)
 };
 

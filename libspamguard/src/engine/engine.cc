@@ -373,9 +373,8 @@ void Engine::CheckForm(const comment::Comment& c, int64_t now, comment::Normaliz
   }
   if (uses > ss.form_max_uses) {
     n->form |= comment::kFormReplayed;
-    std::string used = "the token was used " + std::to_string(uses) + " times (at most " +
-                       std::to_string(ss.form_max_uses) + ")";
-    n->form_detail = n->form_detail.empty() ? used : n->form_detail + "; " + used;
+    n->form_uses = "the token was used " + std::to_string(uses) + " times (at most " +
+                   std::to_string(ss.form_max_uses) + ")";
   }
 }
 

@@ -1073,6 +1073,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
         fire(r, std::to_string(n.body_links) + (n.body_links == 1 ? " link" : " links"));
     } else if (CheckCondition(rule.condition, n)) {
       if (rule.condition == Condition::kFormHoneypot) fire(r, "the hidden field held '" + n.honeypot + "'");
+      else if (rule.condition == Condition::kFormReplayed) fire(r, n.form_uses);
       else if (rule.condition >= Condition::kFormNoToken) fire(r, n.form_detail);
       else fire(r, ConditionSays(rule.condition));
     }

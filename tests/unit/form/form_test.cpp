@@ -167,6 +167,12 @@ BOOST_AUTO_TEST_CASE(a_token_used_more_than_max_uses_is_replayed_and_the_uses_ar
     seen += Names(v) + "|";
   }
   BOOST_TEST(seen == "||REPLAYED |REPLAYED |");
+  // Sent at once and a replay: each hit says its own part.
+  Verdict both;
+  a->Score(Posted("7", t, T0 + 1), &both);
+  BOOST_REQUIRE(Names(both) == "TOO_FAST REPLAYED ");
+  BOOST_TEST(both.hits[0].match == "sent 1 s after the form was shown (under 3 s)");
+  BOOST_TEST(both.hits[1].match == "the token was used 5 times (at most 2)");
   // A fresh token of the same post is its own.
   Verdict v;
   a->Score(Posted("7", Token(*a, "7", T0), T0 + 10), &v);
