@@ -3,6 +3,7 @@
 // learning that cannot feed on its own points; hostile token inputs.
 #include <boost/test/unit_test.hpp>
 
+#include "../engine_util.h"
 #include "../test_util.h"
 
 #include <string>
@@ -26,12 +27,7 @@ const char* kLearned =
     "learned LEARNED_HAM 0.00 0.10\nscore LEARNED_HAM -1\n";
 
 std::unique_ptr<Engine> Open(const std::string& db, const std::string& extra = "") {
-  Options o;
-  o.database = db;
-  std::unique_ptr<Engine> e;
-  Status st = Engine::OpenString(std::string(kLearned) + "body PH /viagra/i\nscore PH 6\n" + extra, "t.cf", o, &e);
-  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
-  return e;
+  return sgtest::OpenEngine(std::string(kLearned) + "body PH /viagra/i\nscore PH 6\n" + extra, db);
 }
 
 comment::Comment C(const std::string& body, const std::string& id, const std::string& author = "") {

@@ -2,6 +2,7 @@
 // learning, auto-learn, and the fail-open promise.
 #include <boost/test/unit_test.hpp>
 
+#include "../engine_util.h"
 #include "../test_util.h"
 
 #include <unistd.h>
@@ -19,15 +20,10 @@ namespace {
 using sgtest::TempDir;
 
 std::unique_ptr<Engine> Open(const std::string& db, const std::string& extra = "") {
-  Options o;
-  o.database = db;
-  std::unique_ptr<Engine> e;
-  Status st = Engine::OpenString(
+  return sgtest::OpenEngine(
       "reputation_half_life_days 0\nreputation_min_evidence 1\n"
       "body ANY /./\nscore ANY 0.1\nbody PH /viagra/i\nscore PH 6\n" + extra,
-      "t.cf", o, &e);
-  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
-  return e;
+      db);
 }
 
 comment::Comment C(const std::string& ip, const std::string& body, const std::string& id = "") {

@@ -3,6 +3,7 @@
 // tokens and a filled honeypot as ordinary check rules.
 #include <boost/test/unit_test.hpp>
 
+#include "../engine_util.h"
 #include "../test_util.h"
 
 #include <sys/stat.h>
@@ -30,12 +31,7 @@ const char kRules[] =
     "check REPLAYED form_replayed\ncheck HONEYPOT form_honeypot\n";
 
 std::unique_ptr<Engine> Open(const std::string& db, const std::string& extra = "") {
-  Options o;
-  o.database = db;
-  std::unique_ptr<Engine> e;
-  Status st = Engine::OpenString(std::string(kRules) + extra, "t.cf", o, &e);
-  BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
-  return e;
+  return sgtest::OpenEngine(kRules + extra, db);
 }
 
 comment::Comment Posted(const std::string& post, const std::string& token, int64_t at, bool with_form = true) {
