@@ -98,7 +98,10 @@ php -r 'echo SpamGuard\Engine::defaultRules(), "\n";' | grep -qx /etc/spamguard/
 www=$work/www
 mkdir -p "$www" && cp "$src/examples/php/comment_handler.php" "$www/" && chmod -R a+rX "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_www env -u SPAMGUARD_RULES -u SPAMGUARD_DB php -S "127.0.0.1:$port" -t "$www" > "$work/php.log" 2>&1 &
+# (setpriv execs PHP in its own place, so that $! is PHP itself and the
+# cleanup stops it; runuser would stay between them.)
+setpriv --reuid=www-data --regid=www-data --init-groups env -u SPAMGUARD_RULES -u SPAMGUARD_DB HOME=/var/www \
+  php -S "127.0.0.1:$port" -t "$www" > "$work/php.log" 2>&1 &
 server=$!
 url="http://127.0.0.1:$port/comment_handler.php"
 for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
