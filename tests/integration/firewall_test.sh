@@ -194,21 +194,29 @@ wait $importer
 [ $mixed = 0 ] && echo "ok: $(echo $seen | wc -w) exports during imports, each whole ($(echo $seen | tr ' ' '\n' | sort | uniq -c | tr '\n' ' '))"
 [ $mixed = 0 ] || fail=1
 
-# A million entries: streamed, in bounded memory.
+# A million entries: streamed, in bounded memory. (Under AddressSanitizer,
+# whose shadow memory and quarantine grow with every allocation, a tenth of
+# them and no memory bound.)
+million=1000000
+[ -n "${ASAN_OPTIONS:-}" ] && million=100000
 python3 -c "
-for i in range(1000000):
+for i in range($million):
     a = 0x0b000000 + 2 * i
     print('%d.%d.%d.%d' % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255))" > "$tmp/million.txt"
 SPAMGUARD_DB=$tmp/big.db $sg list import block "$tmp/million.txt" --source million > /dev/null
 for f in nft ipset plain; do
   SPAMGUARD_DB=$tmp/big.db /usr/bin/time -f '%M %e' -o "$tmp/time" $sg list export --format "$f" -o "$tmp/big.$f" 2>/dev/null ||
-    { echo "FAIL: export of a million as $f"; fail=1; }
+    { echo "FAIL: export of $million as $f"; fail=1; }
   read -r kb secs < "$tmp/time"
   n=$(case $f in nft) grep '^add element' "$tmp/big.$f" | tr -cd , | wc -c ;; ipset) grep -c '^add ' "$tmp/big.$f" ;; plain) wc -l < "$tmp/big.$f" ;; esac)
   [ $f = nft ] && n=$((n + $(grep -c '^add element' "$tmp/big.$f")))
-  echo "a million entries as $f: $n elements, $((kb / 1024)) MB peak, $secs s"
-  [ "$n" = 1000000 ] || { echo "FAIL: $f has $n elements, want 1000000"; fail=1; }
-  [ "$kb" -lt 65536 ] || { echo "FAIL: $f export peaked at $kb KB (the list is streamed: it should not grow with it)"; fail=1; }
+  echo "$million entries as $f: $n elements, $((kb / 1024)) MB peak, $secs s"
+  [ "$n" = "$million" ] || { echo "FAIL: $f has $n elements, want $million"; fail=1; }
+  if [ -n "${ASAN_OPTIONS:-}" ]; then
+    echo "skip: the memory bound (AddressSanitizer's own memory grows with every allocation)"
+  elif [ "$kb" -ge 65536 ]; then
+    echo "FAIL: $f export peaked at $kb KB (the list is streamed: it should not grow with it)"; fail=1
+  fi
 done
 
 [ $fail = 0 ] && echo "list export: all checks passed"
