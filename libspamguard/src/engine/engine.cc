@@ -83,11 +83,13 @@ Status ReadSecretFile(const std::string& path, std::string* out) {
   if (fd < 0) return Status::IOError(path + ": " + strerror(errno));
   struct stat st;
   std::string text(4097, '\0');
+  std::string error;
   ssize_t n = -1;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 4096) n = ::read(fd, text.data(), text.size());
-  int err = errno;
+  if (::fstat(fd, &st) != 0) error = strerror(errno);
+  else if (!S_ISREG(st.st_mode) || st.st_size > 4096) error = "not a regular file of at most 4 KiB";
+  else if ((n = ::read(fd, text.data(), text.size())) < 0) error = strerror(errno);
   ::close(fd);
-  if (n < 0) return Status::IOError(path + ": " + (S_ISREG(st.st_mode) ? strerror(err) : "not a regular file of at most 4 KiB"));
+  if (!error.empty()) return Status::IOError(path + ": " + error);
   text.resize(size_t(n));
   text = text.substr(0, text.find('\n'));
   while (!text.empty() && (text.back() == '\r' || text.back() == ' ' || text.back() == '\t')) text.pop_back();

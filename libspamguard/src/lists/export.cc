@@ -18,6 +18,11 @@ using U128 = unsigned __int128;
 
 int Width(int fam) { return fam == 4 ? 32 : 128; }
 U128 MaxOf(int fam) { return fam == 4 ? U128(0xffffffffu) : ~U128(0); }
+// The host part of a /plen block: its size less one.
+U128 HostMask(int fam, int plen) {
+  const int w = Width(fam);
+  return plen <= 0 ? MaxOf(fam) : plen >= w ? U128(0) : (U128(1) << (w - plen)) - 1;
+}
 
 std::string AddrText(int fam, U128 v) {
   uint8_t b[16];
@@ -183,7 +188,7 @@ Status Exporter::Add(const IpRange& range, int64_t expires) {
   U128 lo = 0;
   for (size_t i = 0; i < range.Width(); ++i) lo = lo << 8 | range.lo[i];
   const int plen = std::clamp(range.plen, 0, w);
-  const U128 host = plen == 0 ? MaxOf(range.fam) : (w - plen == 0 ? U128(0) : (U128(1) << (w - plen)) - 1);
+  const U128 host = HostMask(range.fam, plen);
   lo &= ~host;
   const U128 hi = lo | host;
   const int64_t exp = expires == 0 ? kNever : expires;
@@ -233,9 +238,8 @@ void Exporter::Segment(U128 lo, U128 hi, int64_t eff) {
   const int w = Width(fam_);
   if (opts_.format == ExportFormat::kNft) {
     int plen = BlockAt(fam_, lo, hi);
-    U128 size_minus_1 = plen == 0 ? MaxOf(fam_) : (w - plen == 0 ? U128(0) : (U128(1) << (w - plen)) - 1);
     std::string what = AddrText(fam_, lo);
-    if (lo + size_minus_1 == hi) {
+    if (lo + HostMask(fam_, plen) == hi) {
       if (plen != w) what += "/" + std::to_string(plen);
     } else {
       what += "-" + AddrText(fam_, hi);
@@ -247,7 +251,7 @@ void Exporter::Segment(U128 lo, U128 hi, int64_t eff) {
   while (true) {
     int plen = BlockAt(fam_, lo, hi);
     if (plen == 0 && opts_.format == ExportFormat::kIpset) plen = 1;  // (hash:net takes /1 at most)
-    U128 last = lo + ((w - plen == 0 ? U128(0) : (U128(1) << (w - plen)) - 1));
+    U128 last = lo + HostMask(fam_, plen);
     Element(AddrText(fam_, lo) + (plen == w ? "" : "/" + std::to_string(plen)), eff);
     if (last >= hi) break;
     lo = last + 1;

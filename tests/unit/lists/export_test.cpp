@@ -179,6 +179,7 @@ BOOST_AUTO_TEST_CASE(cidr_formats_split_ranges_into_blocks) {
                                                                           "add spamguard4-new 128.0.0.0/1\n") !=
              std::string::npos);
   BOOST_TEST(Export(lists::ExportFormat::kNft, {{"::/0", 0}}).find("block6 { ::/0 }") != std::string::npos);
+  BOOST_TEST(Export(lists::ExportFormat::kPlain, {{"0.0.0.0/0", 0}, {"::/0", 0}}) == "0.0.0.0/0\n::/0\n");
   // An empty list still empties the sets.
   std::string empty = Export(lists::ExportFormat::kIpset, {});
   BOOST_TEST(empty.find("swap spamguard4-new spamguard4") != std::string::npos);
