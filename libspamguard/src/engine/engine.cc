@@ -40,6 +40,8 @@ rules::LoadOptions ToLoadOptions(const Options& o) {
   lo.strict = o.strict_rules;
   lo.lazy_compile = o.lazy_compile;
   if (o.re2_max_mem > 0) lo.re2_max_mem = o.re2_max_mem;
+  lo.database = o.database;
+  lo.default_database = kDefaultDatabase;
   return lo;
 }
 

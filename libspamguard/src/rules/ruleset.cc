@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "comment/text.h"
+#include "rules/atom_cache.h"
 #include "rules/perl_syntax.h"
 #include "util/numbers.h"
 
@@ -366,7 +367,9 @@ class Builder {
 
   Status Finish(std::unique_ptr<RuleSet>* out) {
     auto rs = std::make_unique<RuleSet>();
-    Status st = ApplyScores();
+    Status st = PrepareRegexes(&rs->prefilter_);
+    if (!st.ok()) return st;
+    st = ApplyScores();
     if (!st.ok()) return st;
     st = ResolveMetas();
     if (!st.ok()) return st;
@@ -377,6 +380,7 @@ class Builder {
                                 Num(s.discard_score) + ")");
     rs->settings_ = settings_;
     rs->re2_max_mem_ = opts_.re2_max_mem;
+    rs->warm_scores_ = opts_.warm_scores;
     rs->rules_ = std::move(rules_);
     st = Compile(rs.get());
     if (!st.ok()) return st;
@@ -443,6 +447,12 @@ class Builder {
       std::string path(StripComment(rest));
       if (path.empty()) return Err(origin, "database: missing file name (or 'none')");
       settings_.state.database = path == "none" ? path : beside(path);
+      return Status::OK();
+    }
+    if (directive == "rule_cache") {
+      std::string path(StripComment(rest));
+      if (path.empty()) return Err(origin, "rule_cache: missing file name (or 'none')");
+      settings_.state.rule_cache = path == "none" ? path : beside(path);
       return Status::OK();
     }
     if (directive == "form_secret_file") {
@@ -660,14 +670,10 @@ class Builder {
                      "pattern uses the " + perl +
                          ", a Perl-only construct that RE2 cannot run (RE2 matches in linear time and has no "
                          "backreferences or look-around)");
-    // Adding to the field's set parses the pattern; the set compiles once
-    // all rules are read, and the rule's own RE2 only when it first hits.
-    auto& set = sets_[size_t(t)];
-    if (!set) set = std::make_unique<RE2::Set>(Re2Options(), RE2::UNANCHORED);
-    error.clear();
-    if (set->Add(pattern, &error) < 0) return RuleErr(origin, name, "bad regex: " + error);
-    set_rules_[size_t(t)].push_back(std::string(name));
+    // The pattern is checked (compiled once, or found in the atom cache)
+    // when the whole file has been read; its RE2 compiles when first needed.
     rule.re = std::make_unique<LazyRegex>(pattern, Re2Options());
+    rule.warning_at = warnings_->size();  // (where a warning about it goes, in file order)
     rule.source = std::string(Trim(rest));
     Keep(std::move(rule));
     return Status::OK();
@@ -921,17 +927,142 @@ class Builder {
     return o;
   }
 
+  // Each regex rule's atoms: from the cache beside the database, else
+  // computed (which checks the pattern: a bad one is refused, or dropped
+  // with a warning when lenient, as any broken line). A cache that missed
+  // is rewritten with exactly the patterns in use.
+  Status PrepareRegexes(PrefilterInfo* info) {
+    std::string cache_path = settings_.state.rule_cache;
+    if (cache_path.empty()) {
+      std::string db = !opts_.database.empty()            ? opts_.database
+                       : !settings_.state.database.empty() ? settings_.state.database
+                                                           : opts_.default_database;
+      if (!db.empty() && db != "none") cache_path = db + "-rulecache";
+    }
+    if (cache_path == "none") cache_path.clear();
+    AtomCache cache;
+    bool any_regex = false;
+    for (const auto& r : rules_) any_regex = any_regex || r.target < Target::kRegexCount;
+    if (!cache_path.empty() && any_regex) cache.Load(cache_path);
+    info->cache = cache_path;
+    std::vector<uint64_t> keys;
+    std::vector<Rule> kept;
+    kept.reserve(rules_.size());
+    bool dropped = false;
+    size_t inserted = 0;
+    auto warn_late = [&](const Rule& rule, std::string msg) {
+      size_t at = std::min(rule.warning_at + inserted++, warnings_->size());
+      warnings_->insert(warnings_->begin() + std::ptrdiff_t(at), std::move(msg));
+    };
+    for (auto& rule : rules_) {
+      if (rule.target >= Target::kRegexCount) {
+        kept.push_back(std::move(rule));
+        continue;
+      }
+      if (cache_path.empty()) {
+        // No cache: finding atoms would cost more than it saves. The
+        // pattern is parsed into its field's set (compiled when first
+        // needed), as every engine did before atoms.
+        auto& set = sets_[size_t(rule.target)];
+        if (!set) set = std::make_unique<RE2::Set>(Re2Options(), RE2::UNANCHORED);
+        std::string error;
+        if (set->Add(rule.re->pattern(), &error) < 0) {
+          Status st = RuleErr(rule.origin, rule.name, "bad regex: " + error);
+          if (opts_.strict) return st;
+          warn_late(rule, st.message());
+          dropped = true;
+          continue;
+        }
+        kept.push_back(std::move(rule));
+        continue;
+      }
+      const uint64_t key = AtomCache::Key(rule.re->pattern(), opts_.re2_max_mem);
+      const Atoms* found = cache.Find(key);
+      if (found) {
+        ++info->from_cache;
+      } else {
+        Atoms a;
+        std::string error;
+        if (!ComputeAtoms(rule.re->pattern(), Re2Options(), &a, &error)) {
+          Status st = RuleErr(rule.origin, rule.name, "bad regex: " + error);
+          if (opts_.strict) return st;
+          warn_late(rule, st.message());
+          dropped = true;
+          continue;
+        }
+        ++info->computed;
+        cache.Put(key, std::move(a));
+        found = cache.Find(key);
+      }
+      keys.push_back(key);
+      rule.filtered = found->filtered;
+      if (rule.filtered) {
+        rule.atoms = found->atoms;
+        rule.atom_clauses = found->clauses;
+      }
+      kept.push_back(std::move(rule));
+    }
+    rules_ = std::move(kept);
+    if (dropped) {
+      index_.clear();
+      for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
+    }
+    if (!cache_path.empty() && info->computed > 0) info->cache_written = cache.Save(cache_path, keys);
+    return Status::OK();
+  }
+
   Status Compile(RuleSet* rs) {
-    std::unordered_map<std::string, int> index;
-    for (size_t i = 0; i < rs->rules_.size(); ++i) index[rs->rules_[i].name] = int(i);
-    for (size_t t = 0; t < sets_.size(); ++t) {
-      if (!sets_[t]) continue;
-      RuleSet::FieldSet fs;
-      fs.target = Target(t);
-      fs.set = std::move(sets_[t]);
-      for (const auto& name : set_rules_[t]) fs.rule_of.push_back(index.at(name));
-      if (!opts_.lazy_compile && !rs->Ready(fs)) return rs->BudgetError(fs);
-      rs->sets_.push_back(std::move(fs));
+    std::array<int, size_t(Target::kRegexCount)> field_of;
+    field_of.fill(-1);
+    std::array<std::unordered_map<std::string, uint32_t>, size_t(Target::kRegexCount)> slots;
+    for (size_t i = 0; i < rs->rules_.size(); ++i) {
+      Rule& rule = rs->rules_[i];
+      if (rule.target >= Target::kRegexCount) continue;
+      int& f = field_of[size_t(rule.target)];
+      if (f < 0) {
+        f = int(rs->fields_.size());
+        rs->fields_.emplace_back();
+        rs->fields_.back().target = rule.target;
+      }
+      RuleSet::FieldRules& fr = rs->fields_[size_t(f)];
+      fr.all.push_back(int(i));
+      if (rule.filtered) {
+        std::vector<uint32_t> slot(rule.atoms.size());
+        for (size_t a = 0; a < rule.atoms.size(); ++a) {
+          auto [it, added] = slots[size_t(f)].emplace(rule.atoms[a], uint32_t(fr.slot_rules.size()));
+          if (added) {
+            fr.slot_rules.emplace_back();
+            fr.atoms.Add(rule.atoms[a], it->second);
+          }
+          slot[a] = it->second;
+          if (fr.slot_rules[it->second].empty() || fr.slot_rules[it->second].back() != int(i))
+            fr.slot_rules[it->second].push_back(int(i));
+        }
+        for (const auto& c : rule.atom_clauses) {
+          rule.clauses.emplace_back();
+          for (uint16_t a : c) rule.clauses.back().push_back(slot[a]);
+          std::sort(rule.clauses.back().begin(), rule.clauses.back().end());
+        }
+        rule.atom_clauses.clear();
+        ++rs->prefilter_.filtered;
+        rs->prefilter_.atoms += rule.atoms.size();
+      } else {
+        fr.unfiltered.push_back(int(i));
+        ++rs->prefilter_.unfiltered;
+      }
+      rule.atoms.clear();
+      rule.atoms.shrink_to_fit();
+    }
+    for (auto& fr : rs->fields_) {
+      fr.atoms.Build();
+      fr.parsed = std::move(sets_[size_t(fr.target)]);
+    }
+    rs->atoms_ready_ = !rs->prefilter_.cache.empty();
+    if (!opts_.lazy_compile) {
+      // Everything compiled now: each field's whole set (over its budget:
+      // refused without atoms, matched by them with).
+      for (const auto& fr : rs->fields_)
+        if (!rs->FullSet(fr) && !rs->atoms_ready_) return rs->BudgetError(fr);
     }
     for (size_t i = 0; i < rs->rules_.size(); ++i) {
       Target t = rs->rules_[i].target;
@@ -946,6 +1077,9 @@ class Builder {
 
   LoadOptions opts_;
   std::vector<std::string>* warnings_;
+  // Without an atom cache: each field's patterns, parsed (set order = rule
+  // order within the field).
+  std::array<std::unique_ptr<RE2::Set>, size_t(Target::kRegexCount)> sets_;
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> include_stack_;  // (dev, ino), path
   std::map<std::pair<uint64_t, uint64_t>, std::string> included_;
   size_t total_bytes_ = 0;
@@ -954,9 +1088,6 @@ class Builder {
   std::vector<Pending> scores_, describes_;
   std::vector<int> order_;
   Settings settings_;
-  // One set per regex target, filled while parsing; rule names in set order.
-  std::array<std::unique_ptr<RE2::Set>, size_t(Target::kRegexCount)> sets_;
-  std::array<std::vector<std::string>, size_t(Target::kRegexCount)> set_rules_;
 };
 
 Status RuleSet::LoadFile(const std::string& path, const LoadOptions& opts, std::unique_ptr<RuleSet>* out,
@@ -975,33 +1106,57 @@ Status RuleSet::LoadString(std::string_view text, const std::string& name, const
   return b.Finish(out);
 }
 
-Status RuleSet::BudgetError(const FieldSet& fs) const {
+const RE2::Set* RuleSet::UnfilteredSet(const FieldRules& fr) const {
+  std::call_once(*fr.once, [this, &fr] {
+    RE2::Options o;
+    o.set_log_errors(false);
+    o.set_max_mem(re2_max_mem_);
+    auto set = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
+    for (int r : fr.unfiltered)
+      if (set->Add(rules_[size_t(r)].re->pattern(), nullptr) < 0) return;
+    if (!set->Compile()) return;
+    const_cast<FieldRules&>(fr).set = std::move(set);
+  });
+  return fr.set.get();
+}
+
+const RE2::Set* RuleSet::FullSet(const FieldRules& fr) const {
+  std::call_once(*fr.full_once, [this, &fr] {
+    auto& mfr = const_cast<FieldRules&>(fr);
+    std::unique_ptr<RE2::Set> set = std::move(mfr.parsed);
+    if (!set) {
+      RE2::Options o;
+      o.set_log_errors(false);
+      o.set_max_mem(re2_max_mem_);
+      set = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
+      for (int r : fr.all)
+        if (set->Add(rules_[size_t(r)].re->pattern(), nullptr) < 0) return;
+    }
+    if (!set->Compile()) return;  // (over the budget: the atoms go on, if there are any)
+    mfr.full = std::move(set);
+  });
+  return fr.full.get();
+}
+
+Status RuleSet::BudgetError(const FieldRules& fr) const {
   RE2::Options o;
   o.set_log_errors(false);
   o.set_max_mem(re2_max_mem_);
   // Name the rule that is too large on its own, if one is.
-  for (int r : fs.rule_of) {
+  for (int r : fr.all) {
     const Rule& rule = rules_[size_t(r)];
     RE2 alone(rule.re->pattern(), o);
     if (!alone.ok()) return Status::RuleError(rule.origin + ": rule " + rule.name + ": bad regex: " + alone.error());
   }
   // Point at the largest pattern of the set, the likeliest to change.
   const Rule* largest = nullptr;
-  for (int r : fs.rule_of)
+  for (int r : fr.all)
     if (!largest || rules_[size_t(r)].re->pattern().size() > largest->re->pattern().size()) largest = &rules_[size_t(r)];
-  return Status::RuleError(largest->origin + ": rule " + largest->name + ": the " + TargetName(fs.target) +
+  return Status::RuleError(largest->origin + ": rule " + largest->name + ": the " + TargetName(fr.target) +
                            " rules together exceed the RE2 memory budget (re2_max_mem " + std::to_string(re2_max_mem_) +
                            " bytes); this is the largest pattern (" + std::to_string(largest->re->pattern().size()) +
-                           " bytes)");
-}
-
-bool RuleSet::Ready(const FieldSet& fs) const {
-  int state = fs.state->load(std::memory_order_acquire);
-  if (state == 0) {
-    std::call_once(*fs.once, [&fs] { fs.state->store(fs.set->Compile() ? 1 : 2, std::memory_order_release); });
-    state = fs.state->load(std::memory_order_acquire);
-  }
-  return state == 1;
+                           " bytes). Give the engine a database (or rule_cache FILE) and such a set is matched by its "
+                           "atoms instead");
 }
 
 int RuleSet::LearnedRuleFor(double p) const {
@@ -1015,7 +1170,6 @@ int RuleSet::LearnedRuleFor(double p) const {
 double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error) const {
   std::vector<uint8_t> fired(rules_.size(), 0);
   std::vector<Hit> found;
-  std::vector<int> idx;
   // What silent building blocks matched, so that a meta built on them can
   // show it ("__AUTHOR_STRONG 'casino'"); few fire per comment.
   std::vector<Hit> silent;
@@ -1028,42 +1182,103 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     CapMatch(m, &h.match);
     (quiet ? silent : found).push_back(std::move(h));
   };
-  auto scan = [&](const FieldSet& fs, std::string_view text, bool whole) {
-    idx.clear();
-    if (!Ready(fs)) {
-      // Compiled lazily and over its budget: the rule set is refused here,
-      // as it would have been at open, rather than matched rule by rule
-      // (which would cost seconds per comment).
-      if (error && error->ok()) *error = BudgetError(fs);
+  // The rules of a field whose atoms occur in the folded text, plus those
+  // that need none, each run once on the text itself.
+  thread_local std::string folded;
+  thread_local std::vector<int> candidates;
+  thread_local std::vector<uint32_t> present;
+  auto holds = [&](const Rule& rule) {
+    for (const auto& clause : rule.clauses) {
+      bool any = false;
+      for (uint32_t a : clause) {
+        if (std::binary_search(present.begin(), present.end(), a)) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) return false;
+    }
+    return true;
+  };
+  auto run = [&](int r, std::string_view text, bool whole) {
+    const RE2& re = rules_[size_t(r)].re->Get();
+    if (!re.ok()) {
+      // (Checked at load; only a budget lowered since the cache was
+      // written can land here.)
+      if (error && error->ok())
+        *error = Status::RuleError(rules_[size_t(r)].origin + ": rule " + rules_[size_t(r)].name +
+                                   ": bad regex: " + re.error());
       return;
     }
-    RE2::Set::ErrorInfo info{};
-    if (!fs.set->Match(text, &idx, &info)) {
-      if (info.kind == RE2::Set::kNoError) return;
-      // The set's DFA ran out of memory on this text: fall back to each
-      // rule's own RE2, which falls back to the NFA and still runs in
-      // linear time.
-      idx.clear();
-      for (size_t k = 0; k < fs.rule_of.size(); ++k)
-        if (RE2::PartialMatch(text, rules_[size_t(fs.rule_of[k])].re->Get())) idx.push_back(int(k));
-    }
-    for (int k : idx) {
-      int r = fs.rule_of[size_t(k)];
-      if (fired[size_t(r)]) continue;
-      if (whole) {
-        fire(r, text);
-        continue;
-      }
-      re2::StringPiece m;
-      if (rules_[size_t(r)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
-      else fire(r, {});
-    }
+    // A pass that only says whether it matches (the DFA alone) first: most
+    // candidates do not, and only a match needs its bounds.
+    if (!re.Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0)) return;
+    re2::StringPiece m;
+    if (whole) fire(r, text);
+    else if (re.Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
+    else fire(r, {});
   };
-  for (const auto& fs : sets_) {
-    if (fs.target == Target::kUri) {
-      for (const auto& link : n.links) scan(fs, link, true);
+  thread_local std::vector<int> set_hits;
+  const bool warm = !atoms_ready_ || scores_.fetch_add(1, std::memory_order_relaxed) >= warm_scores_;
+  auto scan = [&](const FieldRules& fr, std::string_view text, bool whole) {
+    const RE2::Set* full = warm ? FullSet(fr) : nullptr;
+    if (!full && !atoms_ready_) {
+      // (No atoms, and the set is over its budget: refused, never matched
+      // slowly rule by rule.)
+      if (error && error->ok()) *error = BudgetError(fr);
+      return;
+    }
+    if (full) {
+      set_hits.clear();
+      RE2::Set::ErrorInfo info{};
+      if (full->Match(text, &set_hits, &info) || info.kind == RE2::Set::kNoError) {
+        std::sort(set_hits.begin(), set_hits.end());  // (rule order, whichever way they were found)
+        for (int k : set_hits) {
+          int r = fr.all[size_t(k)];
+          if (fired[size_t(r)]) continue;
+          re2::StringPiece m;
+          if (whole) fire(r, text);
+          else if (rules_[size_t(r)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
+          else fire(r, {});
+        }
+        return;
+      }
+      // (The set's DFA ran out of memory on this text: the atoms below.)
+    }
+    candidates.clear();
+    if (!fr.unfiltered.empty()) {
+      const RE2::Set* set = UnfilteredSet(fr);
+      set_hits.clear();
+      RE2::Set::ErrorInfo info{};
+      if (set && (set->Match(text, &set_hits, &info) || info.kind == RE2::Set::kNoError)) {
+        for (int k : set_hits) candidates.push_back(fr.unfiltered[size_t(k)]);
+      } else {
+        // (No set, or its DFA ran out of memory on this text: each rule's
+        // own RE2 falls back to the NFA, still in linear time.)
+        candidates = fr.unfiltered;
+      }
+    }
+    if (!fr.atoms.empty()) {
+      folded.clear();
+      FoldCase(text, &folded);
+      present.clear();
+      fr.atoms.Scan(folded, [&](uint32_t slot) { present.push_back(slot); });
+      std::sort(present.begin(), present.end());
+      present.erase(std::unique(present.begin(), present.end()), present.end());
+      for (uint32_t slot : present)
+        for (int r : fr.slot_rules[slot]) candidates.push_back(r);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    // (In rule order, as the set would report them.)
+    for (int r : candidates)
+      if (!fired[size_t(r)] && (!rules_[size_t(r)].filtered || holds(rules_[size_t(r)]))) run(r, text, whole);
+  };
+  for (const auto& fr : fields_) {
+    if (fr.target == Target::kUri) {
+      for (const auto& link : n.links) scan(fr, link, true);
     } else {
-      scan(fs, TextOf(fs.target, n), false);
+      scan(fr, TextOf(fr.target, n), false);
     }
   }
   for (int r : computed_) {

@@ -1,9 +1,11 @@
 // The rules language (.cf files) and the compiled, immutable rule set.
 //
 // A RuleSet is built once by Load() and then only read: Evaluate() is safe to
-// call from many threads at once. Patterns of one field are compiled into
-// one RE2::Set, so a comment is scanned once per field; the per-rule RE2 is
-// run only for rules the Set reported, to find what matched.
+// call from many threads at once. Each regex rule names the literals it
+// cannot match without (its atoms, see atom_cache.h); a comment's fields are
+// scanned once for all atoms (LiteralSet), and only the rules whose atoms
+// appear, plus the few that need none, run their own RE2 — compiled when
+// first needed, so a process pays only for the rules its comments reach.
 #pragma once
 
 #include <re2/re2.h>
@@ -20,6 +22,7 @@
 #include "comment/comment.h"
 #include "rules/lazy_regex.h"
 #include "rules/meta.h"
+#include "util/literal_set.h"
 #include "util/status.h"
 
 namespace spamguard::rules {
@@ -48,6 +51,13 @@ struct Rule {
   Target target = Target::kBody;
   std::string source;  // the pattern, count test, condition or expression as written
   std::unique_ptr<LazyRegex> re;  // regex rules
+  // Regex rules: run only on a text that holds an atom of every clause
+  // (atom_cache.h); clauses name atoms by their slot in the field's set.
+  bool filtered = false;
+  std::vector<std::vector<uint32_t>> clauses;
+  std::vector<std::string> atoms;                // (while loading)
+  std::vector<std::vector<uint16_t>> atom_clauses;  // (while loading)
+  size_t warning_at = 0;                            // (while loading)
   Cmp cmp = Cmp::kGt;       // links rules
   int64_t count = 0;
   Condition condition = Condition::kEmptyBody;  // check rules
@@ -110,6 +120,9 @@ struct StateSettings {
   int form_max_uses = 3;
   std::string form_secret;
   std::string form_secret_file, form_secret_origin;
+  // Where the rules' atoms are cached: "" beside the database
+  // (DATABASE-rulecache), "none" nowhere.
+  std::string rule_cache;
 };
 
 struct Settings {
@@ -123,11 +136,25 @@ struct Settings {
 
 struct LoadOptions {
   bool strict = true;
-  int64_t re2_max_mem = 32 << 20;
-  // Compile each field's RE2::Set when a comment first needs it instead of
-  // at load. Load still parses every pattern and reports errors; only a set
-  // that exceeds re2_max_mem is found late: Evaluate then reports it.
+  int64_t re2_max_mem = 32 << 20;  // per rule
+  // Compile each rule's RE2 when a comment first needs it instead of at
+  // load. Load still checks every pattern (or finds it checked in the atom
+  // cache) and reports errors.
   bool lazy_compile = false;
+  // The database the engine will use ("" the .cf's, else default_database;
+  // "none"), for the atom cache beside it.
+  std::string database, default_database;
+  // With atoms, the comments scored through them before each field's whole
+  // RE2::Set is compiled (see FieldRules::full).
+  uint64_t warm_scores = 32;
+};
+
+// How the regex rules were prepared (`spamguard stats`).
+struct PrefilterInfo {
+  size_t filtered = 0, unfiltered = 0, atoms = 0;
+  size_t from_cache = 0, computed = 0;
+  std::string cache;        // the cache file, or "" for none
+  bool cache_written = false;
 };
 
 struct Hit {
@@ -145,12 +172,13 @@ class RuleSet {
                            std::unique_ptr<RuleSet>* out, std::vector<std::string>* warnings);
 
   // Appends the hits of every non-silent rule that fired and returns the sum
-  // of their points. Thread-safe. A set compiled lazily that exceeds its
-  // memory budget sets *error (when given) and matches nothing.
+  // of their points. Thread-safe. A rule whose RE2 does not compile when
+  // first needed sets *error (when given) and matches nothing.
   double Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error = nullptr) const;
 
   const std::vector<Rule>& rules() const { return rules_; }
   const Settings& settings() const { return settings_; }
+  const PrefilterInfo& prefilter() const { return prefilter_; }
   // The `learned` rules, by rising probability (their ranges never overlap).
   const std::vector<int>& learned() const { return learned_; }
   // The learned rule whose range holds probability p, or -1.
@@ -158,23 +186,37 @@ class RuleSet {
 
  private:
   friend class Builder;
-  struct FieldSet {
+  // The regex rules of one target: those whose atoms are in `atoms`, and
+  // those run on every text.
+  struct FieldRules {
     Target target;
+    LiteralSet atoms;  // value: slot
+    std::vector<std::vector<int>> slot_rules;  // the rules that name each slot
+    std::vector<int> unfiltered;
+    // The unfiltered rules as one RE2::Set (one pass over the text instead
+    // of one each), compiled when first needed; null if it would not
+    // compile (they then run one by one).
     std::unique_ptr<RE2::Set> set;
-    std::vector<int> rule_of;  // Set index -> rule index
-    // Compiled at load, or on first use when loaded with lazy_compile.
     std::unique_ptr<std::once_flag> once = std::make_unique<std::once_flag>();
-    // 0: not compiled yet, 1: compiled, 2: over budget. Read without the
-    // once_flag on the hot path.
-    std::unique_ptr<std::atomic<int>> state = std::make_unique<std::atomic<int>>(0);
+    // Every rule of the field as one RE2::Set, for an engine that has
+    // scored warm_scores comments: once compiled, one DFA pass beats the
+    // atom scan plus the candidates' own passes; a process that scores one
+    // comment (CGI) never pays for compiling it.
+    std::vector<int> all;  // set index -> rule
+    std::unique_ptr<RE2::Set> parsed;  // (no atom cache: all, parsed at load)
+    std::unique_ptr<RE2::Set> full;
+    std::unique_ptr<std::once_flag> full_once = std::make_unique<std::once_flag>();
   };
-  // Compiles fs.set once (thread-safe); false if it exceeded its budget.
-  bool Ready(const FieldSet& fs) const;
-  // Why fs does not compile: "file:line: rule NAME: ..." for its largest pattern.
-  Status BudgetError(const FieldSet& fs) const;
+  uint64_t warm_scores_ = 32;
+  const RE2::Set* UnfilteredSet(const FieldRules& fr) const;
+  const RE2::Set* FullSet(const FieldRules& fr) const;
+  Status BudgetError(const FieldRules& fr) const;
+  bool atoms_ready_ = false;  // the regex rules have atoms (an atom cache was used)
+  mutable std::atomic<uint64_t> scores_{0};
   int64_t re2_max_mem_ = 0;
   std::vector<Rule> rules_;
-  std::vector<FieldSet> sets_;
+  std::vector<FieldRules> fields_;
+  PrefilterInfo prefilter_;
   std::vector<int> computed_;  // links and check rules
   std::vector<int> metas_;     // meta rules in dependency order
   std::vector<int> learned_;   // learned rules, by rising probability

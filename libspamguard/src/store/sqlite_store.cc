@@ -488,6 +488,24 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
     // one learn writes a page per token row it touches.
     st = s->Exec("PRAGMA mmap_size=268435456; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000");
     if (!st.ok()) return st;
+    // A process per request (CGI) must not make and delete the -wal file
+    // each time: creating it syncs the folder. The log file is kept
+    // (emptied, not deleted). The main file is still checkpointed by the
+    // last process to close it, so that a reader without write access can
+    // read it as a plain file; the rate file, written by every request, is
+    // not: its log is checkpointed every 64 pages instead (two syncs every
+    // few dozen requests rather than three per request), which also keeps
+    // short what the next process's first connection reads to rebuild the
+    // log's index.
+    int on = 1;
+    sqlite3_file_control(s->db_.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+    st = s->Exec("PRAGMA journal_size_limit=0");
+    if (!st.ok()) return st;
+    if (opts.rate_file) {
+      sqlite3_db_config(s->db_.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+      st = s->Exec("PRAGMA wal_autocheckpoint=64");
+      if (!st.ok()) return st;
+    }
   }
   st = s->Migrate();
   if (!st.ok()) return st;

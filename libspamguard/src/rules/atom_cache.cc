@@ -1,0 +1,259 @@
+#include "rules/atom_cache.h"
+
+#include <fcntl.h>
+#include <re2/filtered_re2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/fnv1a.h"
+
+namespace spamguard::rules {
+
+namespace {
+
+constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '2'};
+constexpr size_t kMaxFile = size_t(64) << 20;
+constexpr int kMinAtomLen = 3;
+// Finding clauses asks the filter about k^2 sets; past this many atoms the
+// one clause "any atom" is used.
+constexpr size_t kMaxClauseAtoms = 256;
+
+void PutU(std::string* b, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) b->push_back(char((v >> (8 * i)) & 0xff));
+}
+
+struct Reader {
+  const unsigned char* p;
+  size_t n, at = 0;
+  bool ok = true;
+  uint64_t U(int bytes) {
+    if (!ok || n - at < size_t(bytes)) {
+      ok = false;
+      return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v |= uint64_t(p[at + size_t(i)]) << (8 * i);
+    at += size_t(bytes);
+    return v;
+  }
+  std::string Bytes(size_t len) {
+    if (!ok || n - at < len) {
+      ok = false;
+      return {};
+    }
+    std::string s(reinterpret_cast<const char*>(p + at), len);
+    at += len;
+    return s;
+  }
+};
+
+uint64_t Checksum(const std::string& b, size_t len) {
+  Fnv1a h;
+  h.Mix(b.data(), len);
+  return h.h;
+}
+
+// Whether FoldCase lowers the text's runes into what RE2 lowered this
+// atom's runes to, for every rune RE2 would take as the same letter: ASCII
+// (with the Kelvin sign and the long s), and the Latin-1 letters whose case
+// has only two forms. An atom with any other rune (Greek sigma's three
+// forms, Cyrillic letters with historic variants, µ, ß, å, ÿ) leaves its
+// pattern unfiltered: run on every text, never wrongly skipped.
+bool FoldsAlike(const std::string& atom) {
+  const auto* p = reinterpret_cast<const unsigned char*>(atom.data());
+  for (size_t i = 0; i < atom.size(); ++i) {
+    if (p[i] < 0x80) continue;
+    if (i + 1 >= atom.size() || (p[i] != 0xc3) || (p[i + 1] & 0xc0) != 0x80) return false;
+    uint32_t r = 0xc0 | (p[i + 1] & 0x3f);
+    if (r < 0xe0 || r == 0xf7 || r == 0xe5 || r == 0xff) return false;  // (RE2's atoms are lower case)
+    ++i;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error) {
+  re2::FilteredRE2 f(kMinAtomLen);
+  int id = -1;
+  if (f.Add(pattern, options, &id) != RE2::NoError) {
+    RE2 re(pattern, options);  // (FilteredRE2 keeps only the code; this says why)
+    *error = re.ok() ? "does not compile" : re.error();
+    return false;
+  }
+  std::vector<std::string> atoms;
+  f.Compile(&atoms);
+  // Passes the filter with no atom at all: nothing is required.
+  std::vector<int> potential;
+  f.AllPotentials({}, &potential);
+  *out = Atoms{};
+  if (!potential.empty() || atoms.empty()) return true;
+  for (const auto& a : atoms)
+    if (!FoldsAlike(a)) return true;
+  out->filtered = true;
+  const size_t k = atoms.size();
+  out->atoms = std::move(atoms);
+  auto passes = [&](const std::vector<int>& present) {
+    f.AllPotentials(present, &potential);
+    return !potential.empty();
+  };
+  if (k > kMaxClauseAtoms) {
+    out->clauses.emplace_back();
+    for (size_t i = 0; i < k; ++i) out->clauses.back().push_back(uint16_t(i));
+    return true;
+  }
+  std::vector<int> z;
+  std::vector<uint8_t> in(k);
+  for (size_t a = 0; a < k; ++a) {
+    z.clear();
+    std::fill(in.begin(), in.end(), 0);
+    for (size_t step = 1; step <= k; ++step) {
+      int b = int((a + step) % k);  // a itself last
+      z.push_back(b);
+      if (passes(z)) z.pop_back();
+      else in[size_t(b)] = 1;
+    }
+    std::vector<uint16_t> clause;
+    for (size_t i = 0; i < k; ++i)
+      if (!in[i]) clause.push_back(uint16_t(i));
+    if (!clause.empty() && std::find(out->clauses.begin(), out->clauses.end(), clause) == out->clauses.end())
+      out->clauses.push_back(std::move(clause));
+  }
+  // A clause that holds another says nothing more.
+  auto holds = [](const std::vector<uint16_t>& big, const std::vector<uint16_t>& small) {
+    return big.size() > small.size() && std::includes(big.begin(), big.end(), small.begin(), small.end());
+  };
+  std::vector<std::vector<uint16_t>> kept;
+  for (const auto& c : out->clauses) {
+    bool weaker = false;
+    for (const auto& d : out->clauses) weaker = weaker || holds(c, d);
+    if (!weaker) kept.push_back(c);
+  }
+  out->clauses = std::move(kept);
+  return true;
+}
+
+uint64_t AtomCache::Key(const std::string& pattern, int64_t max_mem) {
+  Fnv1a h;
+  h.Mix(kMagic, sizeof kMagic);
+  h.Mix(&max_mem, sizeof max_mem);
+  h.Mix(pattern.data(), pattern.size());
+  return h.h;
+}
+
+void AtomCache::Load(const std::string& path, std::string* why) {
+  auto say = [why](const char* s) {
+    if (why) *why = s;
+  };
+  entries_.clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return say("cannot open");
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || size_t(sb.st_size) > kMaxFile ||
+      size_t(sb.st_size) < sizeof kMagic + 12) {
+    ::close(fd);
+    return say("not a regular file of a cache's size");
+  }
+  if ((sb.st_uid != geteuid() && sb.st_uid != 0) || (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+    ::close(fd);
+    return say("owned or writable by another user");
+  }
+  std::string b(size_t(sb.st_size), '\0');
+  size_t got = 0;
+  while (got < b.size()) {
+    ssize_t r = ::read(fd, &b[got], b.size() - got);
+    if (r <= 0) break;
+    got += size_t(r);
+  }
+  ::close(fd);
+  if (got != b.size()) return say("short read");
+  if (memcmp(b.data(), kMagic, sizeof kMagic) != 0) return say("not a cache of this version");
+  Reader r{reinterpret_cast<const unsigned char*>(b.data()), b.size() - 8};
+  r.at = sizeof kMagic;
+  Reader tail{reinterpret_cast<const unsigned char*>(b.data()), b.size(), b.size() - 8};
+  if (tail.U(8) != Checksum(b, b.size() - 8)) return say("checksum mismatch");
+  uint64_t count = r.U(4);
+  std::unordered_map<uint64_t, Atoms> entries;
+  for (uint64_t i = 0; i < count && r.ok; ++i) {
+    uint64_t key = r.U(8);
+    Atoms a;
+    a.filtered = r.U(1) != 0;
+    uint64_t n = r.U(2);
+    for (uint64_t k = 0; k < n && r.ok; ++k) a.atoms.push_back(r.Bytes(size_t(r.U(2))));
+    uint64_t nc = r.U(2);
+    for (uint64_t c = 0; c < nc && r.ok; ++c) {
+      std::vector<uint16_t> clause(size_t(r.U(2)));
+      for (auto& i : clause) {
+        i = uint16_t(r.U(2));
+        if (i >= a.atoms.size()) r.ok = false;
+      }
+      if (clause.empty()) r.ok = false;
+      a.clauses.push_back(std::move(clause));
+    }
+    // (A filtered pattern needs an atom and a clause.)
+    if (a.filtered && (a.atoms.empty() || a.clauses.empty())) r.ok = false;
+    for (const auto& s : a.atoms)
+      if (s.empty()) r.ok = false;
+    entries[key] = std::move(a);
+  }
+  if (!r.ok || r.at != r.n) return say("malformed");
+  entries_ = std::move(entries);
+  say("");
+}
+
+const Atoms* AtomCache::Find(uint64_t key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+void AtomCache::Put(uint64_t key, Atoms atoms) { entries_[key] = std::move(atoms); }
+
+bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys) const {
+  std::string b(kMagic, sizeof kMagic);
+  std::vector<uint64_t> unique;
+  for (uint64_t k : keys)
+    if (entries_.count(k) && std::find(unique.begin(), unique.end(), k) == unique.end()) unique.push_back(k);
+  PutU(&b, unique.size(), 4);
+  for (uint64_t k : unique) {
+    const Atoms& a = entries_.at(k);
+    // (What the format cannot hold is stored unfiltered: always run.)
+    bool fits = a.filtered && a.atoms.size() <= 0xffff && a.clauses.size() <= 0xffff;
+    for (const auto& s : a.atoms) fits = fits && s.size() <= 0xffff;
+    PutU(&b, k, 8);
+    PutU(&b, fits ? 1 : 0, 1);
+    PutU(&b, fits ? a.atoms.size() : 0, 2);
+    if (!fits) {
+      PutU(&b, 0, 2);
+      continue;
+    }
+    for (const auto& s : a.atoms) {
+      PutU(&b, s.size(), 2);
+      b += s;
+    }
+    PutU(&b, a.clauses.size(), 2);
+    for (const auto& c : a.clauses) {
+      PutU(&b, c.size(), 2);
+      for (uint16_t i : c) PutU(&b, i, 2);
+    }
+  }
+  PutU(&b, Checksum(b, b.size()), 8);
+  if (b.size() > kMaxFile) return false;
+  std::string tmp = path + ".XXXXXX";
+  int fd = mkstemp(&tmp[0]);
+  if (fd < 0) return false;
+  bool ok = fchmod(fd, 0644) == 0;
+  for (size_t at = 0; ok && at < b.size();) {
+    ssize_t w = ::write(fd, b.data() + at, b.size() - at);
+    if (w <= 0) ok = false;
+    else at += size_t(w);
+  }
+  ok = ::close(fd) == 0 && ok;
+  if (ok) ok = ::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok) ::unlink(tmp.c_str());
+  return ok;
+}
+
+}  // namespace spamguard::rules

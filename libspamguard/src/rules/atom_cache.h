@@ -1,0 +1,66 @@
+// What a regex needs to be present before it can match, and a file that
+// remembers it between processes.
+//
+// A rule's atoms are the literals RE2's FilteredRE2 finds in its pattern
+// (lower-cased): the pattern cannot match a text in which none of them
+// occurs. Finding them means compiling the pattern, which is what made
+// every CGI process pay for the whole rule set; the cache file keeps them
+// per pattern (keyed by a hash of the pattern and the memory budget), so a
+// process with a warm cache parses no regex at all until a rule's atoms
+// appear in a comment.
+//
+// The file is a cache, never trusted blindly: it is read only when it is a
+// regular file owned by this user (or root) that nobody else may write,
+// and only whole (magic, version, sizes, checksum); anything else is
+// ignored and rewritten. It is written beside itself and renamed into place.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "util/status.h"
+
+namespace spamguard::rules {
+
+struct Atoms {
+  // false: the pattern has no literal it needs (e.g. /^.{0,3}$/); it is
+  // run on every text.
+  bool filtered = false;
+  std::vector<std::string> atoms;  // lower case
+  // The pattern can match only a text that holds an atom of every clause
+  // (indexes into atoms): /online\s+(casino|poker)/ has the clauses
+  // {online} and {casino, poker}.
+  std::vector<std::vector<uint16_t>> clauses;
+};
+
+// Compiles the pattern once and takes its atoms (of at least 3 bytes) and
+// the clauses FilteredRE2's filter implies (each found as the atoms left
+// out of a largest set of atoms the filter still refuses; every clause
+// found is implied, so the test is never stricter than RE2's own).
+// False, with RE2's reason, when the pattern does not compile. A pattern
+// with an atom outside ASCII is left unfiltered (see FoldCase).
+bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error);
+
+class AtomCache {
+ public:
+  static uint64_t Key(const std::string& pattern, int64_t max_mem);
+
+  // Reads path; a missing, foreign, truncated or otherwise unusable file
+  // leaves the cache empty (*why says which, for tests and `stats`).
+  void Load(const std::string& path, std::string* why = nullptr);
+  const Atoms* Find(uint64_t key) const;
+  void Put(uint64_t key, Atoms atoms);
+  // Writes exactly the entries named by keys (the rules in use); false
+  // when the folder does not let us (the next process tries again).
+  bool Save(const std::string& path, const std::vector<uint64_t>& keys) const;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  std::unordered_map<uint64_t, Atoms> entries_;
+};
+
+}  // namespace spamguard::rules

@@ -1,0 +1,303 @@
+// Rules matched through their atoms (atom_cache.h, util/literal_set.h): the
+// literal matcher against a naive search, the atoms never skipping a rule
+// that matches (every labeled comment scored both ways), and the cache file
+// trusted only when it is whole and ours.
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "comment/comment.h"
+#include "rules/atom_cache.h"
+#include "rules/ruleset.h"
+#include "util/literal_set.h"
+#include "../test_util.h"
+
+using namespace spamguard;
+using namespace spamguard::rules;
+
+namespace {
+
+// The string fields of one flat JSON object per line (the corpora's shape).
+std::vector<std::pair<std::string, std::string>> Fields(const std::string& line) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t i = 0;
+  auto str = [&](std::string* s) {
+    s->clear();
+    if (i >= line.size() || line[i] != '"') return false;
+    for (++i; i < line.size() && line[i] != '"'; ++i) {
+      char c = line[i];
+      if (c != '\\') {
+        s->push_back(c);
+        continue;
+      }
+      c = line[++i];
+      if (c == 'n') s->push_back('\n');
+      else if (c == 't') s->push_back('\t');
+      else if (c == 'r') s->push_back('\r');
+      else if (c == 'u') {
+        unsigned v = unsigned(std::stoul(line.substr(i + 1, 4), nullptr, 16));
+        i += 4;
+        if (v >= 0xd800 && v < 0xdc00 && line.compare(i + 1, 2, "\\u") == 0) {
+          unsigned lo = unsigned(std::stoul(line.substr(i + 3, 4), nullptr, 16));
+          v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+          i += 6;
+        }
+        if (v < 0x80) s->push_back(char(v));
+        else if (v < 0x800) *s += {char(0xc0 | (v >> 6)), char(0x80 | (v & 0x3f))};
+        else if (v < 0x10000) *s += {char(0xe0 | (v >> 12)), char(0x80 | ((v >> 6) & 0x3f)), char(0x80 | (v & 0x3f))};
+        else
+          *s += {char(0xf0 | (v >> 18)), char(0x80 | ((v >> 12) & 0x3f)), char(0x80 | ((v >> 6) & 0x3f)),
+                 char(0x80 | (v & 0x3f))};
+      } else {
+        s->push_back(c);
+      }
+    }
+    ++i;
+    return true;
+  };
+  std::string k, v;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] != '"') ++i;
+    if (!str(&k)) break;
+    while (i < line.size() && (line[i] == ':' || line[i] == ' ')) ++i;
+    if (i < line.size() && line[i] == '"') {
+      str(&v);
+      out.emplace_back(k, v);
+    } else {
+      while (i < line.size() && line[i] != ',' && line[i] != '}') ++i;
+    }
+  }
+  return out;
+}
+
+std::vector<comment::Comment> Corpus(const std::string& path) {
+  std::vector<comment::Comment> out;
+  std::ifstream f(path);
+  std::string line;
+  while (std::getline(f, line)) {
+    comment::Comment c;
+    for (const auto& [k, v] : Fields(line)) {
+      if (k == "body") c.fields[SG_FIELD_BODY] = v;
+      else if (k == "author") c.fields[SG_FIELD_AUTHOR] = v;
+      else if (k == "email") c.fields[SG_FIELD_EMAIL] = v;
+      else if (k == "url") c.fields[SG_FIELD_URL] = v;
+      else if (k == "ip") c.fields[SG_FIELD_IP] = v;
+      else if (k == "user_agent") c.fields[SG_FIELD_USER_AGENT] = v;
+      else if (k == "type" && v == "trackback") c.kind = comment::Kind::kTrackback;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::unique_ptr<RuleSet> LoadRules(const std::string& text, const std::string& cache, uint64_t warm,
+                                   int64_t max_mem = 32 << 20, Status* status = nullptr) {
+  LoadOptions o;
+  o.database = "none";
+  o.warm_scores = warm;
+  o.re2_max_mem = max_mem;
+  o.lazy_compile = true;
+  std::string cf = text + (cache.empty() ? "" : "\nrule_cache " + cache + "\n");
+  std::unique_ptr<RuleSet> rs;
+  std::vector<std::string> w;
+  Status st = RuleSet::LoadString(cf, "t.cf", o, &rs, &w);
+  if (status) *status = st;
+  else BOOST_REQUIRE_MESSAGE(st.ok(), st.message());
+  return rs;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void Spit(const std::string& path, const std::string& data) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << data;
+}
+
+std::string Hits(const RuleSet& rs, const comment::Comment& c) {
+  comment::Normalized n;
+  comment::Normalize(c, rs.settings().limits, &n);
+  std::vector<Hit> hits;
+  Status err;
+  double score = rs.Evaluate(n, &hits, &err);
+  std::string s = std::to_string(score) + (err.ok() ? "" : " ERROR " + err.message());
+  for (const auto& h : hits) s += " " + rs.rules()[size_t(h.rule)].name + "='" + h.match + "'";
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(atoms)
+
+BOOST_AUTO_TEST_CASE(literal_set_finds_every_occurrence_a_naive_search_finds) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    const int letters = 2 + int(rng() % 3);
+    auto word = [&](size_t max) {
+      std::string w(1 + rng() % max, 'a');
+      for (auto& c : w) c = char('a' + int(rng() % unsigned(letters)));
+      return w;
+    };
+    std::vector<std::string> lits;
+    LiteralSet set;
+    for (int i = 0; i < 1 + int(rng() % 30); ++i) {
+      lits.push_back(word(6));
+      set.Add(lits.back(), uint32_t(i));
+    }
+    set.Build();
+    const std::string text = word(200);
+    std::vector<int> want(lits.size()), got(lits.size());
+    for (size_t i = 0; i < lits.size(); ++i)
+      for (size_t at = text.find(lits[i]); at != std::string::npos; at = text.find(lits[i], at + 1)) ++want[i];
+    set.Scan(text, [&](uint32_t v) { ++got[v]; });
+    BOOST_TEST(want == got, "round " << round << " text " << text);
+  }
+  LiteralSet none;
+  none.Build();
+  int calls = 0;
+  none.Scan("anything", [&](uint32_t) { ++calls; });
+  BOOST_TEST(calls == 0);
+}
+
+BOOST_AUTO_TEST_CASE(fold_case_lowers_both_sides_alike) {
+  std::string out;
+  FoldCase("CASINO Ünïcode ÀÉ \xE2\x84\xAA" "elvin \xC5\xBF" "ale ПРИВЕТ ΑΒΓ \xff\xfe", &out);
+  BOOST_TEST(out == "casino ünïcode àé kelvin sale привет αβγ \xff\xfe");
+}
+
+BOOST_AUTO_TEST_CASE(atoms_and_their_clauses) {
+  RE2::Options o;
+  o.set_log_errors(false);
+  Atoms a;
+  std::string error;
+  BOOST_REQUIRE(ComputeAtoms("(?i)online\\s+(casino|poker)", o, &a, &error));
+  BOOST_TEST(a.filtered);
+  BOOST_TEST(a.clauses.size() == 2u);  // {online} and {casino, poker}
+  BOOST_REQUIRE(ComputeAtoms("^.{0,3}$", o, &a, &error));
+  BOOST_TEST(!a.filtered);
+  BOOST_REQUIRE(ComputeAtoms("(?i)\\bσ\\w+", o, &a, &error));  // (sigma has three forms: run always)
+  BOOST_TEST(!a.filtered);
+  BOOST_TEST(!ComputeAtoms("(unclosed", o, &a, &error));
+  BOOST_TEST(error.find("missing )") != std::string::npos, error);
+}
+
+// The default rules, scored through their atoms and through each field's
+// whole set, give the same hits and matches on every labeled comment.
+BOOST_AUTO_TEST_CASE(atoms_never_skip_a_rule_that_matches) {
+  sgtest::TempDir d;
+  const std::string rules = Slurp(SG_SOURCE_DIR "/data/spamguard.cf");
+  auto by_atoms = LoadRules(rules, d.File("rc"), uint64_t(-1));
+  auto by_sets = LoadRules(rules, "", 0);
+  BOOST_TEST(by_atoms->prefilter().filtered > 50u);
+  BOOST_TEST(by_atoms->prefilter().computed > 50u);
+  BOOST_TEST(by_atoms->prefilter().cache_written);
+  size_t n = 0, differ = 0;
+  for (const char* f : {"/tests/corpora/youtube/comments.jsonl", "/tests/corpora/wordpress-spam/comments.jsonl",
+                        "/tests/fixtures/blog_ham.jsonl", "/tests/fixtures/reader_ham.jsonl",
+                        "/data/samples/comments.jsonl"}) {
+    for (const auto& c : Corpus(std::string(SG_SOURCE_DIR) + f)) {
+      ++n;
+      std::string a = Hits(*by_atoms, c), b = Hits(*by_sets, c);
+      if (a != b && ++differ <= 5) BOOST_TEST(a == b, f << ": " << c.fields[SG_FIELD_BODY].substr(0, 80) << "\n" << a << "\n" << b);
+    }
+  }
+  BOOST_TEST(n > 4000u);
+  BOOST_TEST(differ == 0u);
+  // Read back from the cache: nothing computed, the same verdicts.
+  auto cached = LoadRules(rules, d.File("rc"), uint64_t(-1));
+  BOOST_TEST(cached->prefilter().computed == 0u);
+  BOOST_TEST(cached->prefilter().from_cache == by_atoms->prefilter().from_cache + by_atoms->prefilter().computed);
+  comment::Comment c;
+  c.fields[SG_FIELD_BODY] = "Buy cheap viagra online, best casino bonus at http://pills.example.com/";
+  BOOST_TEST(Hits(*cached, c) == Hits(*by_sets, c));
+}
+
+BOOST_AUTO_TEST_CASE(a_cache_file_is_used_only_whole_and_ours) {
+  sgtest::TempDir d;
+  const std::string rules = "body A /(?i)cheap\\s+(pills|meds)/\nbody B /(?i)casino/\nauthor C /^.{0,2}$/\n";
+  const std::string path = d.File("rc");
+  auto first = LoadRules(rules, path, uint64_t(-1));
+  BOOST_TEST(first->prefilter().computed == 3u);
+  BOOST_REQUIRE(first->prefilter().cache_written);
+  struct stat sb;
+  BOOST_REQUIRE(::stat(path.c_str(), &sb) == 0);
+  BOOST_TEST((sb.st_mode & 0777) == 0644u);
+  BOOST_TEST(LoadRules(rules, path, uint64_t(-1))->prefilter().computed == 0u);
+  const std::string good = Slurp(path);
+
+  auto computed_after = [&](const std::string& data) {
+    Spit(path, data);
+    ::chmod(path.c_str(), 0644);
+    auto rs = LoadRules(rules, path, uint64_t(-1));
+    comment::Comment c;
+    c.fields[SG_FIELD_BODY] = "CHEAP  Pills here";
+    BOOST_TEST(Hits(*rs, c).find("A='CHEAP Pills'") != std::string::npos, Hits(*rs, c));
+    return rs->prefilter().computed;
+  };
+  BOOST_TEST(computed_after(good.substr(0, good.size() / 2)) == 3u);  // truncated
+  BOOST_TEST(computed_after(good) == 0u);
+  std::string flipped = good;
+  flipped[20] = char(flipped[20] ^ 1);
+  BOOST_TEST(computed_after(flipped) == 3u);  // checksum
+  std::string other = good;
+  other[7] = '9';
+  BOOST_TEST(computed_after(other) == 3u);  // another format version
+  BOOST_TEST(computed_after("") == 3u);
+  BOOST_TEST(computed_after(std::string(100000, '\0')) == 3u);
+  // Rewritten whole each time it missed.
+  BOOST_TEST(Slurp(path) == good);
+
+  // Writable by others, or a link: not read (and replaced).
+  BOOST_REQUIRE(::chmod(path.c_str(), 0666) == 0);
+  BOOST_TEST(LoadRules(rules, path, uint64_t(-1))->prefilter().computed == 3u);
+  BOOST_REQUIRE(::stat(path.c_str(), &sb) == 0);
+  BOOST_TEST((sb.st_mode & 0777) == 0644u);
+  const std::string link = d.File("link");
+  BOOST_REQUIRE(::symlink(path.c_str(), link.c_str()) == 0);
+  BOOST_TEST(LoadRules(rules, link, uint64_t(-1))->prefilter().computed == 3u);
+  if (geteuid() == 0) {  // another user's file
+    BOOST_REQUIRE(::chown(path.c_str(), 65534, 65534) == 0);
+    BOOST_TEST(LoadRules(rules, path, uint64_t(-1))->prefilter().computed == 3u);
+  }
+  // A changed pattern is computed; the others still come from the file.
+  auto changed = LoadRules("body A /(?i)cheap\\s+(pills|meds|drugs)/\nbody B /(?i)casino/\nauthor C /^.{0,2}$/\n", path,
+                           uint64_t(-1));
+  BOOST_TEST(changed->prefilter().computed == 1u);
+  BOOST_TEST(changed->prefilter().from_cache == 2u);
+  // A folder it cannot write: the rules still load, nothing is cached.
+  auto unwritable = LoadRules(rules, "/nonexistent/folder/rc", uint64_t(-1));
+  BOOST_TEST(!unwritable->prefilter().cache_written);
+  BOOST_TEST(unwritable->prefilter().filtered == 2u);
+}
+
+// Rules whose sets exceed the RE2 budget together, though each compiles:
+// without atoms they are refused; with them, matched through the atoms.
+BOOST_AUTO_TEST_CASE(a_set_over_its_budget_is_matched_by_atoms_not_slowly) {
+  std::string rules;
+  for (int i = 0; i < 2000; ++i)
+    rules += "body K" + std::to_string(i) + " /\\bword" + std::to_string(i) + "x[a-z]{1,20}\\b/\n";
+  Status st;
+  LoadRules(rules, "", 0, 1 << 20, &st);  // (lazy: loads, refused when first used)
+  auto lazy = LoadRules(rules, "", 0, 1 << 20);
+  comment::Comment c;
+  c.fields[SG_FIELD_BODY] = "a word17xabc here and word1999xyz";
+  BOOST_TEST(Hits(*lazy, c).find("ERROR") != std::string::npos, Hits(*lazy, c));
+  sgtest::TempDir d;
+  for (uint64_t warm : {uint64_t(0), uint64_t(-1)}) {
+    auto rs = LoadRules(rules, d.File("rc"), warm, 1 << 20);
+    BOOST_TEST(Hits(*rs, c) == "2.000000 K17='word17xabc' K1999='word1999xyz'");
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
