@@ -202,6 +202,20 @@ int ListCommand(const std::string& rules, const std::string& op, const std::stri
     return 0;
   }
   sg_import_report* rep = nullptr;
+  if (which == "keywords" || which == "link-patterns") {
+    int kind = which == "keywords" ? SG_KEYWORDS_PHRASES : SG_KEYWORDS_LINK_PATTERNS;
+    if (sg_engine_keywords_import(&rep, engine.get(), kind, entry.c_str(), source.c_str()) < 0) {
+      fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
+      return kExitFailed;
+    }
+    for (size_t i = 0; i < sg_import_report_message_count(rep); ++i)
+      fprintf(stderr, "spamguard: skipped: %s\n",
+              Printable(sg_import_report_message(rep, i), strlen(sg_import_report_message(rep, i)), 300).c_str());
+    printf("imported %zu %s as source '%s', %zu lines skipped\n", sg_import_report_imported(rep),
+           which == "keywords" ? "keyword phrases" : "link patterns", source.c_str(), sg_import_report_skipped(rep));
+    sg_import_report_free(rep);
+    return 0;
+  }
   if (sg_engine_list_import(&rep, engine.get(), list, entry.c_str(), source.c_str(), reason.c_str(), expires) < 0) {
     fprintf(stderr, "spamguard: %s\n", Shown(sg_error_message()).c_str());
     return kExitFailed;
@@ -532,7 +546,14 @@ int main(int argc, char** argv) {
     auto* sub = list_cmd->add_subcommand(op, std::string(op) == "add"      ? "add an entry"
                                              : std::string(op) == "remove" ? "remove an entry"
                                                                            : "import a list file, replacing that source");
-    sub->add_option("list", list_which, "allow or block")->required()->check(CLI::IsMember({"allow", "block"}));
+    if (std::string(op) == "import")
+      sub->add_option("list", list_which,
+                      "allow or block (address lists); keywords (WordPress's Disallowed Comment Keys) or "
+                      "link-patterns (the MT-Blacklist)")
+          ->required()
+          ->check(CLI::IsMember({"allow", "block", "keywords", "link-patterns"}));
+    else
+      sub->add_option("list", list_which, "allow or block")->required()->check(CLI::IsMember({"allow", "block"}));
     sub->add_option("entry", list_entry, std::string(op) == "import" ? "the list file" : "address, CIDR, e-mail or domain")
         ->required();
     if (std::string(op) != "remove") {

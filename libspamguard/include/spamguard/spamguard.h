@@ -426,6 +426,25 @@ SG_API int sg_engine_list_import(sg_import_report **out, sg_engine *engine,
                                  int list, const char *path,
                                  const char *source, const char *reason,
                                  int64_t expires);
+/** Kinds of keyword list (sg_engine_keywords_import). */
+#define SG_KEYWORDS_PHRASES 1       /**< WordPress's Disallowed Comment Keys: one phrase per line */
+#define SG_KEYWORDS_LINK_PATTERNS 2 /**< MT-Blacklist: one regex of spam domains per line, '#' comments */
+
+/** Import a keyword list, replacing the keyword source `source` whole in
+ *  one transaction (an empty file removes it). Phrases match, case folded,
+ *  anywhere in the author, e-mail, URL, body, address or user agent, as
+ *  WordPress matches its list; link patterns match (case-insensitively) the
+ *  comment's links and the author's URL. A comment that holds one gets the
+ *  hit LIST_KEYWORD (`keyword_points` in the rule file, 6 by default),
+ *  naming the entry and its source. Lines with a NUL byte, longer than
+ *  1024 bytes, or patterns RE2 cannot run are reported ("file:line:
+ *  reason") and skipped; duplicates are kept once; CRLF, a UTF-8 BOM and
+ *  UTF-16 files are read.
+ *  @return SG_OK, SG_EINVAL, SG_EIO, SG_EBUSY, SG_ENOTFOUND (no database).
+ *  On failure nothing changed. */
+SG_API int sg_engine_keywords_import(sg_import_report **out, sg_engine *engine,
+                                     int kind, const char *path,
+                                     const char *source);
 /** Free a report. Accepts NULL. */
 SG_API void sg_import_report_free(sg_import_report *report);
 /** Entries imported; 0 for NULL. */

@@ -621,6 +621,21 @@ SG_API int sg_engine_list_import(sg_import_report** out, sg_engine* engine, int 
   });
 }
 
+SG_API int sg_engine_keywords_import(sg_import_report** out, sg_engine* engine, int kind, const char* path,
+                                     const char* source) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_keywords_import: out is NULL");
+    *out = nullptr;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_keywords_import: engine is NULL");
+    if (path == nullptr || source == nullptr) return Fail(SG_EINVAL, "sg_engine_keywords_import: path or source is NULL");
+    auto r = std::make_unique<sg_import_report>();
+    Status st = engine->rep->KeywordImport(kind, path, source, &r->rep);
+    if (!st.ok()) return Fail(st);
+    *out = r.release();
+    return SG_OK;
+  });
+}
+
 SG_API void sg_import_report_free(sg_import_report* report) { delete report; }
 SG_API size_t sg_import_report_imported(const sg_import_report* report) { return report ? report->rep.imported : 0; }
 SG_API size_t sg_import_report_skipped(const sg_import_report* report) { return report ? report->rep.skipped : 0; }

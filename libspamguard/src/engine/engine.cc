@@ -540,7 +540,7 @@ std::vector<std::string> Engine::RepKeys(const comment::Normalized& n) const {
 }
 
 bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits,
-                    store::LearnerTotals* learner) const {
+                    store::LearnerTotals* learner, int64_t* keyword_version) const {
   store::LookupRequest req;
   req.now = now;
   req.has_ip = !(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP));
@@ -564,6 +564,7 @@ bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::
     return false;
   }
   *learner = res.learner;
+  *keyword_version = res.keyword_version;
   if (res.list != 0) {
     ListHit(res.list, res.field, res.entry, v);
     return true;
@@ -754,11 +755,12 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   std::vector<VerdictHit> rep_hits;
   store::LearnerTotals learner_totals;
   learner_totals.spam = -1;  // unknown until the lookup reads it
+  int64_t keyword_version = 0;
   if (store_ || rates_) {
     // Lists and rate limits first, on the fields they need: a listed or
     // throttled sender costs one store lookup and no work on the text.
     comment::NormalizeIdentity(c, limits_, &n);
-    bool decided = store_ && Lookup(n, now, v, &rep_hits, &learner_totals);
+    bool decided = store_ && Lookup(n, now, v, &rep_hits, &learner_totals, &keyword_version);
     // A host-supplied time counts for rate limits, but never one ahead of
     // the clock (a time far ahead would start every key afresh).
     if (!decided && rates_) {
@@ -787,6 +789,7 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
     v->score += h.points;
     v->hits.push_back(std::move(h));
   }
+  if (keyword_version != 0) KeywordHit(c, n, keyword_version, v);
   // Auto-learning looks at the score without the learner's own points, so
   // that what it learned can never vote for learning more of the same.
   const double unlearned_score = RoundScore(v->score);
@@ -806,6 +809,41 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
                                                                   : 0;
     if (label != 0 && !LearnNormalized(c, n, label).ok()) v->flags |= SG_FLAG_STATE_UNAVAILABLE;
   }
+}
+
+std::shared_ptr<const lists::KeywordIndex> Engine::Keywords(int64_t version) const {
+  std::shared_ptr<const lists::KeywordIndex> held = std::atomic_load(&keywords_);
+  std::lock_guard<std::mutex> lock(keywords_mu_);
+  if (held && keywords_version_ == version) return held;
+  held = std::atomic_load(&keywords_);
+  if (held && keywords_version_ == version) return held;
+  int64_t read_version = 0;
+  held = lists::KeywordIndex::Load(store_.get(), store_->path() + "-keywords", &read_version);
+  if (!held) return nullptr;
+  keywords_version_ = read_version;
+  std::atomic_store(&keywords_, held);
+  return held;
+}
+
+void Engine::KeywordHit(const comment::Comment& c, const comment::Normalized& n, int64_t version, Verdict* v) const {
+  std::shared_ptr<const lists::KeywordIndex> index = Keywords(version);
+  if (!index) {
+    v->flags |= SG_FLAG_STATE_UNAVAILABLE;
+    return;
+  }
+  lists::KeywordMatch m;
+  if (!index->Match(c, n, &m)) return;
+  VerdictHit h;
+  h.name = "LIST_KEYWORD";
+  h.field = m.field;
+  h.description = m.kind == lists::kPhrase ? "Holds a phrase of a keyword list"
+                                           : "Links to a site a link-pattern list names";
+  h.points = rules_->settings().state.keyword_points;
+  std::string shown = m.found.size() > 100 ? m.found.substr(0, 100) + "..." : m.found;
+  h.match = "'" + shown + "' in the " + m.field + " (source " + m.source +
+            (m.kind == lists::kPhrase ? "" : ", pattern " + m.entry.substr(0, 100)) + ")";
+  v->score += h.points;
+  v->hits.push_back(std::move(h));
 }
 
 std::shared_ptr<const Engine::TokenSnapshot> Engine::Snapshot(const store::LearnerTotals& now) const {
@@ -968,6 +1006,34 @@ Status Engine::ListRemove(int list, const std::string& entry, size_t* removed) c
   Status st = RequireStore();
   if (!st.ok()) return st;
   return store_->Remove(list, entry, removed);
+}
+
+Status Engine::KeywordImport(int kind, const std::string& path, const std::string& source,
+                             ImportReport* report) const {
+  if (kind != lists::kPhrase && kind != lists::kLinkPattern)
+    return Status::InvalidArgument("kind must be SG_KEYWORDS_PHRASES or SG_KEYWORDS_LINK_PATTERNS");
+  if (source.empty()) return Status::InvalidArgument("an import needs a source name (it replaces that source)");
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  *report = ImportReport();
+  std::vector<lists::KeywordEntry> entries;
+  std::vector<std::string> errors;
+  size_t duplicates = 0;
+  std::string io_error;
+  if (!lists::ReadKeywordFile(path, kind, &entries, &errors, &duplicates, &io_error)) return Status::IOError(io_error);
+  for (auto& e : entries) e.source = source;
+  report->skipped = errors.size();
+  for (size_t i = 0; i < errors.size() && i < 100; ++i) report->messages.push_back(std::move(errors[i]));
+  if (duplicates > 0 && report->messages.size() < 100)
+    report->messages.push_back(path + ": " + std::to_string(duplicates) + " duplicate lines (kept once)");
+  int64_t version = 0;
+  st = store_->ReplaceKeywords(source, entries, &version);
+  if (!st.ok()) return st;
+  report->imported = entries.size();
+  // The index every engine maps, made now rather than by the next request.
+  int64_t loaded = 0;
+  lists::KeywordIndex::Load(store_.get(), store_->path() + "-keywords", &loaded);
+  return Status::OK();
 }
 
 Status Engine::ListImport(int list, const std::string& path, const std::string& source, const std::string& reason,

@@ -22,6 +22,7 @@
 #include "form/form_token.h"
 #include "lists/export.h"
 #include "reputation/reputation.h"
+#include "lists/keywords.h"
 #include "rules/ruleset.h"
 #include "store/store.h"
 #include "util/status.h"
@@ -102,6 +103,9 @@ class Engine {
   Status ListAdd(int list, int kind, const std::string& entry, const std::string& source, const std::string& reason,
                  int64_t expires) const;
   Status ListRemove(int list, const std::string& entry, size_t* removed) const;
+  // Replaces the keyword-list source `source` with the entries of the file
+  // (kind: lists::kPhrase or lists::kLinkPattern).
+  Status KeywordImport(int kind, const std::string& path, const std::string& source, ImportReport* report) const;
   Status ListImport(int list, const std::string& path, const std::string& source, const std::string& reason,
                     int64_t expires, ImportReport* report) const;
 
@@ -141,7 +145,7 @@ class Engine {
   // One store lookup: true when a list decided (the verdict is complete);
   // otherwise the reputation hits to add after the content rules.
   bool Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits,
-              store::LearnerTotals* learner) const;
+              store::LearnerTotals* learner, int64_t* keyword_version) const;
   std::vector<std::string> RepKeys(const comment::Normalized& n) const;
   // Checks the comment form's token and honeypot into n->form (and flags
   // the verdict when the state to check them is missing).
@@ -182,6 +186,13 @@ class Engine {
   // Perl worker); a process that scores once (CGI) looks its tokens up.
   struct TokenSnapshot;
   std::shared_ptr<const TokenSnapshot> Snapshot(const store::LearnerTotals& now) const;
+  // Keyword lists, loaded when the store says a version this engine does
+  // not hold (0: none were ever imported).
+  std::shared_ptr<const lists::KeywordIndex> Keywords(int64_t version) const;
+  void KeywordHit(const comment::Comment& c, const comment::Normalized& n, int64_t version, Verdict* v) const;
+  mutable std::mutex keywords_mu_;
+  mutable std::shared_ptr<const lists::KeywordIndex> keywords_;  // std::atomic_load/store
+  mutable int64_t keywords_version_ = 0;                         // under keywords_mu_
   mutable std::mutex snapshot_mu_;
   mutable std::shared_ptr<const TokenSnapshot> snapshot_;  // std::atomic_load/store; replaced under snapshot_mu_
   mutable int64_t stable_version_ = -1;                    // under snapshot_mu_

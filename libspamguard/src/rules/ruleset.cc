@@ -514,6 +514,7 @@ class Builder {
       return SetReal(rest, origin, "reputation_min_evidence", 0, 1e6, &st.rep_min_evidence);
     if (directive == "reputation_cap") return SetReal(rest, origin, "reputation_cap", 0, 100, &st.rep_cap);
     if (directive == "reputation_weight") return SetReal(rest, origin, "reputation_weight", 0, 100, &st.rep_weight);
+    if (directive == "keyword_points") return SetReal(rest, origin, "keyword_points", 0, 100, &st.keyword_points);
     if (directive == "reputation_prefix4") return SetInt(rest, origin, "reputation_prefix4", 8, 32, &st.rep_prefix4);
     if (directive == "reputation_prefix6") return SetInt(rest, origin, "reputation_prefix6", 16, 128, &st.rep_prefix6);
     if (directive == "required_score") return SetScore(rest, origin, "required_score", &settings_.required_score);

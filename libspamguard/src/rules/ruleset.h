@@ -120,6 +120,8 @@ struct StateSettings {
   int form_max_uses = 3;
   std::string form_secret;
   std::string form_secret_file, form_secret_origin;
+  // Points for a comment holding an entry of a keyword list (LIST_KEYWORD).
+  double keyword_points = 6.0;
   // Where the rules' atoms are cached: "" beside the database
   // (DATABASE-rulecache), "none" nowhere.
   std::string rule_cache;

@@ -70,6 +70,12 @@ const char* const kMigrations[] = {
     ("CREATE TABLE form_secret(id INTEGER PRIMARY KEY, key BLOB NOT NULL, created INTEGER NOT NULL);"
      "CREATE TABLE form_use(key BLOB PRIMARY KEY, uses INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;"
      "CREATE INDEX form_use_expires ON form_use(expires);"),
+    // 7: keyword lists (WordPress's disallowed keys, the MT-Blacklist),
+    // each pattern with its atoms; the version tells engines to reload.
+    ("CREATE TABLE keyword(source TEXT NOT NULL, kind INTEGER NOT NULL, entry BLOB NOT NULL, atoms BLOB,"
+     "  PRIMARY KEY(source, kind, entry)) WITHOUT ROWID;"
+     "CREATE TABLE keyword_version(id INTEGER PRIMARY KEY CHECK(id = 1), version INTEGER NOT NULL);"
+     "INSERT INTO keyword_version VALUES(1, 0);"),
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
@@ -797,6 +803,13 @@ Status SqliteStore::Lookup(const LookupRequest& req, LookupResult* out) {
     if (req.want_learner && schema_ >= 5) {
       Status s2 = ReadLearner(&out->learner, nullptr);
       if (!s2.ok()) return s2;
+    }
+    if (schema_ >= 7) {
+      Status s2 = Prepare("SELECT version FROM keyword_version", &q);
+      if (!s2.ok()) return s2;
+      if ((rc = sqlite3_step(q)) == SQLITE_ROW) out->keyword_version = sqlite3_column_int64(q, 0);
+      sqlite3_reset(q);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("keyword read", rc);
     }
     if (req.rep_keys.empty()) return Status::OK();
     Status s2 = Prepare(kLookupRep, &q);
@@ -1643,6 +1656,70 @@ Status SqliteStore::EachIp(int list, int64_t now, const std::function<Status(con
       if (rc != SQLITE_DONE) return Error("list read", rc);
     }
     return Status::OK();
+  });
+}
+
+Status SqliteStore::ReplaceKeywords(const std::string& source, const std::vector<lists::KeywordEntry>& entries,
+                                    int64_t* version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (read_only_) return Status::IOError("database " + path_ + ": opened read-only");
+  Status st = Write([&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status s2 = Prepare("DELETE FROM keyword WHERE source = ?1", &q);
+    if (!s2.ok()) return s2;
+    BindText(q, 1, source);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) return Error("keyword write", rc);
+    s2 = Prepare("INSERT OR IGNORE INTO keyword(source, kind, entry, atoms) VALUES(?1, ?2, ?3, ?4)", &q);
+    if (!s2.ok()) return s2;
+    for (const auto& e : entries) {
+      BindText(q, 1, source);
+      sqlite3_bind_int(q, 2, e.kind);
+      BindBlob(q, 3, e.entry);
+      if (e.atoms.empty()) sqlite3_bind_null(q, 4);
+      else BindBlob(q, 4, e.atoms);
+      rc = sqlite3_step(q);
+      sqlite3_reset(q);
+      if (rc != SQLITE_DONE) return Error("keyword write", rc);
+    }
+    s2 = Prepare("UPDATE keyword_version SET version = version + 1 RETURNING version", &q);
+    if (!s2.ok()) return s2;
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) *version = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? Status::OK() : Error("keyword write", rc);
+  });
+  if (st.ok()) sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  return st;
+}
+
+Status SqliteStore::Keywords(int kind, int64_t* version, std::vector<lists::KeywordEntry>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->clear();
+  *version = 0;
+  if (schema_ < 7) return Status::OK();
+  return Read([&]() -> Status {
+    sqlite3_stmt* q = nullptr;
+    Status st = Prepare("SELECT version FROM keyword_version", &q);
+    if (!st.ok()) return st;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) *version = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (kind == 0) return Status::OK();
+    st = Prepare("SELECT source, kind, entry, atoms FROM keyword WHERE kind = ?1", &q);
+    if (!st.ok()) return st;
+    sqlite3_bind_int(q, 1, kind);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      lists::KeywordEntry e;
+      e.source = ColumnText(q, 0);
+      e.kind = sqlite3_column_int(q, 1);
+      e.entry = ColumnBlob(q, 2);
+      e.atoms = ColumnBlob(q, 3);
+      if (e.kind == lists::kPhrase || e.kind == lists::kLinkPattern) out->push_back(std::move(e));
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? Status::OK() : Error("keyword read", rc);
   });
 }
 

@@ -43,7 +43,7 @@ class SqliteStore final : public Store {
   static Status Open(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out);
   ~SqliteStore() override;
 
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
   // Rate-limit state lives in a file of its own beside the database (its
   // path plus this suffix), so that a long write to the database (a list
   // import of a million lines) never holds up a rate check.
@@ -77,6 +77,10 @@ class SqliteStore final : public Store {
   Status AddFormSecret(const std::string& key, int64_t now, int64_t keep_seconds, bool first_only) override;
   Status CountUse(const std::string& key, int64_t expires, int64_t now, int64_t* uses) override;
   Status EachIp(int list, int64_t now, const std::function<Status(const lists::IpRange&, int64_t)>& each) override;
+  Status ReplaceKeywords(const std::string& source, const std::vector<lists::KeywordEntry>& entries,
+                         int64_t* version) override;
+  Status Keywords(int kind, int64_t* version, std::vector<lists::KeywordEntry>* out) override;
+  std::string path() const override { return path_; }
   // A batch commits after this many writes or this long, whichever first.
   static constexpr int kBatchWrites = 256;
   static constexpr std::chrono::milliseconds kBatchTime{100};

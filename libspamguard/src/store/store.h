@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lists/ip_range.h"
+#include "lists/keywords.h"
 #include "util/status.h"
 
 namespace spamguard::store {
@@ -134,6 +135,7 @@ struct LookupResult {
   ListEntry entry;
   std::vector<RepCounts> rep;  // one per rep_key
   LearnerTotals learner;       // when asked for
+  int64_t keyword_version = 0; // (when not listed) see Store::Keywords
 };
 
 // What the store holds, counted (`spamguard stats`).
@@ -247,6 +249,14 @@ class Store : public RateStore {
   // never), IPv4 then IPv6, each by rising start, read in one transaction.
   virtual Status EachIp(int list, int64_t now,
                         const std::function<Status(const lists::IpRange&, int64_t expires)>& each) = 0;
+  // Keyword lists (lists/keywords.h): a source's entries replaced whole in
+  // one transaction (none: the source removed); every entry read in one.
+  // The version changes with every replacement (0: never imported).
+  virtual Status ReplaceKeywords(const std::string& source, const std::vector<lists::KeywordEntry>& entries,
+                                 int64_t* version) = 0;
+  virtual Status Keywords(int kind, int64_t* version, std::vector<lists::KeywordEntry>* out) = 0;
+  // Where the store's file is ("" for none): caches sit beside it.
+  virtual std::string path() const { return ""; }
 };
 
 // Reputation key of a network (an address is a /32 or /128 network).

@@ -1,6 +1,7 @@
 #include "util/literal_set.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace spamguard {
 
@@ -80,20 +81,156 @@ void LiteralSet::Add(std::string_view literal, uint32_t value) {
 }
 
 uint32_t LiteralSet::Child(uint32_t s, unsigned char c) const {
-  const Node& n = nodes_[s];
+  const Node& n = nodes_p_[s];
   uint32_t lo = n.edges_begin, hi = n.edges_end;
   if (hi - lo <= 8) {
     for (uint32_t i = lo; i < hi; ++i)
-      if (edge_bytes_[i] == c) return edge_to_[i];
+      if (edge_bytes_p_[i] == c) return edge_to_p_[i];
     return kNone;
   }
-  const unsigned char* b = edge_bytes_.data();
+  const unsigned char* b = edge_bytes_p_;
   const unsigned char* it = std::lower_bound(b + lo, b + hi, c);
-  return it != b + hi && *it == c ? edge_to_[size_t(it - b)] : kNone;
+  return it != b + hi && *it == c ? edge_to_p_[size_t(it - b)] : kNone;
+}
+
+LiteralSet& LiteralSet::operator=(LiteralSet&& o) noexcept {
+  pending_ = std::move(o.pending_);
+  nodes_ = std::move(o.nodes_);
+  edge_bytes_ = std::move(o.edge_bytes_);
+  edge_to_ = std::move(o.edge_to_);
+  values_ = std::move(o.values_);
+  memcpy(root_, o.root_, sizeof root_);
+  literals_ = o.literals_;
+  owned_ = o.owned_;
+  nodes_p_ = o.nodes_p_;
+  n_nodes_ = o.n_nodes_;
+  edge_bytes_p_ = o.edge_bytes_p_;
+  edge_to_p_ = o.edge_to_p_;
+  values_p_ = o.values_p_;
+  root_p_ = o.root_p_;
+  if (owned_) Point();
+  o.n_nodes_ = 0;
+  o.owned_ = false;
+  return *this;
+}
+
+void LiteralSet::Point() {
+  owned_ = true;
+  nodes_p_ = nodes_.data();
+  n_nodes_ = nodes_.size();
+  edge_bytes_p_ = edge_bytes_.data();
+  edge_to_p_ = edge_to_.data();
+  values_p_ = values_.data();
+  root_p_ = root_;
+}
+
+namespace {
+void Pad8(std::string* out, size_t base) {
+  while ((out->size() - base) % 8) out->push_back('\0');
+}
+template <class T>
+void PutArray(std::string* out, size_t base, const T* p, size_t n) {
+  uint64_t count = n;
+  out->append(reinterpret_cast<const char*>(&count), sizeof count);
+  out->append(reinterpret_cast<const char*>(p), n * sizeof(T));
+  Pad8(out, base);
+}
+template <class T>
+bool GetArray(const char* data, size_t size, size_t* at, const T** p, size_t* n) {
+  uint64_t count = 0;
+  if (size - *at < sizeof count) return false;
+  memcpy(&count, data + *at, sizeof count);
+  *at += sizeof count;
+  if (count > (size - *at) / sizeof(T)) return false;
+  *p = reinterpret_cast<const T*>(data + *at);
+  *n = size_t(count);
+  *at += size_t(count) * sizeof(T);
+  *at = (*at + 7) & ~size_t(7);
+  return *at <= size;
+}
+}  // namespace
+
+void LiteralSet::Serialize(std::string* out) const {
+  const size_t base = out->size();
+  uint64_t lits = literals_;
+  out->append(reinterpret_cast<const char*>(&lits), sizeof lits);
+  PutArray(out, base, nodes_p_, n_nodes_);
+  PutArray(out, base, edge_bytes_p_, n_nodes_ ? size_t(nodes_p_[n_nodes_ - 1].edges_end) : 0);
+  PutArray(out, base, edge_to_p_, n_nodes_ ? size_t(nodes_p_[n_nodes_ - 1].edges_end) : 0);
+  PutArray(out, base, values_p_, values_.size());
+  PutArray(out, base, root_p_, n_nodes_ ? size_t(256) : 0);
+}
+
+bool LiteralSet::View(const char* data, size_t size, uint32_t max_value, size_t* used) {
+  if (reinterpret_cast<uintptr_t>(data) % 8 != 0 || size < 8) return false;
+  uint64_t lits = 0;
+  memcpy(&lits, data, sizeof lits);
+  size_t at = 8, n_nodes = 0, n_eb = 0, n_et = 0, n_values = 0, n_root = 0;
+  const Node* nodes = nullptr;
+  const unsigned char* eb = nullptr;
+  const uint32_t *et = nullptr, *values = nullptr, *root = nullptr;
+  if (!GetArray(data, size, &at, &nodes, &n_nodes) || !GetArray(data, size, &at, &eb, &n_eb) ||
+      !GetArray(data, size, &at, &et, &n_et) || !GetArray(data, size, &at, &values, &n_values) ||
+      !GetArray(data, size, &at, &root, &n_root))
+    return false;
+  if (n_eb != n_et || n_nodes > kNone || (n_nodes > 0) != (n_root == 256)) return false;
+  for (size_t i = 0; i < n_nodes; ++i) {
+    const Node& n = nodes[i];
+    if (n.edges_begin > n.edges_end || n.edges_end > n_eb || n.fail >= n_nodes ||
+        (n.out != kNone && n.out >= n_nodes) || (n.dict != kNone && n.dict >= n_nodes) ||
+        n.values_begin > n.values_end || n.values_end > n_values)
+      return false;
+  }
+  for (size_t i = 0; i < n_et; ++i)
+    if (et[i] >= n_nodes || et[i] == 0) return false;
+  for (size_t i = 0; i < n_values; ++i)
+    if (values[i] > max_value) return false;
+  for (size_t i = 0; i < n_root; ++i)
+    if (root[i] >= n_nodes) return false;
+  // Failure and dictionary chains must end at the root (or none): follow
+  // each once with a step bound, marking nodes known to end.
+  std::vector<uint8_t> ends(n_nodes, 0);
+  if (n_nodes) ends[0] = 1;
+  std::vector<uint32_t> path;
+  for (size_t i = 0; i < n_nodes; ++i) {
+    path.clear();
+    uint32_t s = uint32_t(i);
+    while (!ends[s]) {
+      if (path.size() > n_nodes) return false;
+      path.push_back(s);
+      s = nodes[s].fail;
+    }
+    for (uint32_t p : path) ends[p] = 1;
+  }
+  // Dictionary chains must end too.
+  std::fill(ends.begin(), ends.end(), 0);
+  for (size_t i = 0; i < n_nodes; ++i) {
+    path.clear();
+    uint32_t s = uint32_t(i);
+    while (s != kNone && !ends[s]) {
+      if (path.size() > n_nodes) return false;
+      path.push_back(s);
+      s = nodes[s].dict;
+    }
+    for (uint32_t p : path) ends[p] = 1;
+  }
+  for (size_t i = 0; i < n_nodes; ++i)
+    if (nodes[i].dict != kNone && nodes[nodes[i].dict].out != nodes[i].dict) return false;
+  owned_ = false;
+  nodes_p_ = nodes;
+  n_nodes_ = n_nodes;
+  edge_bytes_p_ = eb;
+  edge_to_p_ = et;
+  values_p_ = values;
+  root_p_ = root;
+  literals_ = size_t(lits);
+  *used = at;
+  return true;
 }
 
 void LiteralSet::Build() {
   std::sort(pending_.begin(), pending_.end());
+  nodes_.reserve(pending_.size() * 4);
   pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
   nodes_.assign(1, Node{});
   struct Edge {
@@ -119,18 +256,24 @@ void LiteralSet::Build() {
     ends.emplace_back(path.back(), value);
     prev = lit;
   }
-  // Children by parent, in byte order (sorted input adds them that way).
-  std::stable_sort(edges.begin(), edges.end(), [](const Edge& a, const Edge& b) { return a.parent < b.parent; });
+  // Children by parent, in byte order (sorted input adds them that way):
+  // counted, then placed, as nodes were made in depth-first order.
+  const size_t n_nodes = nodes_.size();
+  std::vector<uint32_t> start(n_nodes + 1, 0);
+  for (const Edge& e : edges) ++start[e.parent + 1];
+  for (size_t i = 0; i < n_nodes; ++i) start[i + 1] += start[i];
   edge_bytes_.resize(edges.size());
   edge_to_.resize(edges.size());
-  for (size_t i = 0; i < edges.size(); ++i) {
-    edge_bytes_[i] = edges[i].byte;
-    edge_to_[i] = edges[i].child;
-    Node& p = nodes_[edges[i].parent];
-    if (p.edges_end == 0) p.edges_begin = uint32_t(i);
-    p.edges_end = uint32_t(i + 1);
+  for (size_t i = 0; i < n_nodes; ++i) nodes_[i].edges_begin = nodes_[i].edges_end = start[i];
+  for (const Edge& e : edges) {
+    uint32_t at = nodes_[e.parent].edges_end++;
+    edge_bytes_[at] = e.byte;
+    edge_to_[at] = e.child;
   }
-  std::stable_sort(ends.begin(), ends.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<uint32_t>().swap(start);
+  std::vector<Edge>().swap(edges);
+  // Values by node; a node's values are consecutive already (equal
+  // literals are adjacent in sorted order).
   values_.resize(ends.size());
   for (size_t i = 0; i < ends.size(); ++i) {
     values_[i] = ends[i].second;
@@ -138,6 +281,7 @@ void LiteralSet::Build() {
     if (n.values_end == 0) n.values_begin = uint32_t(i);
     n.values_end = uint32_t(i + 1);
   }
+  Point();
   for (int c = 0; c < 256; ++c) {
     uint32_t t = Child(0, static_cast<unsigned char>(c));
     root_[c] = t == kNone ? 0 : t;
@@ -175,6 +319,7 @@ void LiteralSet::Build() {
   }
   pending_.clear();
   pending_.shrink_to_fit();
+  Point();
 }
 
 size_t LiteralSet::MemoryBytes() const {

@@ -22,6 +22,13 @@ void FoldCase(std::string_view in, std::string* out);
 
 class LiteralSet {
  public:
+  LiteralSet() = default;
+  LiteralSet(const LiteralSet&) = delete;
+  LiteralSet& operator=(const LiteralSet&) = delete;
+  // (Moving keeps a built set's views on its own arrays.)
+  LiteralSet(LiteralSet&& o) noexcept { *this = std::move(o); }
+  LiteralSet& operator=(LiteralSet&& o) noexcept;
+
   // Adds a literal (folded by the caller when it should match folded text)
   // with a value reported when it is found. Empty literals are ignored.
   void Add(std::string_view literal, uint32_t value);
@@ -30,16 +37,23 @@ class LiteralSet {
   // Calls on_match(value) once per occurrence of each literal in text.
   template <class F>
   void Scan(std::string_view text, F&& on_match) const {
-    if (nodes_.empty()) return;
+    if (n_nodes_ == 0) return;
     uint32_t s = 0;
     for (unsigned char c : text) {
       s = Next(s, c);
-      for (uint32_t o = nodes_[s].out; o != kNone; o = nodes_[o].dict) {
-        const Node& n = nodes_[o];
-        for (uint32_t v = n.values_begin; v < n.values_end; ++v) on_match(values_[v]);
+      for (uint32_t o = nodes_p_[s].out; o != kNone; o = nodes_p_[o].dict) {
+        const Node& n = nodes_p_[o];
+        for (uint32_t v = n.values_begin; v < n.values_end; ++v) on_match(values_p_[v]);
       }
     }
   }
+
+  // The built automaton as bytes (appended to *out, 8-byte aligned from
+  // where it starts), and a set that reads them in place (from a mapped
+  // file: nothing is copied or built). View checks every index against its
+  // array and every value against max_value; false if anything is off.
+  void Serialize(std::string* out) const;
+  bool View(const char* data, size_t size, uint32_t max_value, size_t* used);
 
   bool empty() const { return literals_ == 0; }
   size_t literals() const { return literals_; }
@@ -57,12 +71,22 @@ class LiteralSet {
   uint32_t Child(uint32_t s, unsigned char c) const;
   uint32_t Next(uint32_t s, unsigned char c) const {
     for (;;) {
-      if (s == 0) return root_[c];
+      if (s == 0) return root_p_[c];
       uint32_t t = Child(s, c);
       if (t != kNone) return t;
-      s = nodes_[s].fail;
+      s = nodes_p_[s].fail;
     }
   }
+  void Point();  // the views at the owned arrays
+  bool owned_ = false;  // Scan reads the arrays below (not a view)
+
+  // What Scan reads: the arrays below, or a mapped file's bytes.
+  const Node* nodes_p_ = nullptr;
+  size_t n_nodes_ = 0;
+  const unsigned char* edge_bytes_p_ = nullptr;
+  const uint32_t* edge_to_p_ = nullptr;
+  const uint32_t* values_p_ = nullptr;
+  const uint32_t* root_p_ = nullptr;
 
   std::vector<std::pair<std::string, uint32_t>> pending_;
   std::vector<Node> nodes_;

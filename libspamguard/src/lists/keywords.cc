@@ -1,0 +1,472 @@
+#include "lists/keywords.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <unordered_map>
+
+#include "rules/perl_syntax.h"
+#include "store/store.h"
+
+namespace spamguard::lists {
+
+namespace {
+
+constexpr size_t kMaxFileBytes = size_t(256) << 20;
+
+void PutU16(std::string* b, size_t v) {
+  b->push_back(char(v & 0xff));
+  b->push_back(char((v >> 8) & 0xff));
+}
+
+// UTF-16 (LE or BE, after its BOM) as UTF-8; unpaired surrogates as U+FFFD.
+std::string FromUtf16(const std::string& in, bool little) {
+  std::string out;
+  auto unit = [&](size_t i) {
+    unsigned char a = static_cast<unsigned char>(in[i]), b = static_cast<unsigned char>(in[i + 1]);
+    return little ? uint32_t(a | (b << 8)) : uint32_t((a << 8) | b);
+  };
+  for (size_t i = 2; i + 1 < in.size(); i += 2) {
+    uint32_t r = unit(i);
+    if (r >= 0xd800 && r < 0xdc00 && i + 3 < in.size() && unit(i + 2) >= 0xdc00 && unit(i + 2) < 0xe000) {
+      r = 0x10000 + ((r - 0xd800) << 10) + (unit(i + 2) - 0xdc00);
+      i += 2;
+    } else if (r >= 0xd800 && r < 0xe000) {
+      r = 0xfffd;
+    }
+    if (r < 0x80) {
+      out.push_back(char(r));
+    } else if (r < 0x800) {
+      out += {char(0xc0 | (r >> 6)), char(0x80 | (r & 0x3f))};
+    } else if (r < 0x10000) {
+      out += {char(0xe0 | (r >> 12)), char(0x80 | ((r >> 6) & 0x3f)), char(0x80 | (r & 0x3f))};
+    } else {
+      out += {char(0xf0 | (r >> 18)), char(0x80 | ((r >> 12) & 0x3f)), char(0x80 | ((r >> 6) & 0x3f)),
+              char(0x80 | (r & 0x3f))};
+    }
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+RE2::Options PatternOptions() {
+  RE2::Options o;
+  o.set_log_errors(false);
+  o.set_case_sensitive(false);
+  o.set_max_mem(1 << 20);
+  return o;
+}
+
+}  // namespace
+
+std::string EncodeAtoms(const rules::Atoms& a) {
+  std::string b;
+  b.push_back(a.filtered ? 1 : 0);
+  if (!a.filtered) return b;
+  PutU16(&b, a.atoms.size());
+  for (const auto& s : a.atoms) {
+    PutU16(&b, s.size());
+    b += s;
+  }
+  PutU16(&b, a.clauses.size());
+  for (const auto& c : a.clauses) {
+    PutU16(&b, c.size());
+    for (uint16_t i : c) PutU16(&b, i);
+  }
+  return b;
+}
+
+bool DecodeAtoms(const std::string& blob, rules::Atoms* a) {
+  *a = rules::Atoms{};
+  size_t at = 0;
+  bool ok = true;
+  auto u8 = [&]() -> size_t {
+    if (at >= blob.size()) return ok = false, 0;
+    return static_cast<unsigned char>(blob[at++]);
+  };
+  auto u16 = [&]() -> size_t { return u8() | (u8() << 8); };
+  a->filtered = u8() != 0;
+  if (!ok || !a->filtered) return ok && at == blob.size();
+  size_t n = u16();
+  for (size_t i = 0; ok && i < n; ++i) {
+    size_t len = u16();
+    if (!ok || blob.size() - at < len || len == 0) return false;
+    a->atoms.push_back(blob.substr(at, len));
+    at += len;
+  }
+  size_t nc = u16();
+  for (size_t c = 0; ok && c < nc; ++c) {
+    std::vector<uint16_t> clause(u16());
+    for (auto& i : clause) {
+      i = uint16_t(u16());
+      if (i >= a->atoms.size()) ok = false;
+    }
+    if (clause.empty()) ok = false;
+    a->clauses.push_back(std::move(clause));
+  }
+  return ok && at == blob.size() && !a->atoms.empty() && !a->clauses.empty();
+}
+
+bool ReadKeywordFile(const std::string& path, int kind, std::vector<KeywordEntry>* out,
+                     std::vector<std::string>* errors, size_t* duplicates, std::string* io_error) {
+  out->clear();
+  *duplicates = 0;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return *io_error = path + ": cannot open: " + strerror(errno), false;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    ::close(fd);
+    return *io_error = path + ": not a regular file", false;
+  }
+  if (size_t(sb.st_size) > kMaxFileBytes) {
+    ::close(fd);
+    return *io_error = path + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MB", false;
+  }
+  std::string data(size_t(sb.st_size), '\0');
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t r = ::read(fd, &data[got], data.size() - got);
+    if (r <= 0) break;
+    got += size_t(r);
+  }
+  ::close(fd);
+  data.resize(got);
+  if (data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0xff && static_cast<unsigned char>(data[1]) == 0xfe)
+    data = FromUtf16(data, true);
+  else if (data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0xfe && static_cast<unsigned char>(data[1]) == 0xff)
+    data = FromUtf16(data, false);
+  else if (data.compare(0, 3, "\xEF\xBB\xBF") == 0)
+    data.erase(0, 3);
+  std::set<std::string> seen;
+  size_t line_no = 0;
+  auto error = [&](const std::string& why) { errors->push_back(path + ":" + std::to_string(line_no) + ": " + why); };
+  for (size_t pos = 0; pos < data.size();) {
+    size_t nl = data.find('\n', pos);
+    if (nl == std::string::npos) nl = data.size();
+    std::string_view line(data.data() + pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    if (kind == kLinkPattern) {
+      // "pattern   # comment"; a line that starts with '#' is a comment.
+      line = Trim(line);
+      if (!line.empty() && line[0] == '#') continue;
+      size_t sp = line.find_first_of(" \t");
+      if (sp != std::string_view::npos) line = line.substr(0, sp);
+    }
+    line = Trim(line);
+    if (line.empty()) continue;
+    if (line.find('\0') != std::string_view::npos) {
+      error("holds a NUL byte");
+      continue;
+    }
+    if (line.size() > kMaxKeywordBytes) {
+      error("longer than " + std::to_string(kMaxKeywordBytes) + " bytes (" + std::to_string(line.size()) + ")");
+      continue;
+    }
+    KeywordEntry e;
+    e.kind = kind;
+    e.entry = std::string(line);
+    if (kind == kLinkPattern) {
+      std::string perl = rules::FindPerlOnlyConstruct(e.entry);
+      if (!perl.empty()) {
+        error("pattern uses the " + perl + ", a Perl-only construct that RE2 cannot run");
+        continue;
+      }
+      rules::Atoms a;
+      std::string why;
+      if (!rules::ComputeAtoms("(?i)" + e.entry, PatternOptions(), &a, &why)) {
+        error("not a regex: " + why);
+        continue;
+      }
+      e.atoms = EncodeAtoms(a);
+    }
+    if (!seen.insert(e.entry).second) {
+      ++*duplicates;
+      continue;
+    }
+    out->push_back(std::move(e));
+  }
+  return true;
+}
+
+namespace {
+
+constexpr char kIndexMagic[8] = {'S', 'G', 'K', 'W', 'I', 'D', 'X', '1'};
+constexpr size_t kIndexHeader = 8 + 8 + 8 + 8 + 8;  // magic, version, db id, phrases, sources
+
+uint64_t DbId(const std::string& db) {
+  struct stat sb;
+  if (::stat(db.c_str(), &sb) != 0) return 0;
+  return (uint64_t(sb.st_dev) << 40) ^ uint64_t(sb.st_ino);
+}
+
+template <class T>
+void Append(std::string* b, const T* p, size_t n) {
+  b->append(reinterpret_cast<const char*>(p), n * sizeof(T));
+  while (b->size() % 8) b->push_back('\0');
+}
+
+}  // namespace
+
+KeywordIndex::~KeywordIndex() {
+  if (map_) ::munmap(map_, map_size_);
+}
+
+std::string_view KeywordIndex::Phrase(uint32_t i) const {
+  return std::string_view(text_ + text_off_[i], text_off_[i + 1] - text_off_[i]);
+}
+
+std::string_view KeywordIndex::PhraseSource(uint32_t i) const {
+  uint32_t s = source_of_[i];
+  return std::string_view(sources_ + source_off_[s], source_off_[s + 1] - source_off_[s]);
+}
+
+void KeywordIndex::BuildPhrases(const std::vector<KeywordEntry>& phrases) {
+  std::unordered_map<std::string, uint32_t> source_ids;
+  own_text_off_.push_back(0);
+  own_source_off_.push_back(0);
+  std::string folded;
+  for (size_t i = 0; i < phrases.size(); ++i) {
+    const KeywordEntry& e = phrases[i];
+    own_text_ += e.entry;
+    own_text_off_.push_back(uint32_t(own_text_.size()));
+    auto [it, added] = source_ids.emplace(e.source, uint32_t(source_ids.size()));
+    if (added) {
+      own_sources_ += e.source;
+      own_source_off_.push_back(uint32_t(own_sources_.size()));
+    }
+    own_source_of_.push_back(it->second);
+    folded.clear();
+    FoldCase(e.entry, &folded);
+    phrase_set_.Add(folded, uint32_t(i));
+  }
+  phrase_set_.Build();
+  n_phrases_ = phrases.size();
+  n_sources_ = source_ids.size();
+  text_off_ = own_text_off_.data();
+  text_ = own_text_.data();
+  source_of_ = own_source_of_.data();
+  source_off_ = own_source_off_.data();
+  sources_ = own_sources_.data();
+}
+
+std::string KeywordIndex::SerializePhrases(int64_t version, uint64_t db_id) const {
+  std::string b(kIndexMagic, sizeof kIndexMagic);
+  uint64_t head[4] = {uint64_t(version), db_id, n_phrases_, n_sources_};
+  Append(&b, head, 4);
+  phrase_set_.Serialize(&b);
+  Append(&b, text_off_, n_phrases_ + 1);
+  Append(&b, source_of_, n_phrases_);
+  Append(&b, source_off_, n_sources_ + 1);
+  Append(&b, text_, text_off_[n_phrases_]);
+  Append(&b, sources_, source_off_[n_sources_]);
+  return b;
+}
+
+bool KeywordIndex::MapPhrases(const std::string& path, int64_t version, uint64_t db_id) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return false;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || size_t(sb.st_size) < kIndexHeader ||
+      (sb.st_uid != geteuid() && sb.st_uid != 0) || (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+    ::close(fd);
+    return false;
+  }
+  const size_t size = size_t(sb.st_size);
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (m == MAP_FAILED) return false;
+  map_ = m;
+  map_size_ = size;
+  const char* p = static_cast<const char*>(m);
+  uint64_t head[4];
+  memcpy(head, p + 8, sizeof head);
+  if (memcmp(p, kIndexMagic, 8) != 0 || head[0] != uint64_t(version) || head[1] != db_id || head[2] >= 0xffffffffu ||
+      head[3] >= 0xffffffffu)
+    return false;
+  const size_t n = size_t(head[2]), ns = size_t(head[3]);
+  size_t at = kIndexHeader, used = 0;
+  if (!phrase_set_.View(p + at, size - at, n ? uint32_t(n - 1) : 0, &used)) return false;
+  at += used;
+  auto take = [&](size_t count, size_t width) -> const char* {
+    if (count > (size - at) / width) return nullptr;
+    const char* q = p + at;
+    at = (at + count * width + 7) & ~size_t(7);
+    return at <= size ? q : nullptr;
+  };
+  const auto* toff = reinterpret_cast<const uint32_t*>(take(n + 1, 4));
+  const auto* sof = reinterpret_cast<const uint32_t*>(take(n, 4));
+  const auto* soff = reinterpret_cast<const uint32_t*>(take(ns + 1, 4));
+  if (!toff || !sof || !soff) return false;
+  const char* text = take(toff[n], 1);
+  const char* srcs = take(soff[ns], 1);
+  if (!text || !srcs || toff[0] != 0 || soff[0] != 0) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (toff[i] > toff[i + 1] || sof[i] >= ns) return false;
+  for (size_t i = 0; i < ns; ++i)
+    if (soff[i] > soff[i + 1]) return false;
+  n_phrases_ = n;
+  n_sources_ = ns;
+  text_off_ = toff;
+  text_ = text;
+  source_of_ = sof;
+  source_off_ = soff;
+  sources_ = srcs;
+  return true;
+}
+
+void KeywordIndex::AddPatterns(std::vector<KeywordEntry> entries) {
+  std::unordered_map<std::string, uint32_t> slots;
+  for (auto& e : entries) {
+    rules::Atoms a;
+    if (!DecodeAtoms(e.atoms, &a)) a = rules::Atoms{};  // (unreadable: run it on every link)
+    Pattern p;
+    p.re = std::make_unique<rules::LazyRegex>("(?i)" + e.entry, PatternOptions());
+    p.entry = std::move(e.entry);
+    p.source = std::move(e.source);
+    p.filtered = a.filtered;
+    const uint32_t index = uint32_t(patterns_.size());
+    if (a.filtered) {
+      std::vector<uint32_t> slot(a.atoms.size());
+      for (size_t k = 0; k < a.atoms.size(); ++k) {
+        auto [it, added] = slots.emplace(a.atoms[k], uint32_t(slot_patterns_.size()));
+        if (added) {
+          slot_patterns_.emplace_back();
+          atom_set_.Add(a.atoms[k], it->second);
+        }
+        slot[k] = it->second;
+        auto& sp = slot_patterns_[it->second];
+        if (sp.empty() || sp.back() != index) sp.push_back(index);
+      }
+      for (const auto& c : a.clauses) {
+        p.clauses.emplace_back();
+        for (uint16_t k : c) p.clauses.back().push_back(slot[k]);
+        std::sort(p.clauses.back().begin(), p.clauses.back().end());
+      }
+    } else {
+      unfiltered_.push_back(index);
+    }
+    patterns_.push_back(std::move(p));
+  }
+  atom_set_.Build();
+}
+
+std::shared_ptr<const KeywordIndex> KeywordIndex::Load(store::Store* store, const std::string& cache_path,
+                                                       int64_t* version, bool* mapped) {
+  std::shared_ptr<KeywordIndex> index(new KeywordIndex());
+  std::vector<KeywordEntry> patterns;
+  if (!store->Keywords(kLinkPattern, version, &patterns).ok()) return nullptr;
+  const uint64_t db_id = DbId(store->path());
+  bool from_map = !cache_path.empty() && index->MapPhrases(cache_path, *version, db_id);
+  if (mapped) *mapped = from_map;
+  if (!from_map) {
+    if (index->map_) {
+      ::munmap(index->map_, index->map_size_);
+      index->map_ = nullptr;
+      index->phrase_set_ = LiteralSet();
+    }
+    std::vector<KeywordEntry> phrases;
+    int64_t phrase_version = 0;
+    if (!store->Keywords(kPhrase, &phrase_version, &phrases).ok()) return nullptr;
+    if (phrase_version != *version) {  // (changed between the two reads: the next score reloads)
+      *version = phrase_version;
+      patterns.clear();
+      if (!store->Keywords(kLinkPattern, &phrase_version, &patterns).ok() || phrase_version != *version) return nullptr;
+    }
+    index->BuildPhrases(phrases);
+    if (!cache_path.empty() && !phrases.empty()) {
+      std::string b = index->SerializePhrases(*version, db_id);
+      std::string tmp = cache_path + ".XXXXXX";
+      int fd = mkstemp(&tmp[0]);
+      if (fd >= 0) {
+        bool ok = fchmod(fd, 0644) == 0;
+        for (size_t at = 0; ok && at < b.size();) {
+          ssize_t w = ::write(fd, b.data() + at, b.size() - at);
+          if (w <= 0) ok = false;
+          else at += size_t(w);
+        }
+        ok = ::close(fd) == 0 && ok;
+        if (!ok || ::rename(tmp.c_str(), cache_path.c_str()) != 0) ::unlink(tmp.c_str());
+      }
+    }
+  }
+  index->AddPatterns(std::move(patterns));
+  return index;
+}
+
+bool KeywordIndex::Match(const comment::Comment& c, const comment::Normalized& n, KeywordMatch* out) const {
+  thread_local std::string folded;
+  if (n_phrases_ > 0) {
+    // As WordPress: author, e-mail, URL, the body as sent, address, agent.
+    const std::pair<const char*, std::string_view> fields[] = {
+        {"author", n.author}, {"email", n.email},      {"url", n.url},
+        {"body", n.rawbody},  {"ip", c.fields[SG_FIELD_IP]}, {"user agent", n.ua}};
+    for (const auto& [name, text] : fields) {
+      if (text.empty()) continue;
+      folded.clear();
+      FoldCase(text, &folded);
+      uint32_t best = UINT32_MAX;
+      phrase_set_.Scan(folded, [&](uint32_t v) { best = std::min(best, v); });
+      if (best != UINT32_MAX) {
+        out->kind = kPhrase;
+        out->field = name;
+        out->entry = std::string(Phrase(best));
+        out->source = std::string(PhraseSource(best));
+        out->found = out->entry;
+        return true;
+      }
+    }
+  }
+  if (patterns_.empty()) return false;
+  std::vector<std::string_view> links(n.links.begin(), n.links.end());
+  if (!n.url.empty()) links.push_back(n.url);
+  thread_local std::vector<uint32_t> present, candidates;
+  for (std::string_view link : links) {
+    folded.clear();
+    FoldCase(link, &folded);
+    present.clear();
+    atom_set_.Scan(folded, [&](uint32_t s) { present.push_back(s); });
+    std::sort(present.begin(), present.end());
+    present.erase(std::unique(present.begin(), present.end()), present.end());
+    candidates = unfiltered_;
+    for (uint32_t s : present) candidates.insert(candidates.end(), slot_patterns_[s].begin(), slot_patterns_[s].end());
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (uint32_t pi : candidates) {
+      const Pattern& p = patterns_[pi];
+      bool holds = true;
+      for (const auto& clause : p.clauses) {
+        bool any = false;
+        for (uint32_t s : clause) any = any || std::binary_search(present.begin(), present.end(), s);
+        if (!any) {
+          holds = false;
+          break;
+        }
+      }
+      if (!holds) continue;
+      re2::StringPiece m;
+      const RE2& re = p.re->Get();
+      if (re.ok() && re.Match(link, 0, link.size(), RE2::UNANCHORED, &m, 1)) {
+        out->kind = kLinkPattern;
+        out->field = link.data() == n.url.data() ? "url" : "link";
+        out->entry = p.entry;
+        out->source = p.source;
+        out->found = std::string(m.data(), m.size());
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace spamguard::lists
