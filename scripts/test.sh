@@ -12,6 +12,7 @@ sg_install_test_locale
 extra=()
 [ -n "${SG_BLOCKLISTS_DIR:-}" ] && extra+=("-DSG_BLOCKLISTS_DIR=$(cd "$SG_BLOCKLISTS_DIR" && pwd)")
 [ -n "${SG_MT_DIR:-}" ] && extra+=("-DSG_MT_DIR=$(cd "$SG_MT_DIR" && pwd)")
+[ -n "${SG_KEYWORD_LISTS_DIR:-}" ] && extra+=("-DSG_KEYWORD_LISTS_DIR=$(cd "$SG_KEYWORD_LISTS_DIR" && pwd)")
 sg_build build "${extra[@]}"
 cd build
 ctest --output-on-failure -j "$(nproc)"

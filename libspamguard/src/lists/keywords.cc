@@ -184,13 +184,16 @@ bool ReadKeywordFile(const std::string& path, int kind, std::vector<KeywordEntry
       }
       rules::Atoms a;
       std::string why;
-      if (!rules::ComputeAtoms("(?i)" + e.entry, PatternOptions(), &a, &why)) {
+      if (!rules::ComputeAtoms(e.entry, PatternOptions(), &a, &why)) {
         error("not a regex: " + why);
         continue;
       }
       e.atoms = EncodeAtoms(a);
     }
-    if (!seen.insert(e.entry).second) {
+    std::string key;
+    if (kind == kPhrase) FoldCase(e.entry, &key);  // (matched case folded: one of each)
+    else key = e.entry;
+    if (!seen.insert(key).second) {
       ++*duplicates;
       continue;
     }
@@ -331,7 +334,7 @@ void KeywordIndex::AddPatterns(std::vector<KeywordEntry> entries) {
     rules::Atoms a;
     if (!DecodeAtoms(e.atoms, &a)) a = rules::Atoms{};  // (unreadable: run it on every link)
     Pattern p;
-    p.re = std::make_unique<rules::LazyRegex>("(?i)" + e.entry, PatternOptions());
+    p.re = std::make_unique<rules::LazyRegex>(e.entry, PatternOptions());
     p.entry = std::move(e.entry);
     p.source = std::move(e.source);
     p.filtered = a.filtered;
@@ -458,7 +461,7 @@ bool KeywordIndex::Match(const comment::Comment& c, const comment::Normalized& n
       const RE2& re = p.re->Get();
       if (re.ok() && re.Match(link, 0, link.size(), RE2::UNANCHORED, &m, 1)) {
         out->kind = kLinkPattern;
-        out->field = link.data() == n.url.data() ? "url" : "link";
+        out->field = link == n.url ? "url" : "link";
         out->entry = p.entry;
         out->source = p.source;
         out->found = std::string(m.data(), m.size());
