@@ -459,7 +459,9 @@ bool KeywordIndex::Match(const comment::Comment& c, const comment::Normalized& n
       if (!holds) continue;
       re2::StringPiece m;
       const RE2& re = p.re->Get();
-      if (re.ok() && re.Match(link, 0, link.size(), RE2::UNANCHORED, &m, 1)) {
+      // (Whether it matches first, by the DFA alone: most candidates do not.)
+      if (re.ok() && re.Match(link, 0, link.size(), RE2::UNANCHORED, nullptr, 0) &&
+          re.Match(link, 0, link.size(), RE2::UNANCHORED, &m, 1)) {
         out->kind = kLinkPattern;
         out->field = link == n.url ? "url" : "link";
         out->entry = p.entry;
