@@ -41,7 +41,7 @@ trap cleanup EXIT
 spam='Great post! Buy cheap viagra online at http://pills.example.com/ now, best price guaranteed.'
 ham='Thanks, clearing the template cache fixed it for me too. Is there a way to do it from the admin page?'
 rules=$tmp/bench.cf
-printf 'include %s/data/spamguard.cf\nratelimit ip 1000000/60s\n' "$here" > "$rules"
+printf 'include %s/data/spamguard.cf\n' "$here" > "$rules"
 
 # measure LABEL INSIDE(0|1) COMMAND...: runs the command N times as whole
 # processes (wall time from fork to exit), with the split the command
@@ -50,17 +50,26 @@ measure() {
   python3 - "$n" "$@" <<'PY'
 import subprocess, sys, time, statistics as st
 n, label, inside, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4:]
-wall, rows = [], []
-for _ in range(n):
+wall, rows, actions = [], [], {}
+names = {"0": "accept", "1": "moderate", "2": "spam", "3": "discard", "4": "throttle"}
+for i in range(n):
+    # ("{i}" in an argument: a different address each time, so that the
+    # default rate limits, per address and per /16, do not throttle the
+    # benchmark itself.)
+    run = [a.replace("{i}", str(20 + i)) for a in cmd]
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p = subprocess.run(run, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     wall.append((time.perf_counter() - t0) * 1000)
     if inside:
-        rows.append([float(x) / 1000 for x in p.stdout.split()[:4]])
+        f = p.stdout.split()
+        rows.append([float(x) / 1000 for x in f[:4]])
+        a = names.get(f[4] if len(f) > 4 else "", "?")
+        actions[a] = actions.get(a, 0) + 1
 w = st.median(wall)
 if inside:
     o, s, c, t = (st.median([r[i] for r in rows]) for i in range(4))
-    print(f"{label:<44} {w:7.2f} {min(wall):7.2f} | {w - t:6.2f} {o:6.2f} {s:6.2f} {c:6.2f} | {t:6.2f}")
+    verdicts = ", ".join(f"{k} {v}" for k, v in sorted(actions.items()))
+    print(f"{label:<44} {w:7.2f} {min(wall):7.2f} | {w - t:6.2f} {o:6.2f} {s:6.2f} {c:6.2f} | {t:6.2f}  ({verdicts})")
 else:
     print(f"{label:<44} {w:7.2f} {min(wall):7.2f} |")
 PY
@@ -77,22 +86,22 @@ printf '%-44s %7s %7s | %6s %6s %6s %6s | %6s\n' "ms per request (medians; min o
 measure "a process that does nothing (/bin/true)" 0 /bin/true
 db=$tmp/blog.db
 "$cold" "$rules" "$db" 192.0.2.1 "$ham" > /dev/null  # the database and the rule cache made
-run "ham, default rules, database" "$db" 192.0.2.10 "$ham"
-run "spam, default rules, database" "$db" 192.0.2.11 "$spam"
+run "ham, default rules, database" "$db" "{i}.10.0.1" "$ham"
+run "spam, default rules, database" "$db" "{i}.11.0.1" "$spam"
 "$sg" -r "$rules" --db "$db" list add block 198.51.100.0/24 --kind ip > /dev/null
 run "a block-listed address" "$db" 198.51.100.7 "$spam"
 printf 'include %s\nratelimit ip 1/3600s\n' "$rules" > "$tmp/limited.cf"
 "$cold" "$tmp/limited.cf" "$db" 203.0.113.9 "$ham" > /dev/null
 run "a rate-limited address" "$db" 203.0.113.9 "$ham" "$tmp/limited.cf"
 printf 'include %s\nrule_cache none\n' "$rules" > "$tmp/nocache.cf"
-run "spam, no rule cache (every pattern parsed)" "$db" 192.0.2.12 "$spam" "$tmp/nocache.cf"
-run "spam, no database (rule_cache none)" none 192.0.2.13 "$spam"
+run "spam, no rule cache (every pattern parsed)" "$db" "{i}.12.0.1" "$spam" "$tmp/nocache.cf"
+run "spam, no database (rule_cache none)" none "{i}.13.0.1" "$spam"
 if [ -n "$keywords" ]; then
   kdb=$tmp/keywords.db
   "$sg" -r "$rules" --db "$kdb" list import keywords "$keywords/wordpress-comment-blocklist.txt" --source wp-blocklist > /dev/null
   "$sg" -r "$rules" --db "$kdb" list import link-patterns "$keywords/mt-blacklist-2005-08-26.txt" --source mt-blacklist > /dev/null 2>&1
-  run "ham, with 62,204 phrases + 3,111 patterns" "$kdb" 192.0.2.14 "$ham"
-  run "spam, with 62,204 phrases + 3,111 patterns" "$kdb" 192.0.2.15 "$spam"
+  run "ham, with 62,204 phrases + 3,111 patterns" "$kdb" "{i}.14.0.1" "$ham"
+  run "spam, with 62,204 phrases + 3,111 patterns" "$kdb" "{i}.15.0.1" "$spam"
 fi
 
 if [ -n "$peers" ]; then
@@ -134,5 +143,5 @@ if [ -n "$peers" ]; then
   for _ in 1 2 3; do rspamc -h "127.0.0.1:$rport" < "$msg" > /dev/null 2>&1 || true; done
   timed "rspamc to a warm rspamd (same comment)" sh -c "rspamc -h 127.0.0.1:$rport < '$msg'"
   timed "spamc to a warm spamd (same comment)" sh -c "spamc -d 127.0.0.1 -p $sport -c < '$msg'"
-  run "spamguard, spam, default rules, database" "$db" 192.0.2.16 "$spam"
+  run "spamguard, spam, default rules, database" "$db" "{i}.16.0.1" "$spam"
 fi

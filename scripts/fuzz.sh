@@ -4,7 +4,7 @@
 # build-fuzz/corpus/TARGET. A crash leaves its input as crash-* in the
 # current folder and fails the script.
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]   targets: cf score list jsonl dump meta normalize
+#   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]   targets: cf score list jsonl dump meta normalize index
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -15,7 +15,7 @@ CC=clang CXX=clang++ sg_build build-fuzz -DSG_FUZZ=ON -DSG_BUILD_TESTS=OFF -DSG_
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(cf score list jsonl dump meta normalize)
+[ ${#targets[@]} -gt 0 ] || targets=(cf score list jsonl dump meta normalize index)
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t"
   echo "== fuzz_$t for ${secs}s"
