@@ -389,6 +389,21 @@ int StatsCommand(const std::string& rules, bool json) {
                                       .c_str()
                                 : "the database's secret, made on the first token",
          fm["tokens_counted"].get<long long>());
+  const auto& kw = st["keywords"];
+  if (kw.empty()) printf("keywords    none imported (list import keywords|link-patterns)\n");
+  for (size_t i = 0; i < kw.size(); ++i)
+    printf("%s%lld %s from source '%s'\n", i ? "            " : "keywords    ", kw[i]["entries"].get<long long>(),
+           kw[i]["kind"].get<std::string>() == "phrases" ? "phrases" : "link patterns",
+           Shown(kw[i]["source"].get<std::string>().c_str()).c_str());
+  const auto& ru = st["atoms"];
+  const std::string cache = ru["cache"].get<std::string>();
+  const std::string where = cache.empty() ? std::string("no atom cache (every pattern parsed at open)")
+                                          : "atoms cached in " + Shown(cache.c_str()) + " (" +
+                                                std::to_string(ru["from_cache"].get<long long>()) +
+                                                " read from it by this process)";
+  printf("rules       %lld regex rules run when their atoms appear (%lld atoms), %lld always; %s\n",
+         ru["with_atoms"].get<long long>(), ru["atoms"].get<long long>(), ru["always_run"].get<long long>(),
+         where.c_str());
   return 0;
 }
 

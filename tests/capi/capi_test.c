@@ -528,7 +528,7 @@ static void test_state(void) {
     /* Stats. */
     CHECK(sg_engine_stats(&json, &len, e) == SG_OK);
     CHECK(json != NULL && len == strlen(json));
-    CHECK(strstr(json, "\"schema_version\":6") != NULL);
+    CHECK(strstr(json, "\"schema_version\":7") != NULL);
     CHECK(strstr(json, "{\"list\":\"block\",\"kind\":\"ip\",\"active\":3,\"expired\":0}") != NULL);
     CHECK(strstr(json, "{\"list\":\"allow\",\"kind\":\"email\",\"active\":1,\"expired\":0}") != NULL);
     CHECK(strstr(json, "{\"list\":\"block\",\"source\":\"drop\",\"entries\":3}") != NULL);

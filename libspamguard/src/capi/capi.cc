@@ -802,7 +802,20 @@ SG_API int sg_engine_stats(char** out, size_t* len, sg_engine* engine) {
     j += std::string(",\"forms\":{\"secret\":\"") +
          (s.form_secret_configured ? "rule file" : s.form_secrets > 0 ? "database" : "none yet") +
          "\",\"secrets\":" + std::to_string(s.form_secrets) + ",\"newest\":" + std::to_string(s.form_secret_newest) +
-         ",\"tokens_counted\":" + std::to_string(s.form_tokens) + ",\"rules\":" + std::to_string(s.form_rules) + "}}";
+         ",\"tokens_counted\":" + std::to_string(s.form_tokens) + ",\"rules\":" + std::to_string(s.form_rules) + "}";
+    j += ",\"keywords\":[";
+    for (size_t i = 0; i < s.keyword_sources.size(); ++i) {
+      const auto& k = s.keyword_sources[i];
+      j += i ? ",{\"source\":" : "{\"source\":";
+      capi::JsonString(k.source, &j);
+      j += std::string(",\"kind\":\"") + (k.kind == 1 ? "phrases" : "link-patterns") +
+           "\",\"entries\":" + std::to_string(k.entries) + "}";
+    }
+    j += "],\"atoms\":{\"with_atoms\":" + std::to_string(s.rules_filtered) +
+         ",\"always_run\":" + std::to_string(s.rules_unfiltered) + ",\"atoms\":" + std::to_string(s.rule_atoms) +
+         ",\"from_cache\":" + std::to_string(s.rules_from_cache) + ",\"cache\":";
+    capi::JsonString(s.rule_cache, &j);
+    j += "}}";
     return capi::CopyOut(j, out, len);
   });
 }

@@ -736,6 +736,12 @@ Status Engine::Stats(store::StoreStats* out) const {
   st = store_->Stats(int64_t(::time(nullptr)), out);
   const rules::StateSettings& ss = rules_->settings().state;
   out->ratelimit_fail_closed = ss.ratelimit_fail_closed;
+  const rules::PrefilterInfo& pf = rules_->prefilter();
+  out->rules_filtered = int64_t(pf.filtered);
+  out->rules_unfiltered = int64_t(pf.unfiltered);
+  out->rule_atoms = int64_t(pf.atoms);
+  out->rules_from_cache = int64_t(pf.from_cache);
+  out->rule_cache = pf.cache;
   out->learner_max_tokens = ss.learn_max_tokens;
   out->learner_min_spam = ss.learn_min_spam;
   out->learner_min_ham = ss.learn_min_ham;

@@ -1782,6 +1782,12 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
         out->form_secrets = sqlite3_column_int64(q, 0);
         out->form_secret_newest = sqlite3_column_int64(q, 1);
       });
+    if (st.ok() && schema_ >= 7)
+      st = each("SELECT source, kind, COUNT(*) FROM keyword GROUP BY source, kind ORDER BY source, kind",
+                [&](sqlite3_stmt* q) {
+                  out->keyword_sources.push_back(
+                      {ColumnText(q, 0), sqlite3_column_int(q, 1), sqlite3_column_int64(q, 2)});
+                });
     return st;
   });
   if (!counted.ok()) return counted;

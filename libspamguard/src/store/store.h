@@ -174,6 +174,16 @@ struct StoreStats {
   // `check form_*` rules.
   bool form_secret_configured = false;
   int64_t form_rules = 0;
+  // Keyword lists: entries per source and kind (lists::KeywordKind).
+  struct KeywordSource {
+    std::string source;
+    int kind = 0;
+    int64_t entries = 0;
+  };
+  std::vector<KeywordSource> keyword_sources;
+  // Set by the engine: the regex rules' atoms and their cache.
+  int64_t rules_filtered = 0, rules_unfiltered = 0, rule_atoms = 0, rules_from_cache = 0;
+  std::string rule_cache;
 };
 
 // What Prune removed.

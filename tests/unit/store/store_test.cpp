@@ -753,7 +753,7 @@ BOOST_AUTO_TEST_CASE(a_version_4_file_gains_the_learner) {
   // Back to schema 4 as it shipped: no learner tables, no tokens column.
   Sql(path,
       "DROP TABLE token; DROP TABLE learner; ALTER TABLE learned DROP COLUMN tokens; DROP TABLE form_secret;"
-      "DROP TABLE form_use; PRAGMA user_version=4;");
+      "DROP TABLE form_use; DROP TABLE keyword; DROP TABLE keyword_version; PRAGMA user_version=4;");
   {
     // A reader finds nothing learned, and no error.
     std::unique_ptr<SqliteStore> r;
