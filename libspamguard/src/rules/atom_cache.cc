@@ -14,9 +14,9 @@ namespace spamguard::rules {
 
 namespace {
 
-constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '2'};
+constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '3'};
 constexpr size_t kMaxFile = size_t(64) << 20;
-constexpr int kMinAtomLen = 3;
+constexpr int kMinAtomLen = 2;
 // Finding clauses asks the filter about k^2 sets; past this many atoms the
 // one clause "any atom" is used.
 constexpr size_t kMaxClauseAtoms = 256;
