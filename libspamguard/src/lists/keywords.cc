@@ -204,7 +204,7 @@ bool ReadKeywordFile(const std::string& path, int kind, std::vector<KeywordEntry
 
 namespace {
 
-constexpr char kIndexMagic[8] = {'S', 'G', 'K', 'W', 'I', 'D', 'X', '1'};
+constexpr char kIndexMagic[8] = {'S', 'G', 'K', 'W', 'I', 'D', 'X', '2'};
 constexpr size_t kIndexHeader = 8 + 8 + 8 + 8 + 8;  // magic, version, db id, phrases, sources
 
 uint64_t DbId(const std::string& db) {

@@ -174,11 +174,16 @@ bool LiteralSet::View(const char* data, size_t size, uint32_t max_value, size_t*
       !GetArray(data, size, &at, &root, &n_root))
     return false;
   if (n_eb != n_et || n_nodes > kNone || (n_nodes > 0) != (n_root == 256)) return false;
+  // One pass: every index inside its array, and (nodes being numbered
+  // breadth first) every failure and dictionary link going to a smaller
+  // number, so that no chain a scan follows can loop.
   for (size_t i = 0; i < n_nodes; ++i) {
     const Node& n = nodes[i];
-    if (n.edges_begin > n.edges_end || n.edges_end > n_eb || n.fail >= n_nodes ||
-        (n.out != kNone && n.out >= n_nodes) || (n.dict != kNone && n.dict >= n_nodes) ||
-        n.values_begin > n.values_end || n.values_end > n_values)
+    if (n.edges_begin > n.edges_end || n.edges_end > n_eb || n.values_begin > n.values_end ||
+        n.values_end > n_values)
+      return false;
+    if (i == 0 ? (n.fail != 0 || n.out != kNone || n.dict != kNone)
+               : (n.fail >= i || (n.dict != kNone && n.dict >= i) || (n.out != kNone && n.out > i)))
       return false;
   }
   for (size_t i = 0; i < n_et; ++i)
@@ -187,35 +192,6 @@ bool LiteralSet::View(const char* data, size_t size, uint32_t max_value, size_t*
     if (values[i] > max_value) return false;
   for (size_t i = 0; i < n_root; ++i)
     if (root[i] >= n_nodes) return false;
-  // Failure and dictionary chains must end at the root (or none): follow
-  // each once with a step bound, marking nodes known to end.
-  std::vector<uint8_t> ends(n_nodes, 0);
-  if (n_nodes) ends[0] = 1;
-  std::vector<uint32_t> path;
-  for (size_t i = 0; i < n_nodes; ++i) {
-    path.clear();
-    uint32_t s = uint32_t(i);
-    while (!ends[s]) {
-      if (path.size() > n_nodes) return false;
-      path.push_back(s);
-      s = nodes[s].fail;
-    }
-    for (uint32_t p : path) ends[p] = 1;
-  }
-  // Dictionary chains must end too.
-  std::fill(ends.begin(), ends.end(), 0);
-  for (size_t i = 0; i < n_nodes; ++i) {
-    path.clear();
-    uint32_t s = uint32_t(i);
-    while (s != kNone && !ends[s]) {
-      if (path.size() > n_nodes) return false;
-      path.push_back(s);
-      s = nodes[s].dict;
-    }
-    for (uint32_t p : path) ends[p] = 1;
-  }
-  for (size_t i = 0; i < n_nodes; ++i)
-    if (nodes[i].dict != kNone && nodes[nodes[i].dict].out != nodes[i].dict) return false;
   owned_ = false;
   nodes_p_ = nodes;
   n_nodes_ = n_nodes;
@@ -317,6 +293,40 @@ void LiteralSet::Build() {
       queue.push_back(v);
     }
   }
+  // Renumbered breadth first: a failure or dictionary link then always
+  // goes to a smaller number (a shallower node), which is what lets View
+  // check a mapped automaton in one pass, and keeps the nodes a scan
+  // visits first (the shallow ones) together.
+  std::vector<uint32_t> id(nodes_.size());
+  for (size_t k = 0; k < queue.size(); ++k) id[queue[k]] = uint32_t(k);
+  auto map = [&](uint32_t x) { return x == kNone ? kNone : id[x]; };
+  std::vector<Node> nodes(nodes_.size());
+  std::vector<unsigned char> bytes;
+  std::vector<uint32_t> to, values;
+  bytes.reserve(edge_bytes_.size());
+  to.reserve(edge_to_.size());
+  values.reserve(values_.size());
+  for (size_t k = 0; k < queue.size(); ++k) {
+    const Node& o = nodes_[queue[k]];
+    Node& n = nodes[k];
+    n.fail = map(o.fail);
+    n.out = map(o.out);
+    n.dict = map(o.dict);
+    n.edges_begin = uint32_t(bytes.size());
+    for (uint32_t i = o.edges_begin; i < o.edges_end; ++i) {
+      bytes.push_back(edge_bytes_[i]);
+      to.push_back(id[edge_to_[i]]);
+    }
+    n.edges_end = uint32_t(bytes.size());
+    n.values_begin = uint32_t(values.size());
+    for (uint32_t v = o.values_begin; v < o.values_end; ++v) values.push_back(values_[v]);
+    n.values_end = uint32_t(values.size());
+  }
+  nodes_ = std::move(nodes);
+  edge_bytes_ = std::move(bytes);
+  edge_to_ = std::move(to);
+  values_ = std::move(values);
+  for (auto& r : root_) r = id[r];
   pending_.clear();
   pending_.shrink_to_fit();
   Point();
