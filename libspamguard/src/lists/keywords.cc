@@ -12,6 +12,7 @@
 
 #include "rules/perl_syntax.h"
 #include "store/store.h"
+#include "util/read_all.h"
 
 namespace spamguard::lists {
 
@@ -132,15 +133,9 @@ bool ReadKeywordFile(const std::string& path, int kind, std::vector<KeywordEntry
     ::close(fd);
     return *io_error = path + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MB", false;
   }
-  std::string data(size_t(sb.st_size), '\0');
-  size_t got = 0;
-  while (got < data.size()) {
-    ssize_t r = ::read(fd, &data[got], data.size() - got);
-    if (r <= 0) break;
-    got += size_t(r);
-  }
+  std::string data;
+  ReadAll(fd, size_t(sb.st_size), &data);  // (a file that shrank meanwhile: what was there)
   ::close(fd);
-  data.resize(got);
   if (data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0xff && static_cast<unsigned char>(data[1]) == 0xfe)
     data = FromUtf16(data, true);
   else if (data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0xfe && static_cast<unsigned char>(data[1]) == 0xff)

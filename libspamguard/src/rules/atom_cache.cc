@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "util/fnv1a.h"
+#include "util/read_all.h"
 
 namespace spamguard::rules {
 
@@ -161,15 +162,10 @@ void AtomCache::Load(const std::string& path, std::string* why) {
     ::close(fd);
     return say("owned or writable by another user");
   }
-  std::string b(size_t(sb.st_size), '\0');
-  size_t got = 0;
-  while (got < b.size()) {
-    ssize_t r = ::read(fd, &b[got], b.size() - got);
-    if (r <= 0) break;
-    got += size_t(r);
-  }
+  std::string b;
+  const bool whole = ReadAll(fd, size_t(sb.st_size), &b);
   ::close(fd);
-  if (got != b.size()) return say("short read");
+  if (!whole) return say("short read");
   if (memcmp(b.data(), kMagic, sizeof kMagic) != 0) return say("not a cache of this version");
   Reader r{reinterpret_cast<const unsigned char*>(b.data()), b.size() - 8};
   r.at = sizeof kMagic;
