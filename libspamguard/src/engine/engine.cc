@@ -818,15 +818,15 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
 }
 
 std::shared_ptr<const lists::KeywordIndex> Engine::Keywords(int64_t version) const {
+  // The common case, without the lock: the index held is current.
   std::shared_ptr<const lists::KeywordIndex> held = std::atomic_load(&keywords_);
+  if (held && held->version() == version) return held;
   std::lock_guard<std::mutex> lock(keywords_mu_);
-  if (held && keywords_version_ == version) return held;
   held = std::atomic_load(&keywords_);
-  if (held && keywords_version_ == version) return held;
+  if (held && held->version() == version) return held;
   int64_t read_version = 0;
   held = lists::KeywordIndex::Load(store_.get(), store_->path() + "-keywords", &read_version);
   if (!held) return nullptr;
-  keywords_version_ = read_version;
   std::atomic_store(&keywords_, held);
   return held;
 }

@@ -191,8 +191,7 @@ class Engine {
   std::shared_ptr<const lists::KeywordIndex> Keywords(int64_t version) const;
   void KeywordHit(const comment::Comment& c, const comment::Normalized& n, int64_t version, Verdict* v) const;
   mutable std::mutex keywords_mu_;
-  mutable std::shared_ptr<const lists::KeywordIndex> keywords_;  // std::atomic_load/store
-  mutable int64_t keywords_version_ = 0;                         // under keywords_mu_
+  mutable std::shared_ptr<const lists::KeywordIndex> keywords_;  // std::atomic_load/store; replaced under keywords_mu_
   mutable std::mutex snapshot_mu_;
   mutable std::shared_ptr<const TokenSnapshot> snapshot_;  // std::atomic_load/store; replaced under snapshot_mu_
   mutable int64_t stable_version_ = -1;                    // under snapshot_mu_

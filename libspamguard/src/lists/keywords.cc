@@ -382,23 +382,11 @@ std::shared_ptr<const KeywordIndex> KeywordIndex::Load(store::Store* store, cons
       if (!store->Keywords(kLinkPattern, &phrase_version, &patterns).ok() || phrase_version != *version) return nullptr;
     }
     index->BuildPhrases(phrases);
-    if (!cache_path.empty() && !phrases.empty()) {
-      std::string b = index->SerializePhrases(*version, db_id);
-      std::string tmp = cache_path + ".XXXXXX";
-      int fd = mkstemp(&tmp[0]);
-      if (fd >= 0) {
-        bool ok = fchmod(fd, 0644) == 0;
-        for (size_t at = 0; ok && at < b.size();) {
-          ssize_t w = ::write(fd, b.data() + at, b.size() - at);
-          if (w <= 0) ok = false;
-          else at += size_t(w);
-        }
-        ok = ::close(fd) == 0 && ok;
-        if (!ok || ::rename(tmp.c_str(), cache_path.c_str()) != 0) ::unlink(tmp.c_str());
-      }
-    }
+    if (!cache_path.empty() && !phrases.empty())
+      WriteFileAtomically(cache_path, index->SerializePhrases(*version, db_id), 0644);  // (else: the next process tries)
   }
   index->AddPatterns(std::move(patterns));
+  index->version_ = *version;
   return index;
 }
 

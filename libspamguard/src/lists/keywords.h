@@ -66,11 +66,13 @@ class KeywordIndex {
   ~KeywordIndex();
   // The first entry found (phrases before patterns), or false.
   bool Match(const comment::Comment& c, const comment::Normalized& n, KeywordMatch* out) const;
+  int64_t version() const { return version_; }  // the store's keyword version it holds
   size_t phrases() const { return n_phrases_; }
   size_t patterns() const { return patterns_.size(); }
 
  private:
   KeywordIndex() = default;
+  int64_t version_ = 0;
   bool MapPhrases(const std::string& path, int64_t version, uint64_t db_id);
   void BuildPhrases(const std::vector<KeywordEntry>& phrases);
   std::string SerializePhrases(int64_t version, uint64_t db_id) const;

@@ -237,19 +237,7 @@ bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys)
   }
   PutU(&b, Checksum(b, b.size()), 8);
   if (b.size() > kMaxFile) return false;
-  std::string tmp = path + ".XXXXXX";
-  int fd = mkstemp(&tmp[0]);
-  if (fd < 0) return false;
-  bool ok = fchmod(fd, 0644) == 0;
-  for (size_t at = 0; ok && at < b.size();) {
-    ssize_t w = ::write(fd, b.data() + at, b.size() - at);
-    if (w <= 0) ok = false;
-    else at += size_t(w);
-  }
-  ok = ::close(fd) == 0 && ok;
-  if (ok) ok = ::rename(tmp.c_str(), path.c_str()) == 0;
-  if (!ok) ::unlink(tmp.c_str());
-  return ok;
+  return WriteFileAtomically(path, b, 0644);
 }
 
 }  // namespace spamguard::rules
