@@ -18,7 +18,7 @@
 #include "lists/ip_range.h"
 #include "ratelimit/gcra.h"
 #include "ratelimit/memory_rate_store.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 #include "util/fnv1a.h"
 #include "util/numbers.h"
 
@@ -175,25 +175,32 @@ Status Engine::Finish(Status st, std::unique_ptr<rules::RuleSet> rs, std::vector
   std::string db = !opts.database.empty() ? opts.database : !ss.database.empty() ? ss.database : kDefaultDatabase;
   bool fail_closed = opts.fail_closed >= 0 ? opts.fail_closed != 0 : ss.fail_closed;
   if (db != "none") {
-    store::SqliteOptions so;
-    so.busy_timeout_ms = opts.busy_timeout_ms > 0 ? int(opts.busy_timeout_ms) : ss.busy_timeout_ms;
-    so.read_only = opts.read_only;
-    so.check_owner = ss.database_check_owner;
+    store::StoreOptions so;
+    so.sqlite.busy_timeout_ms = opts.busy_timeout_ms > 0 ? int(opts.busy_timeout_ms) : ss.busy_timeout_ms;
+    so.sqlite.read_only = opts.read_only;
+    so.sqlite.check_owner = ss.database_check_owner;
+    so.redis.read_only = opts.read_only;
+    so.redis.namespace_name = ss.redis_namespace;
+    so.redis.password_file = ss.redis_password_file;
+    so.redis.connect_timeout_ms = ss.redis_connect_timeout_ms;
+    so.redis.timeout_ms = ss.redis_timeout_ms;
+    so.redis.require_connection = fail_closed;
     e->read_only_ = opts.read_only;
+    const bool server = store::IsRedisUrl(db);
     if (db == kDefaultDatabase && !opts.read_only) {
       // The default place is ours to make; a path someone chose is not.
       std::string dir = db.substr(0, db.rfind('/'));
       ::mkdir(dir.c_str(), 0700);
     }
-    if (opts.read_only && access(db.c_str(), F_OK) != 0) {
+    if (!server && opts.read_only && access(db.c_str(), F_OK) != 0) {
       // Nothing listed or learned yet, and a read-only engine does not make
       // the file: no state, and nothing missing from the verdicts either.
       e->state_error_ = store::MissingDatabase(db);
     } else {
-      std::unique_ptr<store::SqliteStore> s;
-      Status sst = store::SqliteStore::Open(db, so, &s);
+      std::unique_ptr<store::Store> s;
+      Status sst = store::OpenStore(db, so, &s);
       if (!sst.ok()) {
-        if (fail_closed) return sst;
+        if (fail_closed || sst.code() == SG_EINVAL) return sst;
         // Fail open: content rules still answer; every verdict says state
         // was unavailable, and learning reports why.
         e->state_unavailable_ = true;
@@ -825,7 +832,7 @@ std::shared_ptr<const lists::KeywordIndex> Engine::Keywords(int64_t version) con
   held = std::atomic_load(&keywords_);
   if (held && held->version() == version) return held;
   int64_t read_version = 0;
-  held = lists::KeywordIndex::Load(store_.get(), store_->path() + "-keywords", &read_version);
+  held = lists::KeywordIndex::Load(store_.get(), KeywordCache(), &read_version);
   if (!held) return nullptr;
   std::atomic_store(&keywords_, held);
   return held;
@@ -1038,7 +1045,7 @@ Status Engine::KeywordImport(int kind, const std::string& path, const std::strin
   report->imported = entries.size();
   // The index every engine maps, made now rather than by the next request.
   int64_t loaded = 0;
-  lists::KeywordIndex::Load(store_.get(), store_->path() + "-keywords", &loaded);
+  lists::KeywordIndex::Load(store_.get(), KeywordCache(), &loaded);
   return Status::OK();
 }
 

@@ -173,6 +173,9 @@ class Engine {
   std::vector<std::string> warnings_;
   comment::Limits limits_;
   std::unique_ptr<store::Store> store_;
+  // Where the phrase index of the keyword lists is kept: beside the
+  // database file ("" for a store that is not a file: built in memory).
+  std::string KeywordCache() const { return store_->path().empty() ? "" : store_->path() + "-keywords"; }
   bool read_only_ = false;
   bool state_unavailable_ = false;  // a database was wanted but could not be opened
   std::string state_error_;

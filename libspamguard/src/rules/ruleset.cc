@@ -446,7 +446,14 @@ class Builder {
     if (directive == "database") {
       std::string path(StripComment(rest));
       if (path.empty()) return Err(origin, "database: missing file name (or 'none')");
-      settings_.state.database = path == "none" ? path : beside(path);
+      bool server = path.rfind("redis://", 0) == 0 || path.rfind("redis+unix://", 0) == 0;
+      settings_.state.database = path == "none" || server ? path : beside(path);
+      return Status::OK();
+    }
+    if (directive == "redis_password_file") {
+      std::string path(StripComment(rest));
+      if (path.empty()) return Err(origin, "redis_password_file: missing file name");
+      settings_.state.redis_password_file = beside(path);
       return Status::OK();
     }
     if (directive == "rule_cache") {
@@ -481,6 +488,15 @@ class Builder {
       return Status::OK();
     }
     if (directive == "retention_days") return SetInt(rest, origin, "retention_days", 0, 36500, &st.retention_days);
+    if (directive == "redis_namespace") {
+      if (rest.empty() || rest.size() > 200 || rest.find_first_of(" \t") != std::string_view::npos)
+        return Err(origin, "redis_namespace: expected one name of 1 to 200 bytes");
+      st.redis_namespace = std::string(rest);
+      return Status::OK();
+    }
+    if (directive == "redis_timeout_ms") return SetInt(rest, origin, "redis_timeout_ms", 1, 600000, &st.redis_timeout_ms);
+    if (directive == "redis_connect_timeout_ms")
+      return SetInt(rest, origin, "redis_connect_timeout_ms", 1, 600000, &st.redis_connect_timeout_ms);
     if (directive == "busy_timeout_ms") return SetInt(rest, origin, "busy_timeout_ms", 1, 600000, &st.busy_timeout_ms);
     if (directive == "fail_closed") return SetBool(rest, origin, "fail_closed", &st.fail_closed);
     if (directive == "ratelimit_fail_closed")
@@ -938,7 +954,8 @@ class Builder {
       std::string db = !opts_.database.empty()            ? opts_.database
                        : !settings_.state.database.empty() ? settings_.state.database
                                                            : opts_.default_database;
-      if (!db.empty() && db != "none") cache_path = db + "-rulecache";
+      bool server = db.rfind("redis://", 0) == 0 || db.rfind("redis+unix://", 0) == 0;
+      if (!db.empty() && db != "none" && !server) cache_path = db + "-rulecache";
     }
     if (cache_path == "none") cache_path.clear();
     AtomCache cache;

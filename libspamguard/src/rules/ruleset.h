@@ -91,6 +91,11 @@ struct StateSettings {
   bool fail_closed = false;  // refuse to open when the database is unavailable
   bool ratelimit_fail_closed = false;  // throttle when the rate state cannot be had
   bool database_check_owner = true;    // refuse a database file others could have written
+  // A Redis database (database redis://...): the blog's namespace (its keys
+  // start "sg:{NAME}:"), the password's file, timeouts in milliseconds.
+  std::string redis_namespace = "default";
+  std::string redis_password_file;
+  int redis_connect_timeout_ms = 200, redis_timeout_ms = 200;
   int block_action = SG_ACTION_SPAM;
   double rep_half_life_days = 30, rep_min_evidence = 3, rep_cap = 4, rep_weight = 1;
   int rep_prefix4 = 24, rep_prefix6 = 64;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
 
 #include "lists/import.h"
 #include "lists/ip_index.h"
@@ -1817,6 +1818,246 @@ Status SqliteStore::CountRates(int64_t* keys, int64_t* tokens) {
   Status st = count("SELECT COUNT(*) FROM ratelimit", keys);
   if (st.ok() && schema_ >= 6) st = count("SELECT COUNT(*) FROM form_use", tokens);
   return st;
+}
+
+}  // namespace spamguard::store
+
+namespace spamguard::store {
+
+Status SqliteStore::EachRecord(const std::function<Status(const StoreRecord&)>& each) {
+  std::vector<ListEntry> entries;
+  Status st = Entries(0, nullptr, SIZE_MAX, &entries);
+  if (!st.ok()) return st;
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    StoreRecord r;
+    r.type = StoreRecord::kEntry;
+    r.entry = *it;
+    st = each(r);
+    if (!st.ok()) return st;
+  }
+  // Read whole first (the callback may write elsewhere), then handed on.
+  std::vector<StoreRecord> records;
+  auto rows = [&](SqliteStore* s, const char* sql, const std::function<void(sqlite3_stmt*)>& row) -> Status {
+    std::lock_guard<std::mutex> lock(s->mu_);
+    return s->Read([&]() -> Status {
+      sqlite3_stmt* q = nullptr;
+      Status s2 = s->Prepare(sql, &q);
+      if (!s2.ok()) return s2;
+      int rc;
+      while ((rc = sqlite3_step(q)) == SQLITE_ROW) row(q);
+      sqlite3_reset(q);
+      return rc == SQLITE_DONE ? Status::OK() : s->Error("copy read", rc);
+    });
+  };
+  st = rows(this, "SELECT key, spam, ham, updated FROM reputation", [&](sqlite3_stmt* q) {
+    StoreRecord r;
+    r.type = StoreRecord::kReputation;
+    r.key = ColumnBlob(q, 0);
+    r.rep = RepCounts{Count(sqlite3_column_double(q, 1)), Count(sqlite3_column_double(q, 2)), sqlite3_column_int64(q, 3)};
+    records.push_back(std::move(r));
+  });
+  if (st.ok() && schema_ >= 5)
+    st = rows(this, "SELECT cid, label, keys, at, tokens FROM learned", [&](sqlite3_stmt* q) {
+      StoreRecord r;
+      r.type = StoreRecord::kLearned;
+      r.key = ColumnText(q, 0);
+      r.label = sqlite3_column_int(q, 1);
+      r.keys = DecodeKeys(ColumnBlob(q, 2));
+      r.at = sqlite3_column_int64(q, 3);
+      r.tokens = DecodeTokens(ColumnBlob(q, 4));
+      records.push_back(std::move(r));
+    });
+  if (!st.ok()) return st;
+  SqliteStore* rates = nullptr;
+  if (Rates(&rates).ok()) {
+    st = rows(rates, "SELECT key, tat, over_since, last_over FROM ratelimit", [&](sqlite3_stmt* q) {
+      StoreRecord r;
+      r.type = StoreRecord::kRate;
+      r.key = ColumnBlob(q, 0);
+      r.tat = sqlite3_column_int64(q, 1);
+      r.over_since = sqlite3_column_int64(q, 2);
+      r.last_over = sqlite3_column_int64(q, 3);
+      records.push_back(std::move(r));
+    });
+    if (!st.ok()) return st;
+  }
+  for (const auto& r : records) {
+    st = each(r);
+    if (!st.ok()) return st;
+  }
+  StoreRecord lr;
+  lr.type = StoreRecord::kLearner;
+  std::vector<StoreRecord> tokens;
+  st = AllTokens(
+      [&](uint64_t h, const TokenCounts& c) {
+        StoreRecord r;
+        r.type = StoreRecord::kToken;
+        r.token = h;
+        r.counts = c;
+        tokens.push_back(r);
+      },
+      &lr.learner);
+  if (!st.ok()) return st;
+  st = each(lr);
+  for (const auto& r : tokens) {
+    if (!st.ok()) return st;
+    st = each(r);
+  }
+  if (!st.ok()) return st;
+  std::vector<FormSecret> secrets;
+  st = FormSecrets(&secrets);
+  for (const auto& f : secrets) {
+    if (!st.ok()) return st;
+    StoreRecord r;
+    r.type = StoreRecord::kFormSecret;
+    r.secret = f;
+    st = each(r);
+  }
+  if (!st.ok()) return st;
+  for (int kind : {lists::kPhrase, lists::kLinkPattern}) {
+    int64_t version = 0;
+    std::vector<lists::KeywordEntry> kw;
+    st = Keywords(kind, &version, &kw);
+    if (!st.ok()) return st;
+    for (auto& e : kw) {
+      StoreRecord r;
+      r.type = StoreRecord::kKeyword;
+      r.keyword = std::move(e);
+      st = each(r);
+      if (!st.ok()) return st;
+    }
+  }
+  return Status::OK();
+}
+
+Status SqliteStore::PutRecords(const std::vector<StoreRecord>& records) {
+  if (read_only_) return Status::IOError("database " + path_ + " is read-only");
+  std::map<std::string, std::vector<lists::KeywordEntry>> keywords;
+  std::vector<const StoreRecord*> rates;
+  Status st;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (schema_ < kSchemaVersion) return Status::IOError("database " + path_ + ": an older schema");
+    st = Write([&]() -> Status {
+      bool any_ip = false;
+      for (const auto& r : records) {
+        sqlite3_stmt* q = nullptr;
+        Status s2;
+        int rc = SQLITE_DONE;
+        switch (r.type) {
+          case StoreRecord::kEntry: {
+            const ListEntry& e = r.entry;
+            if (e.kind == 1) {
+              lists::IpRange range;
+              std::string err;
+              if (!lists::ParseRange(e.what, &range, &err))
+                return Status::InvalidArgument("entry '" + e.what + "': " + err);
+              s2 = InsertIpEntry(e.list, range, e.source, e.reason, e.added, e.expires);
+              any_ip = true;
+              break;
+            }
+            s2 = Prepare(kInsName, &q);
+            if (!s2.ok()) return s2;
+            sqlite3_bind_int(q, 1, e.list);
+            sqlite3_bind_int(q, 2, e.kind - 1);
+            BindText(q, 3, e.what);
+            BindText(q, 4, e.source);
+            BindText(q, 5, e.reason);
+            sqlite3_bind_int64(q, 6, e.added);
+            sqlite3_bind_int64(q, 7, e.expires);
+            rc = sqlite3_step(q);
+            break;
+          }
+          case StoreRecord::kReputation:
+            s2 = Prepare(kUpsertRep, &q);
+            if (!s2.ok()) return s2;
+            BindBlob(q, 1, r.key);
+            sqlite3_bind_double(q, 2, Count(r.rep.spam));
+            sqlite3_bind_double(q, 3, Count(r.rep.ham));
+            sqlite3_bind_int64(q, 4, r.rep.updated);
+            rc = sqlite3_step(q);
+            break;
+          case StoreRecord::kLearned:
+            s2 = Prepare(kUpsertLearned, &q);
+            if (!s2.ok()) return s2;
+            BindText(q, 1, r.key);
+            sqlite3_bind_int(q, 2, r.label);
+            BindBlob(q, 3, EncodeKeys(r.keys));
+            sqlite3_bind_int64(q, 4, r.at);
+            BindBlob(q, 5, EncodeTokens(r.tokens));
+            rc = sqlite3_step(q);
+            break;
+          case StoreRecord::kLearner:
+            s2 = Prepare("UPDATE learner SET spam = ?1, ham = ?2 WHERE id = 1", &q);
+            if (!s2.ok()) return s2;
+            sqlite3_bind_int64(q, 1, r.learner.spam);
+            sqlite3_bind_int64(q, 2, r.learner.ham);
+            rc = sqlite3_step(q);
+            break;
+          case StoreRecord::kToken:
+            s2 = Prepare("INSERT OR REPLACE INTO token(h, spam, ham, seen) VALUES(?1, ?2, ?3, 0)", &q);
+            if (!s2.ok()) return s2;
+            sqlite3_bind_int64(q, 1, int64_t(r.token));
+            sqlite3_bind_int64(q, 2, r.counts.spam);
+            sqlite3_bind_int64(q, 3, r.counts.ham);
+            rc = sqlite3_step(q);
+            break;
+          case StoreRecord::kRate:
+            rates.push_back(&r);
+            break;
+          case StoreRecord::kFormSecret:
+            s2 = Prepare("INSERT OR REPLACE INTO form_secret(id, key, created) VALUES(?1, ?2, ?3)", &q);
+            if (!s2.ok()) return s2;
+            sqlite3_bind_int64(q, 1, r.secret.id);
+            BindBlob(q, 2, r.secret.key);
+            sqlite3_bind_int64(q, 3, r.secret.created);
+            rc = sqlite3_step(q);
+            break;
+          case StoreRecord::kKeyword:
+            keywords[r.keyword.source].push_back(r.keyword);
+            break;
+        }
+        if (!s2.ok()) return s2;
+        if (rc != SQLITE_DONE) return Error("copy write", rc);
+      }
+      sqlite3_stmt* q = nullptr;
+      Status s2 = Prepare("UPDATE learner SET tokens = (SELECT COUNT(*) FROM token) WHERE id = 1", &q);
+      if (!s2.ok()) return s2;
+      if (sqlite3_step(q) != SQLITE_DONE) return Error("copy write", sqlite3_errcode(db_.get()));
+      if (any_ip) {
+        s2 = RebuildAll(kAllow, 0);
+        if (s2.ok()) s2 = RebuildAll(kBlock, 0);
+      }
+      return s2;
+    });
+  }
+  if (!st.ok()) return st;
+  if (!rates.empty()) {
+    SqliteStore* r = nullptr;
+    st = Rates(&r);
+    if (!st.ok()) return st;
+    std::lock_guard<std::mutex> lock(r->mu_);
+    st = r->Write([&]() -> Status {
+      for (const StoreRecord* rec : rates) {
+        sqlite3_stmt* q = nullptr;
+        Status s2 = r->Prepare(kMarkOver, &q);
+        if (!s2.ok()) return s2;
+        BindBlob(q, 1, rec->key);
+        sqlite3_bind_int64(q, 2, rec->tat);
+        sqlite3_bind_int64(q, 3, rec->over_since);
+        sqlite3_bind_int64(q, 4, rec->last_over);
+        if (sqlite3_step(q) != SQLITE_DONE) return r->Error("copy write", sqlite3_errcode(r->db_.get()));
+      }
+      return Status::OK();
+    });
+    if (!st.ok()) return st;
+  }
+  for (const auto& [source, entries] : keywords) {
+    int64_t version = 0;
+    st = ReplaceKeywords(source, entries, &version);
+    if (!st.ok()) return st;
+  }
+  return Status::OK();
 }
 
 }  // namespace spamguard::store

@@ -80,6 +80,8 @@ class SqliteStore final : public Store {
   Status ReplaceKeywords(const std::string& source, const std::vector<lists::KeywordEntry>& entries,
                          int64_t* version) override;
   Status Keywords(int kind, int64_t* version, std::vector<lists::KeywordEntry>* out) override;
+  Status EachRecord(const std::function<Status(const StoreRecord&)>& each) override;
+  Status PutRecords(const std::vector<StoreRecord>& records) override;
   std::string path() const override { return path_; }
   // A batch commits after this many writes or this long, whichever first.
   static constexpr int kBatchWrites = 256;

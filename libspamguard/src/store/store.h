@@ -186,6 +186,25 @@ struct StoreStats {
   std::string rule_cache;
 };
 
+// One piece of what a store holds, for copying from one store to another
+// (`spamguard db copy`).
+struct StoreRecord {
+  enum Type { kEntry, kReputation, kLearned, kLearner, kToken, kRate, kFormSecret, kKeyword } type = kEntry;
+  ListEntry entry;              // kEntry
+  std::string key;              // kReputation, kRate: the key; kLearned: the comment id
+  RepCounts rep;                // kReputation
+  int label = 0;                // kLearned
+  int64_t at = 0;               // kLearned: when
+  std::vector<std::string> keys;  // kLearned: its reputation keys
+  std::vector<uint64_t> tokens;   // kLearned: its tokens
+  LearnerTotals learner;        // kLearner (version ignored)
+  uint64_t token = 0;           // kToken
+  TokenCounts counts;           // kToken
+  int64_t tat = 0, over_since = 0, last_over = 0;  // kRate, ms
+  FormSecret secret;            // kFormSecret
+  lists::KeywordEntry keyword;  // kKeyword
+};
+
 // What Prune removed.
 struct PruneCounts {
   int64_t learned = 0, reputation = 0, ratelimit = 0, list_entries = 0;
@@ -265,8 +284,16 @@ class Store : public RateStore {
   virtual Status ReplaceKeywords(const std::string& source, const std::vector<lists::KeywordEntry>& entries,
                                  int64_t* version) = 0;
   virtual Status Keywords(int kind, int64_t* version, std::vector<lists::KeywordEntry>* out) = 0;
+  // Everything held, one record at a time (list entries, reputation,
+  // learned comments, the learner, rate-limit state, form secrets, keyword
+  // lists); and records written back, as they are, into a store that holds
+  // none of them yet.
+  virtual Status EachRecord(const std::function<Status(const StoreRecord&)>& each) = 0;
+  virtual Status PutRecords(const std::vector<StoreRecord>& records) = 0;
   // Where the store's file is ("" for none): caches sit beside it.
   virtual std::string path() const { return ""; }
+  // Where the store is, for messages: the file, or the server.
+  virtual std::string where() const { return path(); }
 };
 
 // Reputation key of a network (an address is a /32 or /128 network).
