@@ -314,6 +314,33 @@ int PruneCommand(const std::string& rules, bool json) {
 }
 
 // stats: what the database holds, and the rules in use.
+// db copy FROM TO: everything FROM holds, into TO (empty), both with the
+// rule file's settings.
+int CopyCommand(const std::string& rules, const std::string& from, const std::string& to) {
+  g_database = from;
+  g_read_only = true;
+  g_ratelimit_mode = SG_RATELIMIT_OFF;
+  EnginePtr engine = OpenWithState(rules);
+  if (!engine) return kExitFailed;
+  sg_import_report* report = nullptr;
+  if (sg_engine_copy(&report, engine.get(), to.c_str()) < 0) {
+    fprintf(stderr, "spamguard: db copy: %s\n", Shown(sg_error_message()).c_str());
+    return kExitFailed;
+  }
+  // (A password in an address is not printed.)
+  auto shown = [](std::string d) {
+    size_t scheme = d.find("://"), at = d.rfind('@');
+    if (scheme != std::string::npos && at != std::string::npos && at > scheme) d.erase(scheme + 3, at + 1 - scheme - 3);
+    return Shown(d.c_str());
+  };
+  printf("copied %zu records from %s to %s:", sg_import_report_imported(report), shown(from).c_str(), shown(to).c_str());
+  for (size_t i = 0; i < sg_import_report_message_count(report); ++i)
+    printf("%s %s", i ? "," : "", sg_import_report_message(report, i));
+  printf("\n");
+  sg_import_report_free(report);
+  return 0;
+}
+
 int StatsCommand(const std::string& rules, bool json) {
   EnginePtr engine = OpenWithState(rules);
   if (!engine) return kExitFailed;
@@ -651,6 +678,14 @@ int main(int argc, char** argv) {
   auto* stats = app.add_subcommand("stats", "what the database holds: list entries, sources, reputation, learned comments");
   stats->add_flag("--json", stats_json, "print as JSON");
 
+  std::string copy_from, copy_to;
+  auto* db_cmd = app.add_subcommand("db", "move the state between stores");
+  auto* db_copy = db_cmd->add_subcommand(
+      "copy", "copy lists, reputation, learned comments, the learner, rate limits, form secrets and keyword lists "
+              "from one store to another, empty one (SQLite file or redis://host:port/N, redis+unix:///socket)");
+  db_copy->add_option("from", copy_from, "the store to read")->required();
+  db_copy->add_option("to", copy_to, "the store to fill (must hold nothing yet)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -695,6 +730,7 @@ int main(int argc, char** argv) {
     return IpCommand(rules, ip_addr, ip_json);
   }
   if (*prune) return PruneCommand(rules, prune_json);
+  if (*db_copy) return CopyCommand(rules, copy_from, copy_to);
   if (*stats) {
     g_read_only = true;
     return StatsCommand(rules, stats_json);

@@ -445,6 +445,16 @@ SG_API int sg_engine_list_import(sg_import_report **out, sg_engine *engine,
 SG_API int sg_engine_keywords_import(sg_import_report **out, sg_engine *engine,
                                      int kind, const char *path,
                                      const char *source);
+/** Copy everything the engine's database holds -- list entries,
+ *  reputation, learned comments and the learner's tokens, rate-limit state,
+ *  form secrets, keyword lists -- into `to_database` (an SQLite file, or a
+ *  Redis address "redis://host:port/N" / "redis+unix:///path", with the rule
+ *  file's redis_* settings), which must hold nothing yet. The report counts
+ *  records copied, with one message per kind ("12 list entries").
+ *  @return SG_OK, SG_EINVAL (the target holds state already), SG_EIO,
+ *  SG_ENOTFOUND (no database). */
+SG_API int sg_engine_copy(sg_import_report **out, sg_engine *engine,
+                          const char *to_database);
 /** Free a report. Accepts NULL. */
 SG_API void sg_import_report_free(sg_import_report *report);
 /** Entries imported; 0 for NULL. */

@@ -636,6 +636,20 @@ SG_API int sg_engine_keywords_import(sg_import_report** out, sg_engine* engine, 
   });
 }
 
+SG_API int sg_engine_copy(sg_import_report** out, sg_engine* engine, const char* to_database) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(SG_EINVAL, "sg_engine_copy: out is NULL");
+    *out = nullptr;
+    if (engine == nullptr || !engine->rep) return Fail(SG_EINVAL, "sg_engine_copy: engine is NULL");
+    if (to_database == nullptr) return Fail(SG_EINVAL, "sg_engine_copy: to_database is NULL");
+    auto r = std::make_unique<sg_import_report>();
+    Status st = engine->rep->CopyTo(to_database, &r->rep);
+    if (!st.ok()) return Fail(st);
+    *out = r.release();
+    return SG_OK;
+  });
+}
+
 SG_API void sg_import_report_free(sg_import_report* report) { delete report; }
 SG_API size_t sg_import_report_imported(const sg_import_report* report) { return report ? report->rep.imported : 0; }
 SG_API size_t sg_import_report_skipped(const sg_import_report* report) { return report ? report->rep.skipped : 0; }

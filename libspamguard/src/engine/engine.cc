@@ -531,6 +531,50 @@ bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalize
   return true;
 }
 
+Status Engine::CopyTo(const std::string& to, ImportReport* report) const {
+  *report = ImportReport();
+  Status st = RequireStore();
+  if (!st.ok()) return st;
+  if (to.empty() || to == "none") return Status::InvalidArgument("db copy: no target database");
+  const rules::StateSettings& ss = rules_->settings().state;
+  store::StoreOptions so;
+  so.sqlite.busy_timeout_ms = ss.busy_timeout_ms;
+  so.sqlite.check_owner = ss.database_check_owner;
+  so.redis.namespace_name = ss.redis_namespace;
+  so.redis.password_file = ss.redis_password_file;
+  so.redis.connect_timeout_ms = ss.redis_connect_timeout_ms;
+  so.redis.timeout_ms = std::max(ss.redis_timeout_ms, 5000);
+  so.redis.require_connection = true;
+  std::unique_ptr<store::Store> target;
+  st = store::OpenStore(to, so, &target);
+  if (!st.ok()) return st;
+  // Only into an empty store: a copy adds, it does not merge.
+  store::StoreStats held;
+  st = target->Stats(int64_t(::time(nullptr)), &held);
+  if (!st.ok()) return st;
+  int64_t entries = 0;
+  for (const auto& l : held.lists) entries += l.active + l.expired;
+  if (entries + held.reputation_keys + held.learned_spam + held.learned_ham + held.learner.tokens +
+          held.form_secrets + int64_t(held.keyword_sources.size()) > 0)
+    return Status::InvalidArgument("db copy: " + target->where() + " already holds state; copy into an empty one");
+  std::vector<store::StoreRecord> records;
+  size_t counts[8] = {};
+  st = store_->EachRecord([&](const store::StoreRecord& r) {
+    records.push_back(r);
+    ++counts[r.type];
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  st = target->PutRecords(records);
+  if (!st.ok()) return st;
+  report->imported = records.size();
+  static const char* names[8] = {"list entries", "reputation keys", "learned comments", "learner totals",
+                                 "learner tokens", "rate-limit keys", "form secrets", "keyword entries"};
+  for (int i = 0; i < 8; ++i)
+    if (i != store::StoreRecord::kLearner) report->messages.push_back(std::to_string(counts[i]) + " " + names[i]);
+  return Status::OK();
+}
+
 Status Engine::RequireStore() const {
   if (store_) return Status::OK();
   if (state_unavailable_) return Status::IOError("state unavailable: " + state_error_);

@@ -106,6 +106,10 @@ class Engine {
   // Replaces the keyword-list source `source` with the entries of the file
   // (kind: lists::kPhrase or lists::kLinkPattern).
   Status KeywordImport(int kind, const std::string& path, const std::string& source, ImportReport* report) const;
+  // Copies everything this engine's store holds into the store `to` names
+  // (an SQLite file or a Redis address, with this rule file's settings),
+  // which must hold nothing yet. report->messages: what was copied, counted.
+  Status CopyTo(const std::string& to, ImportReport* report) const;
   Status ListImport(int list, const std::string& path, const std::string& source, const std::string& reason,
                     int64_t expires, ImportReport* report) const;
 
