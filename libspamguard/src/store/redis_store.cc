@@ -25,6 +25,8 @@
 
 #include <hiredis.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -338,6 +340,38 @@ void RedisStore::Drop(const std::string& why) {
 }
 
 namespace {
+
+// A write to a connection the server closed raises SIGPIPE, which would
+// kill the host process (a CGI program, PHP): blocked on this thread for the
+// call, and one raised meanwhile taken back before it is unblocked.
+class NoSigpipe {
+ public:
+  NoSigpipe() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~NoSigpipe() {
+    if (!was_pending_) {
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        timespec zero{0, 0};
+        while (sigtimedwait(&pipe_, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t pipe_, old_;
+  bool was_pending_ = false;
+};
+
 timeval Tv(int ms) {
   timeval tv;
   tv.tv_sec = ms / 1000;
@@ -350,6 +384,7 @@ timeval Tv(int ms) {
 // that answers wrongly as IOError.
 Status RedisStore::Connect() {
   if (ctx_) return Status::OK();
+  NoSigpipe guard;
   auto now = std::chrono::steady_clock::now();
   if (now < next_try_) return Status::Busy(last_error_);
   redisContext* c = unix_ ? redisConnectUnixWithTimeout(socket_.c_str(), Tv(opts_.connect_timeout_ms))
@@ -387,16 +422,19 @@ Status RedisStore::Connect() {
                         : c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
                             ? "no answer within " + std::to_string(opts_.timeout_ms) + " ms"
                             : std::string(c->errstr);
-      Drop("redis " + shown_ + ": " + why);
-      return c->err == REDIS_ERR_PROTOCOL ? Status::IOError(last_error_) : Status::Busy(last_error_);
+      const bool protocol = c->err == REDIS_ERR_PROTOCOL;
+      Drop("redis " + shown_ + ": " + why);  // (frees c)
+      return protocol ? Status::IOError(last_error_) : Status::Busy(last_error_);
     }
     Reply r(static_cast<redisReply*>(raw));
-    if (r.get()->type == REDIS_REPLY_ERROR && refused.empty()) {
+    if (r.get()->type == REDIS_REPLY_ERROR) {
+      if (!refused.empty()) continue;  // the first refusal says why
       std::string what = cmds[i][0] == "AUTH" ? "login refused" : cmds[i][0] == "SELECT" ? "database " + std::to_string(db_) : "layout check";
       refused = what + ": " + Str(r.get());
     } else if (cmds[i][0] == "HGET") {
       have_version = r.get()->type != REDIS_REPLY_NIL;
-      if (have_version && !Int(r.get(), &version)) refused = "layout check: unexpected reply";
+      if (have_version && !Int(r.get(), &version))
+        refused = "layout check: unexpected reply of type " + std::to_string(r.get()->type) + " (" + Str(r.get()).substr(0, 60) + ")";
     }
   }
   if (refused.empty() && have_version && version > kLayoutVersion)
@@ -423,6 +461,7 @@ Status RedisStore::Writable() const {
 
 Status RedisStore::Run(const std::vector<Cmd>& cmds, std::vector<Reply>* out, bool admin, bool errors_ok) {
   out->clear();
+  NoSigpipe guard;
   Status st = Connect();
   if (!st.ok()) return Status::IOError(st.message());
   const int ms = admin ? std::max(opts_.admin_timeout_ms, opts_.timeout_ms) : opts_.timeout_ms;
