@@ -175,6 +175,44 @@ BOOST_AUTO_TEST_CASE(engine_lists_learning_and_bans) {
   sg_engine_close(b);
 }
 
+// Scoring a comment is one round trip, with rate limits on: the lists, the
+// reputation, the learner's totals and the GCRA check in one script. (Seen
+// with MONITOR: commands a script runs are shown as "lua".)
+BOOST_AUTO_TEST_CASE(scoring_is_one_round_trip) {
+  if (NoRedis()) return;
+  sgtest::RedisServer server;
+  BOOST_REQUIRE(server.up());
+  sgtest::TempDir d;
+  std::string rules = Rules(d, "trip", server.unix_url(), "ratelimit ip 5/60s\nratelimit ip/24/64 20/60s\n");
+  sg_engine* e = Open(rules);
+  BOOST_REQUIRE(!Score(e, "192.0.2.1").unavailable());  // connected, script loaded
+  std::string log = d.File("monitor.log");
+  pid_t mon = fork();
+  if (mon == 0) {
+    FILE* f = freopen(log.c_str(), "w", stdout);
+    (void)f;
+    execlp("redis-cli", "redis-cli", "-s", server.socket().c_str(), "monitor", (char*)nullptr);
+    _exit(127);
+  }
+  BOOST_TEST(WaitFor([&] { return std::ifstream(log).peek() != EOF; }, 3000));  // "OK" once monitoring
+  Verdict v = Score(e, "192.0.2.2");
+  BOOST_TEST(!v.unavailable());
+  BOOST_TEST(v.has("HI"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill(mon, SIGTERM);
+  waitpid(mon, nullptr, 0);
+  std::ifstream f(log);
+  std::string line;
+  int client = 0, lua = 0;
+  while (std::getline(f, line)) {
+    if (line.find("lua]") != std::string::npos) ++lua;
+    else if (line.find('"') != std::string::npos) ++client;
+  }
+  BOOST_TEST(client == 1, "commands from the client: " << client);
+  BOOST_TEST(lua > 0);
+  sg_engine_close(e);
+}
+
 // Down at open, down mid-run, back again: content-only verdicts flagged
 // state_unavailable, each within the timeout; fail_closed refuses to open.
 BOOST_AUTO_TEST_CASE(faults_down_at_open_and_mid_run) {

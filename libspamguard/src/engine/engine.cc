@@ -461,24 +461,34 @@ bool RateKeyFor(const rules::RateLimitSpec& r, const comment::Comment& c, const 
 
 }  // namespace
 
-bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalized& n, int64_t now_ms,
-                             Verdict* v) const {
+bool Engine::RateKeysFor(const comment::Comment& c, const comment::Normalized& n, RatePlan* plan) const {
   const rules::StateSettings& ss = rules_->settings().state;
-  const bool ip_ok = !(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP));
-  std::vector<store::RateKey> keys;
-  std::vector<size_t> spec_of;  // key -> spec
-  std::vector<std::string> who;  // what the key stands for, for the verdict
   for (size_t i = 0; i < ss.ratelimits.size(); ++i) {
     store::RateKey k;
     std::string shown;
     if (!RateKeyFor(ss.ratelimits[i], c, n, &k, &shown)) continue;
-    keys.push_back(std::move(k));
-    spec_of.push_back(i);
-    who.push_back(std::move(shown));
+    plan->keys.push_back(std::move(k));
+    plan->spec_of.push_back(i);
+    plan->who.push_back(std::move(shown));
   }
-  if (keys.empty()) return false;
+  return !plan->keys.empty();
+}
+
+bool Engine::CheckRateLimits(const comment::Comment& c, const comment::Normalized& n, int64_t now_ms,
+                             Verdict* v) const {
+  RatePlan plan;
+  if (!RateKeysFor(c, n, &plan)) return false;
   store::RateDecision d;
-  Status rs = rates_->RateCheck(keys, now_ms, &d);
+  Status rs = rates_->RateCheck(plan.keys, now_ms, &d);
+  return RateVerdict(plan, rs, d, n, now_ms, v);
+}
+
+bool Engine::RateVerdict(const RatePlan& plan, const Status& rs, const store::RateDecision& d,
+                         const comment::Normalized& n, int64_t now_ms, Verdict* v) const {
+  const rules::StateSettings& ss = rules_->settings().state;
+  const bool ip_ok = !(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP));
+  const std::vector<size_t>& spec_of = plan.spec_of;
+  const std::vector<std::string>& who = plan.who;
   if (!rs.ok()) {
     // The rate state could not be had (locked past the busy timeout, a full
     // disk, a missing file). Never silent: the verdict is flagged and says
@@ -591,7 +601,7 @@ std::vector<std::string> Engine::RepKeys(const comment::Normalized& n) const {
 }
 
 bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits,
-                    store::LearnerTotals* learner, int64_t* keyword_version) const {
+                    store::LearnerTotals* learner, int64_t* keyword_version, RatePlan* rate) const {
   store::LookupRequest req;
   req.now = now;
   req.has_ip = !(n.flags & (SG_FLAG_BAD_IP | SG_FLAG_NO_IP));
@@ -610,7 +620,18 @@ bool Engine::Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::
   req.want_learner = !rules_->learned().empty();
 
   store::LookupResult res;
-  if (!store_->Lookup(req, &res).ok()) {
+  Status st;
+  if (rate) {
+    // The rate check rides along: one round trip for a server-backed store.
+    st = store_->LookupAndRate(req, rate->keys, rate->now_ms, &res, &rate->decision, &rate->status, &rate->checked);
+    if (!st.ok() && !rate->checked) {
+      rate->checked = true;  // as unavailable as the lookup: said once, not asked again
+      rate->status = st;
+    }
+  } else {
+    st = store_->Lookup(req, &res);
+  }
+  if (!st.ok()) {
     v->flags |= SG_FLAG_STATE_UNAVAILABLE;
     return false;
   }
@@ -817,12 +838,18 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
     // Lists and rate limits first, on the fields they need: a listed or
     // throttled sender costs one store lookup and no work on the text.
     comment::NormalizeIdentity(c, limits_, &n);
-    bool decided = store_ && Lookup(n, now, v, &rep_hits, &learner_totals, &keyword_version);
     // A host-supplied time counts for rate limits, but never one ahead of
     // the clock (a time far ahead would start every key afresh).
-    if (!decided && rates_) {
-      const int64_t clock = ratelimit::ClockMs();
-      decided = CheckRateLimits(c, n, c.time != 0 ? std::min(c.time * 1000, clock) : clock, v);
+    const int64_t clock = ratelimit::ClockMs();
+    RatePlan plan;
+    plan.now_ms = c.time != 0 ? std::min(c.time * 1000, clock) : clock;
+    const bool limited = rates_ && RateKeysFor(c, n, &plan);
+    // Limits kept by the store itself are checked with the lookup.
+    const bool together = limited && store_ && rates_ == store_.get();
+    bool decided = store_ && Lookup(n, now, v, &rep_hits, &learner_totals, &keyword_version, together ? &plan : nullptr);
+    if (!decided && limited) {
+      if (!together) plan.status = rates_->RateCheck(plan.keys, plan.now_ms, &plan.decision);
+      if (!together || plan.checked) decided = RateVerdict(plan, plan.status, plan.decision, n, plan.now_ms, v);
     }
     v->flags |= n.flags;
     if (decided) return;

@@ -145,11 +145,25 @@ class Engine {
                        const Options& opts, std::unique_ptr<Engine>* out);
   Status RequireStore() const;
   // Rate limits: true when one refused the comment (the verdict is complete).
+  // A comment's rate-limit keys, and what became of their check.
+  struct RatePlan {
+    std::vector<store::RateKey> keys;
+    std::vector<size_t> spec_of;   // key -> spec
+    std::vector<std::string> who;  // what each key stands for, for the verdict
+    int64_t now_ms = 0;
+    bool checked = false;  // (checked with the lookup) the check ran, or failed with it
+    Status status;
+    store::RateDecision decision;
+  };
+  bool RateKeysFor(const comment::Comment& c, const comment::Normalized& n, RatePlan* plan) const;
+  // The verdict of a rate check: throttled (true), or on to the rules.
+  bool RateVerdict(const RatePlan& plan, const Status& rs, const store::RateDecision& d, const comment::Normalized& n,
+                   int64_t now_ms, Verdict* v) const;
   bool CheckRateLimits(const comment::Comment& c, const comment::Normalized& n, int64_t now_ms, Verdict* v) const;
   // One store lookup: true when a list decided (the verdict is complete);
   // otherwise the reputation hits to add after the content rules.
   bool Lookup(const comment::Normalized& n, int64_t now, Verdict* v, std::vector<VerdictHit>* rep_hits,
-              store::LearnerTotals* learner, int64_t* keyword_version) const;
+              store::LearnerTotals* learner, int64_t* keyword_version, RatePlan* rate = nullptr) const;
   std::vector<std::string> RepKeys(const comment::Normalized& n) const;
   // Checks the comment form's token and honeypot into n->form (and flags
   // the verdict when the state to check them is missing).

@@ -118,9 +118,50 @@ local function learner()
           tonumber(v[3]) or 0}
 end
 
+local function rate_check(b)  -- ARGV from b: server clock (1/0), now, clock, then per key: key, interval, tolerance, period
+  local now, clock = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+  if ARGV[b] == '1' then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    clock = now
+  end
+  local tats, rows = {}, {}
+  local n = (#ARGV - b - 2) / 4
+  for i = 1, n do
+    local base = b + 2 + (i - 1) * 4
+    local key = P .. 'rl:' .. ARGV[base + 1]
+    local interval, tol, period = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4])
+    local v = redis.call('HMGET', key, 't', 'os', 'lo')
+    local tat, t_now = now, now
+    if v[1] then
+      tat = tonumber(v[1]) or now
+      if clock >= 0 then tat = math.min(tat, clock + tol + interval) end
+      t_now = math.max(now, tat - tol - interval)
+    end
+    local base_t = math.max(tat, t_now)
+    if base_t - tol > t_now then
+      local os, lo = tonumber(v[2]) or 0, tonumber(v[3]) or 0
+      if os == 0 or now - lo > period or now < lo then os = now end
+      redis.call('HSET', key, 't', tat, 'os', os, 'lo', now)
+      redis.call('PEXPIRE', key, math.max(tat - now, 0) + 86400000)
+      return {0, i - 1, base_t - tol - t_now, os, now}
+    end
+    tats[i] = base_t + interval
+    rows[i] = key
+  end
+  for i = 1, n do
+    redis.call('HSET', rows[i], 't', tats[i])
+    redis.call('PEXPIRE', rows[i], math.max(tats[i] - now, 0) + 86400000)
+  end
+  return {1, 0, 0, 0, now}
+end
+
+if op == 'rate' then return rate_check(3) end
+
 if op == 'lookup' then
   -- ARGV: now, fam ('' none), addr, email, n, email domains..., n, url
-  -- domains..., n, reputation keys..., want learner
+  -- domains..., n, reputation keys..., want learner, then (optional) the
+  -- rate check's arguments, checked when the comment is on no list
   local now = tonumber(ARGV[3])
   local fam, addr, email = ARGV[4], ARGV[5], ARGV[6]
   local i = 7
@@ -131,6 +172,7 @@ if op == 'lookup' then
     i = i + n + 1
   end
   local want_learner = ARGV[i] == '1'
+  local rate_at = i + 1
   for _, l in ipairs({1, 2}) do
     if fam ~= '' then
       local e = match_ip(l, fam, addr, now)
@@ -160,6 +202,7 @@ if op == 'lookup' then
     out[#out + 1] = v[2] or '0'
     out[#out + 1] = v[3] or '0'
   end
+  if #ARGV >= rate_at + 6 then out[#out + 1] = rate_check(rate_at) end
   return out
 end
 
@@ -311,44 +354,6 @@ end
 -- Rate limits: GCRA, one hash per key (t: theoretical arrival time, os:
 -- start of the spell over the limit, lo: last refusal), all in ms on the
 -- server's clock; a key lives a day past the moment its allowance is whole.
-if op == 'rate' then  -- server clock (1/0), now, clock, then per key: key, interval, tolerance, period
-  local now, clock = tonumber(ARGV[4]), tonumber(ARGV[5])
-  if ARGV[3] == '1' then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    clock = now
-  end
-  local tats, rows = {}, {}
-  local n = (#ARGV - 5) / 4
-  for i = 1, n do
-    local base = 5 + (i - 1) * 4
-    local key = P .. 'rl:' .. ARGV[base + 1]
-    local interval, tol, period = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4])
-    local v = redis.call('HMGET', key, 't', 'os', 'lo')
-    local tat, t_now = now, now
-    if v[1] then
-      tat = tonumber(v[1]) or now
-      if clock >= 0 then tat = math.min(tat, clock + tol + interval) end
-      t_now = math.max(now, tat - tol - interval)
-    end
-    local b = math.max(tat, t_now)
-    if b - tol > t_now then
-      local os, lo = tonumber(v[2]) or 0, tonumber(v[3]) or 0
-      if os == 0 or now - lo > period or now < lo then os = now end
-      redis.call('HSET', key, 't', tat, 'os', os, 'lo', now)
-      redis.call('PEXPIRE', key, math.max(tat - now, 0) + 86400000)
-      return {0, i - 1, b - tol - t_now, os, now}
-    end
-    tats[i] = b + interval
-    rows[i] = {key, v[3]}
-  end
-  for i = 1, n do
-    redis.call('HSET', rows[i][1], 't', tats[i])
-    redis.call('PEXPIRE', rows[i][1], math.max(tats[i] - now, 0) + 86400000)
-  end
-  return {1, 0, 0, 0, now}
-end
-
 if op == 'peek' then  -- keys...
   local out = {}
   for i = 3, #ARGV do out[#out + 1] = redis.call('HGET', P .. 'rl:' .. ARGV[i], 't') or '' end

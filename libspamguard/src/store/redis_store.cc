@@ -548,7 +548,43 @@ bool EntryFromReply(const redisReply* r, ListEntry* e, std::string* field) {
 }  // namespace
 
 Status RedisStore::Lookup(const LookupRequest& req, LookupResult* out) {
+  RateDecision d;
+  Status rs;
+  bool checked = false;
+  return LookupAndRate(req, {}, 0, out, &d, &rs, &checked);
+}
+
+namespace {
+// The rate check's reply {allowed, denied, retry, over since, server now}.
+Status ParseRate(const redisReply* r, size_t nkeys, int64_t now_ms, RateDecision* out) {
+  *out = RateDecision();
+  if (!IsArray(r) || r->elements != 5) return Unexpected("a rate check");
+  out->allowed = IntOr(At(r, 0)) == 1;
+  if (!out->allowed) {
+    out->denied = size_t(std::clamp<int64_t>(IntOr(At(r, 1)), 0, int64_t(nkeys) - 1));
+    out->retry_after_ms = IntOr(At(r, 2));
+    // The spell's start on the caller's clock: as long ago as on the server's.
+    out->over_since_ms = now_ms - (IntOr(At(r, 4)) - IntOr(At(r, 3)));
+  }
+  return Status::OK();
+}
+void RateArgs(bool server_clock, const std::vector<RateKey>& keys, int64_t now_ms, std::vector<std::string>* a) {
+  a->push_back(server_clock ? "1" : "0");
+  a->push_back(std::to_string(now_ms));
+  a->push_back(std::to_string(ratelimit::ClockMs()));
+  for (const auto& k : keys) {
+    a->push_back(k.key);
+    a->push_back(std::to_string(k.interval_ms));
+    a->push_back(std::to_string(k.tolerance_ms));
+    a->push_back(std::to_string(k.period_ms));
+  }
+}
+}  // namespace
+
+Status RedisStore::LookupAndRate(const LookupRequest& req, const std::vector<RateKey>& keys, int64_t now_ms,
+                                 LookupResult* out, RateDecision* decision, Status* rate_status, bool* checked) {
   *out = LookupResult();
+  *checked = false;
   std::vector<std::string> a = {"lookup", prefix_, std::to_string(req.now)};
   if (req.has_ip) {
     a.push_back(std::to_string(req.ip.fam));
@@ -563,6 +599,7 @@ Status RedisStore::Lookup(const LookupRequest& req, LookupResult* out) {
     a.insert(a.end(), v->begin(), v->end());
   }
   a.push_back(req.want_learner ? "1" : "0");
+  if (!keys.empty()) RateArgs(opts_.server_clock, keys, now_ms, &a);
   std::lock_guard<std::mutex> lock(mu_);
   Reply rep;
   Status st = Eval(TheScript(), std::move(a), &rep);
@@ -576,7 +613,8 @@ Status RedisStore::Lookup(const LookupRequest& req, LookupResult* out) {
     out->field = field == "ip" ? "ip" : field == "url" ? "url" : "email";
     return Status::OK();
   }
-  if (r->elements < 6 + 3 * req.rep_keys.size()) return Unexpected("the lookup");
+  const size_t want = 6 + 3 * req.rep_keys.size() + (keys.empty() ? 0 : 1);
+  if (r->elements != want) return Unexpected("the lookup");
   out->learner.spam = IntOr(At(r, 1));
   out->learner.ham = IntOr(At(r, 2));
   out->learner.tokens = IntOr(At(r, 3));
@@ -587,6 +625,10 @@ Status RedisStore::Lookup(const LookupRequest& req, LookupResult* out) {
     out->rep[i].spam = Dbl(At(r, 6 + 3 * i));
     out->rep[i].ham = Dbl(At(r, 7 + 3 * i));
     out->rep[i].updated = IntOr(At(r, 8 + 3 * i));
+  }
+  if (!keys.empty()) {
+    *checked = true;
+    *rate_status = ParseRate(At(r, want - 1), keys.size(), now_ms, decision);
   }
   return Status::OK();
 }
@@ -731,28 +773,13 @@ Status RedisStore::AllTokens(const std::function<void(uint64_t, const TokenCount
 Status RedisStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) {
   *out = RateDecision();
   if (keys.empty()) return Status::OK();
-  std::vector<std::string> a = {"rate", prefix_, opts_.server_clock ? "1" : "0", std::to_string(now_ms),
-                                std::to_string(ratelimit::ClockMs())};
-  for (const auto& k : keys) {
-    a.push_back(k.key);
-    a.push_back(std::to_string(k.interval_ms));
-    a.push_back(std::to_string(k.tolerance_ms));
-    a.push_back(std::to_string(k.period_ms));
-  }
+  std::vector<std::string> a = {"rate", prefix_};
+  RateArgs(opts_.server_clock, keys, now_ms, &a);
   std::lock_guard<std::mutex> lock(mu_);
   Reply rep;
   Status st = Eval(TheScript(), std::move(a), &rep);
   if (!st.ok()) return st;
-  const redisReply* r = rep.get();
-  if (!IsArray(r) || r->elements != 5) return Unexpected("a rate check");
-  out->allowed = IntOr(At(r, 0)) == 1;
-  if (!out->allowed) {
-    out->denied = size_t(std::clamp<int64_t>(IntOr(At(r, 1)), 0, int64_t(keys.size()) - 1));
-    out->retry_after_ms = IntOr(At(r, 2));
-    // The spell's start on the caller's clock: as long ago as on the server's.
-    out->over_since_ms = now_ms - (IntOr(At(r, 4)) - IntOr(At(r, 3)));
-  }
-  return Status::OK();
+  return ParseRate(rep.get(), keys.size(), now_ms, out);
 }
 
 Status RedisStore::RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) {

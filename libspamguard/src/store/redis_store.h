@@ -62,6 +62,8 @@ class RedisStore final : public Store {
   static constexpr int kLayoutVersion = 1;
 
   Status Lookup(const LookupRequest& req, LookupResult* out) override;
+  Status LookupAndRate(const LookupRequest& req, const std::vector<RateKey>& keys, int64_t now_ms, LookupResult* out,
+                       RateDecision* decision, Status* rate_status, bool* checked) override;
   Status RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) override;
   Status RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) override;
   Status CountUse(const std::string& key, int64_t expires, int64_t now, int64_t* uses) override;

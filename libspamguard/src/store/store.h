@@ -217,6 +217,21 @@ class Store : public RateStore {
   // block list; reputation counts when on neither.
   virtual Status Lookup(const LookupRequest& req, LookupResult* out) = 0;
 
+  // Lookup, then -- when the comment is on no list, or the lookup failed --
+  // the rate check of `keys` (none: no check), whose outcome goes to
+  // *rate_status and *decision (*checked: it ran). One round trip for a
+  // server-backed store; here, the two calls.
+  virtual Status LookupAndRate(const LookupRequest& req, const std::vector<RateKey>& keys, int64_t now_ms,
+                               LookupResult* out, RateDecision* decision, Status* rate_status, bool* checked) {
+    *checked = false;
+    Status st = Lookup(req, out);
+    if (!keys.empty() && (!st.ok() || out->list == 0)) {
+      *rate_status = RateCheck(keys, now_ms, decision);
+      *checked = true;
+    }
+    return st;
+  }
+
   // The most specific unexpired entry of `list` containing `ip`.
   virtual Status MatchIp(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found) = 0;
   // The first unexpired entry of `list` whose kind and value equal one of
