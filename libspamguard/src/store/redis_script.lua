@@ -4,6 +4,7 @@
 -- other keys share its hash tag (ARGV[2] is the prefix "sg:{NAME}:").
 -- Layout: see redis_store.cc.
 local op, P = ARGV[1], ARGV[2]
+local TK, TKS = P .. 'tk', P .. 'tks'
 
 local function be(n, w)
   local s = {}
@@ -113,11 +114,21 @@ local function entry_reply(e, field)
 end
 
 local function learner()
-  local v = redis.call('HMGET', P .. 'learner', 'spam', 'ham', 'v')
-  return {math.max(0, tonumber(v[1]) or 0), math.max(0, tonumber(v[2]) or 0), redis.call('HLEN', P .. 'tk'),
+  local v = redis.call('HMGET', P .. 'meta', 'spam', 'ham', 'lv')
+  return {math.max(0, tonumber(v[1]) or 0), math.max(0, tonumber(v[2]) or 0), redis.call('HLEN', TK),
           tonumber(v[3]) or 0}
 end
 
+-- Rate limits: GCRA, one string per key "TAT OVER_SINCE LAST_OVER" (the
+-- theoretical arrival time, the start of the spell over the limit, the last
+-- refusal), all in ms on the server's clock; a key lives a day past the
+-- moment its allowance is whole.
+local function rate_row(key)
+  local v = redis.call('GET', key)
+  if not v then return nil end
+  local t, os, lo = string.match(v, '^(%-?%d+) (%-?%d+) (%-?%d+)$')
+  return {tonumber(t), tonumber(os) or 0, tonumber(lo) or 0}
+end
 local function rate_check(b)  -- ARGV from b: server clock (1/0), now, clock, then per key: key, interval, tolerance, period
   local now, clock = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
   if ARGV[b] == '1' then
@@ -131,27 +142,27 @@ local function rate_check(b)  -- ARGV from b: server clock (1/0), now, clock, th
     local base = b + 2 + (i - 1) * 4
     local key = P .. 'rl:' .. ARGV[base + 1]
     local interval, tol, period = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4])
-    local v = redis.call('HMGET', key, 't', 'os', 'lo')
+    local v = rate_row(key)
     local tat, t_now = now, now
-    if v[1] then
-      tat = tonumber(v[1]) or now
+    if v and v[1] then
+      tat = v[1]
       if clock >= 0 then tat = math.min(tat, clock + tol + interval) end
       t_now = math.max(now, tat - tol - interval)
     end
     local base_t = math.max(tat, t_now)
     if base_t - tol > t_now then
-      local os, lo = tonumber(v[2]) or 0, tonumber(v[3]) or 0
+      local os, lo = v and v[2] or 0, v and v[3] or 0
       if os == 0 or now - lo > period or now < lo then os = now end
-      redis.call('HSET', key, 't', tat, 'os', os, 'lo', now)
-      redis.call('PEXPIRE', key, math.max(tat - now, 0) + 86400000)
+      redis.call('SET', key, string.format('%d %d %d', tat, os, now), 'PX', math.max(tat - now, 0) + 86400000)
       return {0, i - 1, base_t - tol - t_now, os, now}
     end
     tats[i] = base_t + interval
-    rows[i] = key
+    rows[i] = {key, v}
   end
   for i = 1, n do
-    redis.call('HSET', rows[i], 't', tats[i])
-    redis.call('PEXPIRE', rows[i], math.max(tats[i] - now, 0) + 86400000)
+    local v = rows[i][2]
+    redis.call('SET', rows[i][1], string.format('%d %d %d', tats[i], v and v[2] or 0, v and v[3] or 0), 'PX',
+               math.max(tats[i] - now, 0) + 86400000)
   end
   return {1, 0, 0, 0, now}
 end
@@ -173,28 +184,38 @@ if op == 'lookup' then
   end
   local want_learner = ARGV[i] == '1'
   local rate_at = i + 1
-  for _, l in ipairs({1, 2}) do
-    if fam ~= '' then
+  -- One read of the namespace's meta hash: the keyword version, the
+  -- learner's totals, and which lists hold entries of which kind (a probe of
+  -- an empty one is skipped).
+  local m = redis.call('HMGET', P .. 'meta', 'kwv', 'spam', 'ham', 'tokens', 'lv', 'h:1:' .. fam, 'h:2:' .. fam,
+                       'n:1:1', 'n:1:2', 'n:1:3', 'n:2:1', 'n:2:2', 'n:2:3')
+  for li, l in ipairs({1, 2}) do
+    if fam ~= '' and m[5 + li] then
       local e = match_ip(l, fam, addr, now)
       if e then return entry_reply(e, 'ip') end
     end
-    if email ~= '' then
+    local base = 7 + (li - 1) * 3
+    if email ~= '' and m[base + 1] then
       local e = match_name(l, 1, email, now)
       if e then return entry_reply(e, 'email') end
     end
-    for _, d in ipairs(ed) do
-      local e = match_name(l, 2, d, now)
-      if e then return entry_reply(e, 'email') end
+    if m[base + 2] then
+      for _, d in ipairs(ed) do
+        local e = match_name(l, 2, d, now)
+        if e then return entry_reply(e, 'email') end
+      end
     end
-    for _, d in ipairs(ud) do
-      local e = match_name(l, 3, d, now)
-      if e then return entry_reply(e, 'url') end
+    if m[base + 3] then
+      for _, d in ipairs(ud) do
+        local e = match_name(l, 3, d, now)
+        if e then return entry_reply(e, 'url') end
+      end
     end
   end
-  local out = {0, 0, 0, 0, 0, tonumber(redis.call('HGET', P .. 'meta', 'kwv')) or 0}
+  local out = {0, 0, 0, 0, 0, tonumber(m[1]) or 0}
   if want_learner then
-    local t = learner()
-    out[2], out[3], out[4], out[5] = t[1], t[2], t[3], t[4]
+    out[2], out[3] = math.max(0, tonumber(m[2]) or 0), math.max(0, tonumber(m[3]) or 0)
+    out[4], out[5] = math.max(0, tonumber(m[4]) or 0), tonumber(m[5]) or 0
   end
   for _, k in ipairs(rk) do
     local v = redis.call('HMGET', P .. 'r:' .. k, 's', 'h', 'u')
@@ -256,7 +277,6 @@ end
 
 -- The learner: token counts "SPAM HAM" by 8-byte hash, the serial of each
 -- token's last learn (the stalest go first), totals.
-local TK, TKS = P .. 'tk', P .. 'tks'
 local function apply_tokens(tokens, label, sign, serial)
   for i = 1, #tokens - 7, 8 do
     local h = string.sub(tokens, i, i + 7)
@@ -286,15 +306,16 @@ local function take_back(row, now, hl, serial)
   local label = tonumber(row[1])
   apply_rep(keys, label, -decay(now, tonumber(row[3]) or now, hl), now, hl)
   if row[5] == '1' then apply_tokens(row[4] or '', label, -1, serial) end
-  redis.call('HINCRBY', P .. 'learner', label == 1 and 'spam' or 'ham', -1)
+  redis.call('HINCRBY', P .. 'meta', label == 1 and 'spam' or 'ham', -1)
   redis.call('HINCRBY', P .. 'lcnt', label, -1)
 end
 local function fix_totals()
-  local L = P .. 'learner'
+  local L = P .. 'meta'
   for _, f in ipairs({'spam', 'ham'}) do
     if (tonumber(redis.call('HGET', L, f)) or 0) < 0 then redis.call('HSET', L, f, 0) end
   end
-  redis.call('HINCRBY', L, 'v', 1)
+  redis.call('HINCRBY', L, 'lv', 1)
+  redis.call('HSET', L, 'tokens', redis.call('HLEN', TK))
 end
 
 if op == 'learn' then  -- cid, label, now, half-life, max tokens, tokens, keys...
@@ -305,11 +326,11 @@ if op == 'learn' then  -- cid, label, now, half-life, max tokens, tokens, keys..
   local LK = P .. 'l:' .. cid
   local row = redis.call('HMGET', LK, 'lb', 'k', 'at', 't', 'ht')
   if row[1] and tonumber(row[1]) == label then return 0 end
-  local serial = redis.call('HINCRBY', P .. 'learner', 'serial', 1)
+  local serial = redis.call('HINCRBY', P .. 'meta', 'serial', 1)
   if row[1] then take_back(row, now, hl, serial) end
   apply_rep(keys, label, 1, now, hl)
   apply_tokens(tokens, label, 1, serial)
-  redis.call('HINCRBY', P .. 'learner', label == 1 and 'spam' or 'ham', 1)
+  redis.call('HINCRBY', P .. 'meta', label == 1 and 'spam' or 'ham', 1)
   redis.call('HINCRBY', P .. 'lcnt', label, 1)
   if max > 0 then
     local n = redis.call('HLEN', TK)
@@ -329,7 +350,7 @@ if op == 'forget' then  -- cid, now, half-life
   local LK = P .. 'l:' .. ARGV[3]
   local row = redis.call('HMGET', LK, 'lb', 'k', 'at', 't', 'ht')
   if not row[1] then return 0 end
-  local serial = tonumber(redis.call('HGET', P .. 'learner', 'serial')) or 0
+  local serial = tonumber(redis.call('HGET', P .. 'meta', 'serial')) or 0
   take_back(row, tonumber(ARGV[4]), tonumber(ARGV[5]), serial)
   fix_totals()
   redis.call('DEL', LK)
@@ -351,12 +372,12 @@ if op == 'alltokens' then
   return {t[1], t[2], t[3], t[4], redis.call('HGETALL', TK)}
 end
 
--- Rate limits: GCRA, one hash per key (t: theoretical arrival time, os:
--- start of the spell over the limit, lo: last refusal), all in ms on the
--- server's clock; a key lives a day past the moment its allowance is whole.
 if op == 'peek' then  -- keys...
   local out = {}
-  for i = 3, #ARGV do out[#out + 1] = redis.call('HGET', P .. 'rl:' .. ARGV[i], 't') or '' end
+  for i = 3, #ARGV do
+    local v = rate_row(P .. 'rl:' .. ARGV[i])
+    out[#out + 1] = v and string.format('%d', v[1]) or ''
+  end
   return out
 end
 

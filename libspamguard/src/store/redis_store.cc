@@ -1,6 +1,8 @@
 // The Redis store. Keys, all under the prefix P = "sg:{NAMESPACE}:":
 //
-//   P meta              hash: v (layout version), eid/bid/fsid (id counters), kwv (keyword version)
+//   P meta              hash: v (layout version), bid/fsid (id counters), kwv (keyword version), the
+//                       learner's totals (spam, ham, tokens, serial, lv: its version), and h:L:F / n:L:K set once
+//                       list L holds addresses of family F / names of kind K (what one lookup reads first)
 //   P bk                hash: bucket -> "LIST\tIP\tEXPIRES\tSOURCE" (entries added together)
 //   P bc                hash: "BUCKET:KIND" -> entries of that kind in the bucket
 //   P bv                hash: bucket -> "KIND\tVALUE" (a bucket of one name entry)
@@ -10,8 +12,8 @@
 //   P n:L:K:VALUE       set: bucket . id of the name entries of that value
 //   P r:KEY             hash: s, h, u (reputation); P ru: keys by last change
 //   P l:CID             hash: lb, k, at, t, ht (a learned comment); P lat: ids by time; P lcnt: per label
-//   P learner           hash: spam, ham, serial, v; P tk: token -> "SPAM HAM"; P tks: token -> serial
-//   P rl:KEY            hash: t, os, lo (rate limit, ms; TTL)
+//   P tk                hash: token -> "SPAM HAM"; P tks: token -> serial of its last learn
+//   P rl:KEY            string: "TAT OVER_SINCE LAST_OVER" (rate limit, ms; TTL)
 //   P fu:KEY            hash: n, x (form token uses; TTL)
 //   P fs                hash: id -> created (8 bytes) . key (form secrets)
 //   P kw:KIND:SOURCE    hash: entry -> atoms; P kwsrc: the sources
@@ -194,6 +196,10 @@ std::string Hex(uint8_t c) {
 
 int WidthOf(int fam) { return fam == 4 ? 4 : 16; }
 
+// The meta field that says list `list` has (or had) address entries of
+// family `fam`: a lookup probes only the indexes that may hold something.
+std::string HasKey(int list, int fam) { return "h:" + std::to_string(list) + ":" + std::to_string(fam); }
+
 }  // namespace
 
 bool IsRedisUrl(const std::string& d) { return d.rfind("redis://", 0) == 0 || d.rfind("redis+unix://", 0) == 0; }
@@ -347,6 +353,12 @@ namespace {
 class NoSigpipe {
  public:
   NoSigpipe() {
+    // A host that ignores SIGPIPE already (most servers do) needs nothing.
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) {
+      active_ = false;
+      return;
+    }
     sigemptyset(&pipe_);
     sigaddset(&pipe_, SIGPIPE);
     sigset_t pending;
@@ -355,6 +367,7 @@ class NoSigpipe {
     pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
   }
   ~NoSigpipe() {
+    if (!active_) return;
     if (!was_pending_) {
       sigset_t pending;
       sigpending(&pending);
@@ -369,6 +382,7 @@ class NoSigpipe {
 
  private:
   sigset_t pipe_, old_;
+  bool active_ = true;
   bool was_pending_ = false;
 };
 
@@ -396,6 +410,7 @@ Status RedisStore::Connect() {
     return Status::Busy(last_error_);
   }
   redisSetTimeout(c, Tv(opts_.timeout_ms));
+  timeout_set_ = opts_.timeout_ms;
   ctx_ = c;
   // The handshake in one round trip: log in, choose the database, check the
   // layout.
@@ -465,7 +480,10 @@ Status RedisStore::Run(const std::vector<Cmd>& cmds, std::vector<Reply>* out, bo
   Status st = Connect();
   if (!st.ok()) return Status::IOError(st.message());
   const int ms = admin ? std::max(opts_.admin_timeout_ms, opts_.timeout_ms) : opts_.timeout_ms;
-  redisSetTimeout(ctx_, Tv(ms));
+  if (ms != timeout_set_) {
+    redisSetTimeout(ctx_, Tv(ms));
+    timeout_set_ = ms;
+  }
   for (const auto& cmd : cmds) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
@@ -1102,7 +1120,8 @@ Status RedisStore::AddIp(int list, const lists::IpRange& range, const std::strin
   const Ref ref{uint32_t(b), 1};
   const std::string B = std::to_string(b);
   std::vector<Cmd> also = {{"HSET", prefix_ + "d:" + B, Be(ref.id, 8), PackEntry(0, added, range.ToString(), reason)},
-                           {"HINCRBY", prefix_ + "bc", B + ":0", "1"}};
+                           {"HINCRBY", prefix_ + "bc", B + ":0", "1"},
+                           {"HSET", prefix_ + "meta", HasKey(list, range.fam), "1"}};
   RegisterBucket(prefix_, uint32_t(b), list, true, expires, source, &also);
   for (int i = 0; i < kTries; ++i) {
     bool done = false;
@@ -1126,6 +1145,7 @@ Status RedisStore::AddName(int list, int kind, const std::string& value, const s
                          {"HSET", prefix_ + "d:" + B, Be(ref.id, 8), PackEntry(kind, added, value, reason)},
                          {"HINCRBY", prefix_ + "bc", B + ":" + std::to_string(kind), "1"},
                          {"HSET", prefix_ + "bv", B, std::to_string(kind) + "\t" + value},
+                         {"HSET", prefix_ + "meta", "n:" + std::to_string(list) + ":" + std::to_string(kind), "1"},
                          {"SADD", prefix_ + "n:" + std::to_string(list) + ":" + std::to_string(kind) + ":" + value,
                           RefBytes(ref)}};
   RegisterBucket(prefix_, uint32_t(b), list, false, expires, source, &tx);
@@ -1238,6 +1258,7 @@ Status RedisStore::ReplaceSource(int list, const std::string& source, const std:
     also.push_back({"HSET", prefix_ + "bc", B + ":0", std::to_string(entries.size())});
     RegisterBucket(prefix_, uint32_t(b), list, true, expires, source, &also);
     if (entries.empty()) also.push_back({"HDEL", prefix_ + "bk", B});
+    for (int fam : {4, 6}) also.push_back({"HSET", prefix_ + "meta", HasKey(list, fam), "1"});
     auto keep = [&](const std::string& m) {
       if (m.size() < 12) return false;
       return !gone.count(uint32_t(UnBe(std::string_view(m).substr(m.size() - 12, 4))));
@@ -1681,15 +1702,16 @@ Status RedisStore::EachRecord(const std::function<Status(const StoreRecord&)>& e
   if (!st.ok()) return st;
   for (const auto& key : keys) {
     Reply rep;
-    st = Run1({"HMGET", prefix_ + "rl:" + key, "t", "os", "lo"}, &rep, true);
+    st = Run1({"GET", prefix_ + "rl:" + key}, &rep, true);
     if (!st.ok()) return st;
-    if (Str(At(rep.get(), 0)).empty()) continue;
+    long long t = 0, os = 0, lo = 0;
+    if (sscanf(Str(rep.get()).c_str(), "%lld %lld %lld", &t, &os, &lo) != 3) continue;
     StoreRecord r;
     r.type = StoreRecord::kRate;
     r.key = key;
-    r.tat = IntOr(At(rep.get(), 0));
-    r.over_since = IntOr(At(rep.get(), 1));
-    r.last_over = IntOr(At(rep.get(), 2));
+    r.tat = t;
+    r.over_since = os;
+    r.last_over = lo;
     records.push_back(std::move(r));
   }
   lock.unlock();
@@ -1792,9 +1814,9 @@ Status RedisStore::PutRecords(const std::vector<StoreRecord>& records) {
         break;
       }
       case StoreRecord::kLearner:
-        cmds.push_back({"HSET", prefix_ + "learner", "spam", std::to_string(r.learner.spam), "ham",
-                        std::to_string(r.learner.ham)});
-        cmds.push_back({"HINCRBY", prefix_ + "learner", "v", "1"});
+        cmds.push_back({"HSET", prefix_ + "meta", "spam", std::to_string(r.learner.spam), "ham",
+                        std::to_string(r.learner.ham), "tokens", std::to_string(r.learner.tokens)});
+        cmds.push_back({"HINCRBY", prefix_ + "meta", "lv", "1"});
         break;
       case StoreRecord::kToken:
         cmds.push_back({"HSET", prefix_ + "tk", Be(r.token, 8),
@@ -1802,9 +1824,9 @@ Status RedisStore::PutRecords(const std::vector<StoreRecord>& records) {
         cmds.push_back({"ZADD", prefix_ + "tks", "0", Be(r.token, 8)});
         break;
       case StoreRecord::kRate:
-        cmds.push_back({"HSET", prefix_ + "rl:" + r.key, "t", std::to_string(r.tat), "os", std::to_string(r.over_since),
-                        "lo", std::to_string(r.last_over)});
-        cmds.push_back({"PEXPIRE", prefix_ + "rl:" + r.key,
+        cmds.push_back({"SET", prefix_ + "rl:" + r.key,
+                        std::to_string(r.tat) + " " + std::to_string(r.over_since) + " " + std::to_string(r.last_over),
+                        "PX",
                         std::to_string(std::max<int64_t>(0, std::max(r.tat, r.last_over) - ratelimit::ClockMs()) +
                                        86400000)});
         break;
@@ -1852,6 +1874,7 @@ Status RedisStore::PutRecords(const std::vector<StoreRecord>& records) {
       }
       also.push_back({"HSET", prefix_ + "bc", std::to_string(b) + ":0", std::to_string(entries.size())});
       RegisterBucket(prefix_, uint32_t(b), list, true, std::get<2>(k), std::get<1>(k), &also);
+      for (int fam : {4, 6}) also.push_back({"HSET", prefix_ + "meta", HasKey(list, fam), "1"});
     }
     if (add.empty()) continue;
     int i = 0;

@@ -143,6 +143,7 @@ class RedisStore final : public Store {
   std::string prefix_;
   std::mutex mu_;
   redisContext* ctx_ = nullptr;
+  int timeout_set_ = 0;  // the connection's timeout now, ms
   std::chrono::steady_clock::time_point next_try_{};
   std::string last_error_;
   bool checked_ = false;  // the layout version was checked on this server
