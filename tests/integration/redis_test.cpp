@@ -411,6 +411,35 @@ BOOST_AUTO_TEST_CASE(faults_servers_that_refuse) {
   http.join();
   close(lfd);
   BOOST_TEST(m.find("not a Redis server") != std::string::npos, "[" << m << "]");
+  // A server that speaks the protocol but answers every command with an
+  // integer: the handshake passes, each call after is refused clearly, and
+  // the verdict is content-only, flagged.
+  lfd = socket(AF_INET, SOCK_STREAM, 0);
+  a.sin_port = 0;
+  BOOST_REQUIRE(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  BOOST_REQUIRE(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  listen(lfd, 4);
+  std::atomic<bool> done{false};
+  std::thread odd([&] {
+    int fd = accept(lfd, nullptr, nullptr);
+    if (fd < 0) return;
+    char buf[65536];
+    while (!done && read(fd, buf, sizeof buf) > 0) (void)!write(fd, ":1\r\n", 4);
+    close(fd);
+  });
+  sg_engine* e = Open(Rules(d, "odd", "redis://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/0"));
+  BOOST_TEST(sg_engine_has_state(e));
+  Verdict v = Score(e, "192.0.2.1");
+  BOOST_TEST(v.rc == SG_OK);
+  BOOST_TEST(v.unavailable());
+  BOOST_TEST(v.has("HI"));
+  std::string why = Stats(e);
+  BOOST_TEST(why.find("unexpected reply") != std::string::npos, why);
+  done = true;
+  sg_engine_close(e);
+  shutdown(lfd, SHUT_RDWR);
+  close(lfd);
+  odd.join();
 }
 
 // The server forgets the script (restart, SCRIPT FLUSH): sent again. An
