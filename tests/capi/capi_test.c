@@ -457,6 +457,22 @@ static void test_state(void) {
   CHECK(sg_import_report_imported(NULL) == 0 && sg_import_report_skipped(NULL) == 0);
   CHECK(sg_import_report_message_count(NULL) == 0 && sg_import_report_message(NULL, 0) == NULL);
   sg_import_report_free(NULL);
+  /* Copy: into an empty store only; the copy holds what was imported. */
+  {
+    char copy[300], bad_addr[] = "redis://127.0.0.1:99999/0";
+    snprintf(copy, sizeof copy, "%s/copy.db", g_dir);
+    CHECK(sg_engine_copy(NULL, e, copy) == SG_EINVAL);
+    CHECK(sg_engine_copy(&rep, NULL, copy) == SG_EINVAL);
+    CHECK(sg_engine_copy(&rep, e, NULL) == SG_EINVAL);
+    CHECK(sg_engine_copy(&rep, e, bad_addr) == SG_EINVAL && strstr(sg_error_message(), "port") != NULL);
+    CHECK(sg_engine_copy(&rep, e, copy) == SG_OK);
+    CHECK(sg_import_report_imported(rep) >= 3);
+    CHECK(sg_import_report_message_count(rep) > 0 && strstr(sg_import_report_message(rep, 0), "list entries") != NULL);
+    sg_import_report_free(rep);
+    rep = NULL;
+    CHECK(sg_engine_copy(&rep, e, copy) == SG_EINVAL && strstr(sg_error_message(), "already holds") != NULL);
+    CHECK(rep == NULL);
+  }
   r = score_ip(e, "q9", "2001:db8:bad::1", "");
   CHECK(has_hit(r, "LIST_BLOCK"));
   CHECK(strstr(sg_result_hit_match(r, 0, NULL), "SBL2") != NULL);
