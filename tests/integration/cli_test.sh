@@ -471,4 +471,36 @@ contains "rules lint json" '"name":"SG_URI_SHORTENER"'
 check "rules test json" 0 "$sg" rules test --json -r "$rules" "free spins at the online casino"
 contains "rules test json" '"rule":"SG_GAMBLING_ONLINE"'
 
+# db copy: the SQLite file above onto a Redis server started here (loopback
+# unix socket, its own folder, stopped by its PID), scored from there, and
+# back into an empty file.
+if command -v redis-server >/dev/null; then
+  redis-server --port 0 --unixsocket "$tmp/redis.sock" --dir "$tmp" --save "" --daemonize no \
+    --loglevel warning >"$tmp/redis.log" 2>&1 &
+  redis_pid=$!
+  trap 'kill $redis_pid 2>/dev/null; rm -rf "$tmp"' EXIT
+  for _ in $(seq 100); do [ -S "$tmp/redis.sock" ] && break; sleep 0.05; done
+  r="redis+unix://$tmp/redis.sock"
+  check "db copy to redis" 0 "$sg" db copy "$db2" "$r"
+  contains "db copy to redis" "list entries"
+  contains "db copy to redis" "6 learned comments"
+  check "stats on redis" 0 "$sg" --db "$r" stats
+  contains "stats on redis" "learned     5 spam, 1 ham"
+  check "score from redis" 0 "$sg" --db "$r" score --ip 203.0.113.5 --body "hello"
+  contains "score from redis" "LIST_BLOCK"
+  check "allow beats block on redis" 0 "$sg" --db "$r" score --ip 203.0.113.9 --body "hello"
+  contains "allow beats block on redis" "LIST_ALLOW"
+  check "db copy refuses a full target" 1 "$sg" db copy "$db2" "$r"
+  contains "db copy refuses a full target" "already holds state"
+  check "db copy back" 0 "$sg" db copy "$r" "$tmp/back.db"
+  check "stats of the copy back" 0 "$sg" --db "$tmp/back.db" stats
+  contains "stats of the copy back" "learned     5 spam, 1 ham"
+  check "db copy from a server that is gone" 1 "$sg" db copy "redis+unix://$tmp/none.sock" "$tmp/x.db"
+  contains "db copy from a server that is gone" "cannot connect"
+  kill $redis_pid
+  wait $redis_pid 2>/dev/null || true
+else
+  echo "skip: db copy to Redis (redis-server is not installed)"
+fi
+
 exit $fail
