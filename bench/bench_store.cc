@@ -3,6 +3,7 @@
 // and off.
 //
 //   spamguard_store_bench [--seconds S] [--procs 1,8,32] [--redis URL] [--ranges N]
+//                         [--limits on|off] [--store redis|sqlite]
 //
 // Starts its own redis-server on 127.0.0.1 (a free port, its own folder, no
 // persistence) unless --redis names one, and an SQLite file under /tmp.
@@ -171,18 +172,22 @@ int main(int argc, char** argv) {
   std::vector<int> procs = {1, 8, 32};
   std::string redis;
   long ranges = 1000000;
+  std::string only_limits, only_store;  // "on"/"off", "redis"/"sqlite": one kind of run
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--seconds" && i + 1 < argc) seconds = atof(argv[++i]);
     else if (a == "--redis" && i + 1 < argc) redis = argv[++i];
     else if (a == "--ranges" && i + 1 < argc) ranges = atol(argv[++i]);
+    else if (a == "--limits" && i + 1 < argc) only_limits = argv[++i];
+    else if (a == "--store" && i + 1 < argc) only_store = argv[++i];
     else if (a == "--procs" && i + 1 < argc) {
       procs.clear();
       std::stringstream ss(argv[++i]);
       std::string p;
       while (std::getline(ss, p, ',')) procs.push_back(atoi(p.c_str()));
     } else {
-      fprintf(stderr, "usage: %s [--seconds S] [--procs 1,8,32] [--redis URL] [--ranges N]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--seconds S] [--procs 1,8,32] [--redis URL] [--ranges N] [--limits on|off] [--store redis|sqlite]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -211,8 +216,9 @@ int main(int argc, char** argv) {
   printf("%-7s %-4s %5s  %11s  %7s  %7s  %10s\n", "store", "lim", "procs", "comments/s", "p50 ms", "p99 ms", "throttled");
   for (int p : procs)
     for (bool limits : {true, false}) {
-      Measure("redis", redis, limits, p, seconds, dir);
-      Measure("sqlite", dir + "/bench.db", limits, p, seconds, dir);
+      if (!only_limits.empty() && (only_limits == "on") != limits) continue;
+      if (only_store != "sqlite") Measure("redis", redis, limits, p, seconds, dir);
+      if (only_store != "redis") Measure("sqlite", dir + "/bench.db", limits, p, seconds, dir);
     }
   if (!cli.empty()) {
     // The footprint of a blog's namespace after the runs, and of list ranges.

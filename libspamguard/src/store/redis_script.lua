@@ -123,12 +123,13 @@ end
 -- theoretical arrival time, the start of the spell over the limit, the last
 -- refusal), all in ms on the server's clock; a key lives a day past the
 -- moment its allowance is whole.
-local function rate_row(key)
-  local v = redis.call('GET', key)
+local function parse_rate(v)
   if not v then return nil end
   local t, os, lo = string.match(v, '^(%-?%d+) (%-?%d+) (%-?%d+)$')
+  if not t then return nil end
   return {tonumber(t), tonumber(os) or 0, tonumber(lo) or 0}
 end
+local function rate_row(key) return parse_rate(redis.call('GET', key)) end
 local function rate_check(b)  -- ARGV from b: server clock (1/0), now, clock, then per key: key, interval, tolerance, period
   local now, clock = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
   if ARGV[b] == '1' then
@@ -138,11 +139,14 @@ local function rate_check(b)  -- ARGV from b: server clock (1/0), now, clock, th
   end
   local tats, rows = {}, {}
   local n = (#ARGV - b - 2) / 4
+  local keys = {}
+  for i = 1, n do keys[i] = P .. 'rl:' .. ARGV[b + 2 + (i - 1) * 4 + 1] end
+  local got = redis.call('MGET', unpack(keys))  -- every key's state in one call
   for i = 1, n do
     local base = b + 2 + (i - 1) * 4
-    local key = P .. 'rl:' .. ARGV[base + 1]
+    local key = keys[i]
     local interval, tol, period = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4])
-    local v = rate_row(key)
+    local v = parse_rate(got[i])
     local tat, t_now = now, now
     if v and v[1] then
       tat = v[1]
