@@ -877,8 +877,7 @@ void RegisterBucket(const std::string& P, uint32_t b, int list, bool ip, int64_t
 }
 }  // namespace
 
-Status RedisStore::NewBucket(int list, bool ip, const std::string& source, int64_t expires, int64_t* bucket) {
-  (void)list, (void)ip, (void)source, (void)expires;
+Status RedisStore::NewBucket(int64_t* bucket) {
   Reply rep;
   Status st = Run1({"HINCRBY", prefix_ + "meta", "bid", "1"}, &rep);
   if (!st.ok()) return st;
@@ -1115,7 +1114,7 @@ Status RedisStore::AddIp(int list, const lists::IpRange& range, const std::strin
   if (!st.ok()) return st;
   std::lock_guard<std::mutex> lock(mu_);
   int64_t b = 0;
-  st = NewBucket(list, true, source, expires, &b);
+  st = NewBucket(&b);
   if (!st.ok()) return st;
   const Ref ref{uint32_t(b), 1};
   const std::string B = std::to_string(b);
@@ -1137,7 +1136,7 @@ Status RedisStore::AddName(int list, int kind, const std::string& value, const s
   if (!st.ok()) return st;
   std::lock_guard<std::mutex> lock(mu_);
   int64_t b = 0;
-  st = NewBucket(list, false, source, expires, &b);
+  st = NewBucket(&b);
   if (!st.ok()) return st;
   const Ref ref{uint32_t(b), 1};
   const std::string B = std::to_string(b);
@@ -1218,7 +1217,7 @@ Status RedisStore::ReplaceSource(int list, const std::string& source, const std:
   if (!st.ok()) return st;
   std::lock_guard<std::mutex> lock(mu_);
   int64_t b = 0;
-  st = NewBucket(list, true, source, expires, &b);
+  st = NewBucket(&b);
   if (!st.ok()) return st;
   const std::string B = std::to_string(b);
   const std::string data = prefix_ + "d:" + B;
@@ -1719,49 +1718,7 @@ Status RedisStore::EachRecord(const std::function<Status(const StoreRecord&)>& e
     st = each(r);
     if (!st.ok()) return st;
   }
-  StoreRecord lr;
-  lr.type = StoreRecord::kLearner;
-  std::vector<StoreRecord> tokens;
-  st = AllTokens(
-      [&](uint64_t h, const TokenCounts& c) {
-        StoreRecord r;
-        r.type = StoreRecord::kToken;
-        r.token = h;
-        r.counts = c;
-        tokens.push_back(r);
-      },
-      &lr.learner);
-  if (!st.ok()) return st;
-  st = each(lr);
-  for (const auto& r : tokens) {
-    if (!st.ok()) return st;
-    st = each(r);
-  }
-  if (!st.ok()) return st;
-  std::vector<FormSecret> secrets;
-  st = FormSecrets(&secrets);
-  if (!st.ok()) return st;
-  for (const auto& f : secrets) {
-    StoreRecord r;
-    r.type = StoreRecord::kFormSecret;
-    r.secret = f;
-    st = each(r);
-    if (!st.ok()) return st;
-  }
-  for (int kind : {lists::kPhrase, lists::kLinkPattern}) {
-    int64_t version = 0;
-    std::vector<lists::KeywordEntry> kw;
-    st = Keywords(kind, &version, &kw);
-    if (!st.ok()) return st;
-    for (auto& e : kw) {
-      StoreRecord r;
-      r.type = StoreRecord::kKeyword;
-      r.keyword = std::move(e);
-      st = each(r);
-      if (!st.ok()) return st;
-    }
-  }
-  return Status::OK();
+  return EachLearnerFormAndKeywordRecord(this, each);
 }
 
 Status RedisStore::PutRecords(const std::vector<StoreRecord>& records) {
@@ -1857,7 +1814,7 @@ Status RedisStore::PutRecords(const std::vector<StoreRecord>& records) {
     for (const auto& [k, entries] : imports) {
       if (std::get<0>(k) != list) continue;
       int64_t b = 0;
-      st = NewBucket(list, true, std::get<1>(k), std::get<2>(k), &b);
+      st = NewBucket(&b);
       if (!st.ok()) return st;
       const std::string data = prefix_ + "d:" + std::to_string(b);
       std::vector<Reply> rs;

@@ -122,7 +122,8 @@ class RedisStore final : public Store {
   Status Writable() const;
 
   // List entries (see redis_store.cc for the layout).
-  Status NewBucket(int list, bool ip, const std::string& source, int64_t expires, int64_t* bucket);
+  // A new bucket number (entries added together share one).
+  Status NewBucket(int64_t* bucket);
   Status ReadIndexMembers(const std::string& key, const std::string& from, const std::string& to,
                           std::vector<std::string>* out);
   Status RebuildRegion(int list, const lists::IpRange& region, const std::vector<std::string>& add_members,
@@ -146,7 +147,6 @@ class RedisStore final : public Store {
   int timeout_set_ = 0;  // the connection's timeout now, ms
   std::chrono::steady_clock::time_point next_try_{};
   std::string last_error_;
-  bool checked_ = false;  // the layout version was checked on this server
 };
 
 }  // namespace spamguard::store

@@ -1885,49 +1885,7 @@ Status SqliteStore::EachRecord(const std::function<Status(const StoreRecord&)>& 
     st = each(r);
     if (!st.ok()) return st;
   }
-  StoreRecord lr;
-  lr.type = StoreRecord::kLearner;
-  std::vector<StoreRecord> tokens;
-  st = AllTokens(
-      [&](uint64_t h, const TokenCounts& c) {
-        StoreRecord r;
-        r.type = StoreRecord::kToken;
-        r.token = h;
-        r.counts = c;
-        tokens.push_back(r);
-      },
-      &lr.learner);
-  if (!st.ok()) return st;
-  st = each(lr);
-  for (const auto& r : tokens) {
-    if (!st.ok()) return st;
-    st = each(r);
-  }
-  if (!st.ok()) return st;
-  std::vector<FormSecret> secrets;
-  st = FormSecrets(&secrets);
-  for (const auto& f : secrets) {
-    if (!st.ok()) return st;
-    StoreRecord r;
-    r.type = StoreRecord::kFormSecret;
-    r.secret = f;
-    st = each(r);
-  }
-  if (!st.ok()) return st;
-  for (int kind : {lists::kPhrase, lists::kLinkPattern}) {
-    int64_t version = 0;
-    std::vector<lists::KeywordEntry> kw;
-    st = Keywords(kind, &version, &kw);
-    if (!st.ok()) return st;
-    for (auto& e : kw) {
-      StoreRecord r;
-      r.type = StoreRecord::kKeyword;
-      r.keyword = std::move(e);
-      st = each(r);
-      if (!st.ok()) return st;
-    }
-  }
-  return Status::OK();
+  return EachLearnerFormAndKeywordRecord(this, each);
 }
 
 Status SqliteStore::PutRecords(const std::vector<StoreRecord>& records) {

@@ -311,6 +311,11 @@ class Store : public RateStore {
   virtual std::string where() const { return path(); }
 };
 
+// The records of a store read through its own interface, the same for
+// every store: the learner's totals and tokens, the form secrets, the
+// keyword lists (for EachRecord).
+Status EachLearnerFormAndKeywordRecord(Store* s, const std::function<Status(const StoreRecord&)>& each);
+
 // Reputation key of a network (an address is a /32 or /128 network).
 std::string RepKey(const lists::IpRange& net);
 
