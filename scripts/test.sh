@@ -31,7 +31,7 @@ cd ..
 sg_build build-tsan -DSG_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 cd build-tsan
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --output-on-failure -R 'integration\.(threads|processes|processes_ratelimit)|unit\.ratelimit|cli\.end_to_end'
+  ctest --output-on-failure -R 'integration\.(threads|processes|processes_ratelimit)|unit\.ratelimit|cli\.end_to_end|redis\.(threads_share_one_engine|farm)'
 
 # Each fuzz target briefly (scripts/fuzz.sh runs them longer).
 cd ..

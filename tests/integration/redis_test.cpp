@@ -213,6 +213,41 @@ BOOST_AUTO_TEST_CASE(scoring_is_one_round_trip) {
   sg_engine_close(e);
 }
 
+// One engine shared by threads: scoring, learning and list edits at once
+// over one connection (the store serializes its use; run under
+// ThreadSanitizer too). Every learn is counted.
+BOOST_AUTO_TEST_CASE(threads_share_one_engine) {
+  if (NoRedis()) return;
+  sgtest::RedisServer server;
+  BOOST_REQUIRE(server.up());
+  sgtest::TempDir d;
+  std::string rules = Rules(d, "threads", server.unix_url(), "ratelimit ip 1000/1h\n");
+  sg_engine* e = Open(rules);
+  constexpr int kThreads = 4, kEach = 150;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (Learn(e, id, i % 2 ? SG_LABEL_HAM : SG_LABEL_SPAM, "192.0.2." + std::to_string(t)) != SG_OK) ++failures;
+        Verdict v = Score(e, "198.51.100." + std::to_string(i % 50));
+        if (v.rc != SG_OK || v.unavailable()) ++failures;
+        if (i % 50 == 0) {
+          std::string ip = "203.0.113." + std::to_string(t * 50 + i / 50);
+          if (sg_engine_list_add(e, SG_LIST_BLOCK, SG_ENTRY_IP, ip.c_str(), "admin", "", 0) != SG_OK) ++failures;
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  BOOST_TEST(failures == 0);
+  std::string st = Stats(e);
+  BOOST_TEST(StatNumber(st, "learned", "spam") == kThreads * kEach / 2, st);
+  BOOST_TEST(StatNumber(st, "learned", "ham") == kThreads * kEach / 2, st);
+  BOOST_TEST(Score(e, "203.0.113.151").has("LIST_BLOCK"));
+  sg_engine_close(e);
+}
+
 // Down at open, down mid-run, back again: content-only verdicts flagged
 // state_unavailable, each within the timeout; fail_closed refuses to open.
 BOOST_AUTO_TEST_CASE(faults_down_at_open_and_mid_run) {
