@@ -693,6 +693,15 @@ int main(int argc, char** argv) {
   }
   if (rules.empty()) rules = DefaultRules();
   if (const char* env = getenv("SPAMGUARD_DB"); g_database.empty() && env && *env) g_database = env;
+  // A password in an address on the command line is seen by every user
+  // (ps): said, not refused.
+  for (const std::string* d : {&g_database, &copy_from, &copy_to}) {
+    size_t scheme = d->find("://"), at = d->rfind('@');
+    if (scheme != std::string::npos && at != std::string::npos && at > scheme &&
+        d->find(':', scheme + 3) < at)
+      fprintf(stderr, "spamguard: warning: a password in a database address is visible to every user of this "
+                      "machine; put it in the rule file's redis_password_file instead\n");
+  }
 
   if (*version) {
     printf("spamguard %s (library %s)\n", SG_VERSION_STRING, sg_version_string());
