@@ -3,15 +3,17 @@
 // and off.
 //
 //   spamguard_store_bench [--seconds S] [--procs 1,8,32] [--redis URL] [--ranges N]
-//                         [--limits on|off] [--store redis|sqlite]
+//                         [--limits on|off] [--store redis|sqlite] [--unix]
 //
 // Starts its own redis-server on 127.0.0.1 (a free port, its own folder, no
-// persistence) unless --redis names one, and an SQLite file under /tmp.
+// persistence; --unix: clients use its unix socket) unless --redis names one, and an SQLite file under /tmp.
 // Every process opens its own engine on the shipped rules and scores
 // comments (spam and ham, each from another address spread over the
 // whole space, so the limits are checked, not tripped: the throttled share
 // is printed) for S seconds (default 3). Prints comments/s over
-// all processes and the p50/p99 latency of one sg_engine_score call. Then
+// all processes, the p50/p99 latency of one sg_engine_score call, and (for a
+// server it started) the server's own time per scored comment, from INFO
+// commandstats. Then
 // the footprint: keys a blog's namespace holds, and the server's memory for
 // N list ranges (default 1,000,000) imported as one source.
 #include <signal.h>
@@ -127,7 +129,20 @@ int Worker(const std::string& db, bool limits, int k, double seconds, const std:
   return 0;
 }
 
-void Measure(const char* name, const std::string& db, bool limits, int procs, double seconds, const std::string& dir) {
+// The server's own time per script call since the last reset (INFO
+// commandstats), in µs; -1 when not known.
+double ServerMicros(const std::string& cli) {
+  if (cli.empty()) return -1;
+  std::string info = Run(cli + " info commandstats");
+  size_t at = info.find("cmdstat_evalsha:");
+  if (at == std::string::npos) return -1;
+  size_t u = info.find("usec_per_call=", at);
+  return u == std::string::npos ? -1 : atof(info.c_str() + u + 14);
+}
+
+void Measure(const char* name, const std::string& db, bool limits, int procs, double seconds, const std::string& dir,
+             const std::string& cli = "") {
+  if (!cli.empty()) Run(cli + " config resetstat >/dev/null");
   // Each run starts from the same state: the engines warm up (script
   // loaded, rules compiled) in the first part of their time.
   std::vector<pid_t> pids;
@@ -160,8 +175,11 @@ void Measure(const char* name, const std::string& db, bool limits, int procs, do
     if (x < 0) x = -x, ++throttled;
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all[std::min(all.size() - 1, size_t(p * double(all.size())))] / 1000.0; };
-  printf("%-7s %-4s %5d  %11.0f  %7.3f  %7.3f  %9.2f%%\n", name, limits ? "on" : "off", procs,
-         double(all.size()) / seconds, pct(0.50), pct(0.99), 100.0 * double(throttled) / double(all.size()));
+  double server = ServerMicros(cli);
+  char server_text[32] = "";
+  if (server >= 0) snprintf(server_text, sizeof server_text, "%10.1f", server);
+  printf("%-7s %-4s %5d  %11.0f  %7.3f  %7.3f  %9.2f%%  %s\n", name, limits ? "on" : "off", procs,
+         double(all.size()) / seconds, pct(0.50), pct(0.99), 100.0 * double(throttled) / double(all.size()), server_text);
   fflush(stdout);
 }
 
@@ -173,6 +191,7 @@ int main(int argc, char** argv) {
   std::string redis;
   long ranges = 1000000;
   std::string only_limits, only_store;  // "on"/"off", "redis"/"sqlite": one kind of run
+  bool unix_socket = false;              // the server started here listens on a unix socket instead
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--seconds" && i + 1 < argc) seconds = atof(argv[++i]);
@@ -180,13 +199,14 @@ int main(int argc, char** argv) {
     else if (a == "--ranges" && i + 1 < argc) ranges = atol(argv[++i]);
     else if (a == "--limits" && i + 1 < argc) only_limits = argv[++i];
     else if (a == "--store" && i + 1 < argc) only_store = argv[++i];
+    else if (a == "--unix") unix_socket = true;
     else if (a == "--procs" && i + 1 < argc) {
       procs.clear();
       std::stringstream ss(argv[++i]);
       std::string p;
       while (std::getline(ss, p, ',')) procs.push_back(atoi(p.c_str()));
     } else {
-      fprintf(stderr, "usage: %s [--seconds S] [--procs 1,8,32] [--redis URL] [--ranges N] [--limits on|off] [--store redis|sqlite]\n",
+      fprintf(stderr, "usage: %s [--seconds S] [--procs 1,8,32] [--redis URL] [--ranges N] [--limits on|off] [--store redis|sqlite] [--unix]\n",
               argv[0]);
       return 2;
     }
@@ -199,25 +219,27 @@ int main(int argc, char** argv) {
     int port = FreePort();
     server = fork();
     if (server == 0) {
+      std::string sock = dir + "/redis.sock";
       execlp("redis-server", "redis-server", "--port", std::to_string(port).c_str(), "--bind", "127.0.0.1", "--dir",
              dir.c_str(), "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
-             (char*)nullptr);
+             "--unixsocket", sock.c_str(), "--unixsocketperm", "700", (char*)nullptr);
       _exit(127);
     }
-    redis = "redis://127.0.0.1:" + std::to_string(port) + "/0";
-    cli = "redis-cli -p " + std::to_string(port);
+    redis = unix_socket ? "redis+unix://" + dir + "/redis.sock" : "redis://127.0.0.1:" + std::to_string(port) + "/0";
+    cli = unix_socket ? "redis-cli -s " + dir + "/redis.sock" : "redis-cli -p " + std::to_string(port);
     for (int i = 0; i < 200 && Run(cli + " ping 2>/dev/null").find("PONG") == std::string::npos; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::string version = Run(cli.empty() ? "true" : cli + " info server | grep redis_version");
-  printf("spamguard %s, %u cores; Redis on loopback TCP (%s), SQLite on %s; %.0f s per run\n", sg_version_string(),
-         std::thread::hardware_concurrency(), version.empty() ? redis.c_str() : version.substr(0, version.find('\r')).c_str(),
+  printf("spamguard %s, %u cores; Redis on %s (%s), SQLite on %s; %.0f s per run\n", sg_version_string(),
+         std::thread::hardware_concurrency(), unix_socket ? "a unix socket" : "loopback TCP", version.empty() ? redis.c_str() : version.substr(0, version.find('\r')).c_str(),
          dir.c_str(), seconds);
-  printf("%-7s %-4s %5s  %11s  %7s  %7s  %10s\n", "store", "lim", "procs", "comments/s", "p50 ms", "p99 ms", "throttled");
+  printf("%-7s %-4s %5s  %11s  %7s  %7s  %10s  %s\n", "store", "lim", "procs", "comments/s", "p50 ms", "p99 ms",
+         "throttled", "server µs/comment");
   for (int p : procs)
     for (bool limits : {true, false}) {
       if (!only_limits.empty() && (only_limits == "on") != limits) continue;
-      if (only_store != "sqlite") Measure("redis", redis, limits, p, seconds, dir);
+      if (only_store != "sqlite") Measure("redis", redis, limits, p, seconds, dir, cli);
       if (only_store != "redis") Measure("sqlite", dir + "/bench.db", limits, p, seconds, dir);
     }
   if (!cli.empty()) {
