@@ -196,6 +196,19 @@ std::string Hex(uint8_t c) {
 
 int WidthOf(int fam) { return fam == 4 ? 4 : 16; }
 
+// Queues one command on the connection (binary-safe arguments).
+bool Append(redisContext* c, const Cmd& cmd) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  argv.reserve(cmd.size());
+  lens.reserve(cmd.size());
+  for (const auto& a : cmd) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return redisAppendCommandArgv(c, int(argv.size()), argv.data(), lens.data()) == REDIS_OK;
+}
+
 // The meta field that says list `list` has (or had) address entries of
 // family `fam`: a lookup probes only the indexes that may hold something.
 std::string HasKey(int list, int fam) { return "h:" + std::to_string(list) + ":" + std::to_string(fam); }
@@ -418,15 +431,7 @@ Status RedisStore::Connect() {
   if (!password_.empty()) cmds.push_back(user_.empty() ? Cmd{"AUTH", password_} : Cmd{"AUTH", user_, password_});
   if (db_ != 0) cmds.push_back({"SELECT", std::to_string(db_)});
   cmds.push_back({"HGET", prefix_ + "meta", "v"});
-  for (const auto& cmd : cmds) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : cmd) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(c, int(argv.size()), argv.data(), lens.data());
-  }
+  for (const auto& cmd : cmds) Append(c, cmd);
   std::string refused;
   int64_t version = 0;
   bool have_version = false;
@@ -485,15 +490,7 @@ Status RedisStore::Run(const std::vector<Cmd>& cmds, std::vector<Reply>* out, bo
     timeout_set_ = ms;
   }
   for (const auto& cmd : cmds) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    argv.reserve(cmd.size());
-    lens.reserve(cmd.size());
-    for (const auto& a : cmd) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    if (redisAppendCommandArgv(ctx_, int(argv.size()), argv.data(), lens.data()) != REDIS_OK) {
+    if (!Append(ctx_, cmd)) {
       Drop("redis " + shown_ + ": " + ctx_->errstr);
       return Status::IOError(last_error_);
     }
@@ -860,6 +857,23 @@ Status RedisStore::Buckets(std::vector<BucketInfo>* out) {
     out->push_back(std::move(b));
   }
   std::sort(out->begin(), out->end(), [](const BucketInfo& a, const BucketInfo& b) { return a.id < b.id; });
+  return Status::OK();
+}
+
+Status RedisStore::ReadBucketCounts(BucketCounts* out) {
+  out->clear();
+  Reply rep;
+  Status st = Run1({"HGETALL", prefix_ + "bc"}, &rep, true);
+  if (!st.ok()) return st;
+  const redisReply* bc = rep.get();
+  if (!IsArray(bc)) return Unexpected("a count read");
+  for (size_t i = 0; i + 1 < bc->elements; i += 2) {
+    std::string k = Str(bc->element[i]);
+    size_t colon = k.find(':');
+    if (colon == std::string::npos) continue;
+    int kind = atoi(k.c_str() + colon + 1);
+    if (kind >= 0 && kind < 4) (*out)[uint32_t(atoll(k.substr(0, colon).c_str()))][size_t(kind)] += IntOr(bc->element[i + 1]);
+  }
   return Status::OK();
 }
 
@@ -1356,6 +1370,9 @@ Status RedisStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
   std::vector<BucketInfo> buckets;
   st = Buckets(&buckets);
   if (!st.ok()) return st;
+  BucketCounts counts;
+  st = ReadBucketCounts(&counts);
+  if (!st.ok()) return st;
   std::vector<Reply> rs;
   for (int list : {kAllow, kBlock}) {
     std::set<uint32_t> gone;
@@ -1364,10 +1381,7 @@ Status RedisStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
       if (b.list != list || b.expires == 0 || b.expires >= now) continue;
       std::string B = std::to_string(b.id);
       for (int kind = 0; kind < 4; ++kind) {
-        Reply c;
-        st = Run1({"HGET", prefix_ + "bc", B + ":" + std::to_string(kind)}, &c);
-        if (!st.ok()) return st;
-        out->list_entries += std::max<int64_t>(0, IntOr(c.get()));
+        out->list_entries += std::max<int64_t>(0, counts[b.id][size_t(kind)]);
         also.push_back({"HDEL", prefix_ + "bc", B + ":" + std::to_string(kind)});
       }
       also.push_back({"HDEL", prefix_ + "bk", B});
@@ -1525,19 +1539,12 @@ Status RedisStore::Stats(int64_t now, StoreStats* out) {
   std::vector<BucketInfo> buckets;
   Status st = Buckets(&buckets);
   if (!st.ok()) return st;
-  std::vector<Reply> rs;
-  st = Run({{"HGETALL", prefix_ + "bc"}, {"HGETALL", prefix_ + "lcnt"}, {"HLEN", prefix_ + "fs"}}, &rs, true);
+  BucketCounts counts;
+  st = ReadBucketCounts(&counts);
   if (!st.ok()) return st;
-  std::map<uint32_t, std::array<int64_t, 4>> counts;
-  const redisReply* bc = rs[0].get();
-  if (!IsArray(bc)) return Unexpected("a count read");
-  for (size_t i = 0; i + 1 < bc->elements; i += 2) {
-    std::string k = Str(bc->element[i]);
-    size_t colon = k.find(':');
-    if (colon == std::string::npos) continue;
-    int kind = atoi(k.c_str() + colon + 1);
-    if (kind >= 0 && kind < 4) counts[uint32_t(atoll(k.substr(0, colon).c_str()))][size_t(kind)] += IntOr(bc->element[i + 1]);
-  }
+  std::vector<Reply> rs;
+  st = Run({{"HGETALL", prefix_ + "lcnt"}, {"HLEN", prefix_ + "fs"}}, &rs, true);
+  if (!st.ok()) return st;
   std::map<std::pair<int, int>, StoreStats::Lists> lists_by;
   std::map<std::pair<int, std::string>, int64_t> sources;
   for (const auto& b : buckets) {
@@ -1559,10 +1566,10 @@ Status RedisStore::Stats(int64_t now, StoreStats* out) {
   std::sort(out->sources.begin(), out->sources.end(),
             [](const StoreStats::Source& a, const StoreStats::Source& b) { return a.entries > b.entries; });
   if (out->sources.size() > 50) out->sources.resize(50);
-  const redisReply* lc = rs[1].get();
+  const redisReply* lc = rs[0].get();
   for (size_t i = 0; IsArray(lc) && i + 1 < lc->elements; i += 2)
     (Str(lc->element[i]) == "1" ? out->learned_spam : out->learned_ham) = std::max<int64_t>(0, IntOr(lc->element[i + 1]));
-  out->form_secrets = IntOr(rs[2].get());
+  out->form_secrets = IntOr(rs[1].get());
   Reply rep;
   st = Eval(TheScript(), {"repsum", prefix_}, &rep, true);
   if (!st.ok()) return st;
@@ -1593,53 +1600,41 @@ Status RedisStore::Stats(int64_t now, StoreStats* out) {
       if (IntOr(rep.get()) > 0) out->keyword_sources.push_back({s, kind, IntOr(rep.get())});
     }
   // Rate-limit keys and form tokens: counted by a scan of their names.
-  for (const auto& [pattern, n] : {std::pair<std::string, int64_t*>{"rl:*", &out->ratelimit_keys},
-                                   std::pair<std::string, int64_t*>{"fu:*", &out->form_tokens}}) {
-    std::string cursor = "0";
-    do {
-      st = Run1({"SCAN", cursor, "MATCH", prefix_ + pattern, "COUNT", "1000"}, &rep, true);
-      if (!st.ok()) return st;
-      if (!IsArray(rep.get()) || rep.get()->elements != 2 || !IsArray(rep.get()->element[1]))
-        return Unexpected("a scan");
-      cursor = Str(rep.get()->element[0]);
-      *n += int64_t(rep.get()->element[1]->elements);
-    } while (cursor != "0");
+  for (const auto& [kind, n] : {std::pair<std::string, int64_t*>{"rl:", &out->ratelimit_keys},
+                                std::pair<std::string, int64_t*>{"fu:", &out->form_tokens}}) {
+    std::vector<std::string> keys;
+    st = ScanKeys(kind, &keys);
+    if (!st.ok()) return st;
+    *n = int64_t(keys.size());
   }
+  return Status::OK();
+}
+
+Status RedisStore::ScanKeys(const std::string& kind, std::vector<std::string>* names) {
+  std::string cursor = "0";
+  do {
+    Reply rep;
+    Status st = Run1({"SCAN", cursor, "MATCH", prefix_ + kind + "*", "COUNT", "1000"}, &rep, true);
+    if (!st.ok()) return st;
+    if (!IsArray(rep.get()) || rep.get()->elements != 2 || !IsArray(rep.get()->element[1]))
+      return Unexpected("a scan");
+    cursor = Str(rep.get()->element[0]);
+    for (size_t i = 0; i < rep.get()->element[1]->elements; ++i)
+      names->push_back(Str(rep.get()->element[1]->element[i]).substr(prefix_.size() + kind.size()));
+  } while (cursor != "0");
   return Status::OK();
 }
 
 // ---- Copying ---------------------------------------------------------------
 
 Status RedisStore::EachRecord(const std::function<Status(const StoreRecord&)>& each) {
-  std::vector<ListEntry> entries;
-  Status st = Entries(0, nullptr, SIZE_MAX, &entries);
+  Status st = EachEntryRecord(this, each);
   if (!st.ok()) return st;
-  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    StoreRecord r;
-    r.type = StoreRecord::kEntry;
-    r.entry = *it;
-    st = each(r);
-    if (!st.ok()) return st;
-  }
   std::unique_lock<std::mutex> lock(mu_);
-  // Reputation, learned comments, rate limits, form uses: by a scan of names.
-  auto scan = [&](const std::string& pattern, std::vector<std::string>* keys) -> Status {
-    std::string cursor = "0";
-    do {
-      Reply rep;
-      Status s2 = Run1({"SCAN", cursor, "MATCH", prefix_ + pattern, "COUNT", "1000"}, &rep, true);
-      if (!s2.ok()) return s2;
-      if (!IsArray(rep.get()) || rep.get()->elements != 2 || !IsArray(rep.get()->element[1]))
-        return Unexpected("a scan");
-      cursor = Str(rep.get()->element[0]);
-      for (size_t i = 0; i < rep.get()->element[1]->elements; ++i)
-        keys->push_back(Str(rep.get()->element[1]->element[i]).substr(prefix_.size() + pattern.size() - 1));
-    } while (cursor != "0");
-    return Status::OK();
-  };
+  // Reputation, learned comments, rate limits: by a scan of names.
   std::vector<StoreRecord> records;
   std::vector<std::string> keys;
-  st = scan("r:*", &keys);
+  st = ScanKeys("r:", &keys);
   if (!st.ok()) return st;
   for (size_t i = 0; i < keys.size(); i += 500) {
     std::vector<Cmd> cmds;
@@ -1656,7 +1651,7 @@ Status RedisStore::EachRecord(const std::function<Status(const StoreRecord&)>& e
     }
   }
   keys.clear();
-  st = scan("l:*", &keys);
+  st = ScanKeys("l:", &keys);
   if (!st.ok()) return st;
   for (size_t i = 0; i < keys.size(); i += 500) {
     std::vector<Cmd> cmds;
@@ -1697,7 +1692,7 @@ Status RedisStore::EachRecord(const std::function<Status(const StoreRecord&)>& e
     }
   }
   keys.clear();
-  st = scan("rl:*", &keys);
+  st = ScanKeys("rl:", &keys);
   if (!st.ok()) return st;
   for (const auto& key : keys) {
     Reply rep;

@@ -18,7 +18,9 @@
 // server forgot and a transaction another client interleaved with.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -133,6 +135,12 @@ class RedisStore final : public Store {
                     const std::function<bool(const std::string& member)>& keep,
                     const std::vector<std::string>& add_members, bool* committed);
   Status Buckets(std::vector<struct BucketInfo>* out);
+  // Entries per bucket and kind (the "bc" hash), read once.
+  using BucketCounts = std::map<uint32_t, std::array<int64_t, 4>>;
+  Status ReadBucketCounts(BucketCounts* out);
+  // The names of this namespace's keys of one kind ("rl:", "r:", ...),
+  // without the prefix and the kind, by SCAN.
+  Status ScanKeys(const std::string& kind, std::vector<std::string>* names);
 
   std::string url_, shown_;
   bool unix_ = false;

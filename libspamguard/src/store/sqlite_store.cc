@@ -1825,16 +1825,8 @@ Status SqliteStore::CountRates(int64_t* keys, int64_t* tokens) {
 namespace spamguard::store {
 
 Status SqliteStore::EachRecord(const std::function<Status(const StoreRecord&)>& each) {
-  std::vector<ListEntry> entries;
-  Status st = Entries(0, nullptr, SIZE_MAX, &entries);
+  Status st = EachEntryRecord(this, each);
   if (!st.ok()) return st;
-  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    StoreRecord r;
-    r.type = StoreRecord::kEntry;
-    r.entry = *it;
-    st = each(r);
-    if (!st.ok()) return st;
-  }
   // Read whole first (the callback may write elsewhere), then handed on.
   std::vector<StoreRecord> records;
   auto rows = [&](SqliteStore* s, const char* sql, const std::function<void(sqlite3_stmt*)>& row) -> Status {

@@ -1,6 +1,22 @@
 #include "store/store.h"
 
+#include <cstdint>
+
 namespace spamguard::store {
+
+Status EachEntryRecord(Store* s, const std::function<Status(const StoreRecord&)>& each) {
+  std::vector<ListEntry> entries;
+  Status st = s->Entries(0, nullptr, SIZE_MAX, &entries);
+  if (!st.ok()) return st;
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    StoreRecord r;
+    r.type = StoreRecord::kEntry;
+    r.entry = *it;
+    st = each(r);
+    if (!st.ok()) return st;
+  }
+  return Status::OK();
+}
 
 Status EachLearnerFormAndKeywordRecord(Store* s, const std::function<Status(const StoreRecord&)>& each) {
   StoreRecord lr;

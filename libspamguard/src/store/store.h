@@ -312,8 +312,9 @@ class Store : public RateStore {
 };
 
 // The records of a store read through its own interface, the same for
-// every store: the learner's totals and tokens, the form secrets, the
-// keyword lists (for EachRecord).
+// every store (for EachRecord): every list entry, oldest first; and the
+// learner's totals and tokens, the form secrets, the keyword lists.
+Status EachEntryRecord(Store* s, const std::function<Status(const StoreRecord&)>& each);
 Status EachLearnerFormAndKeywordRecord(Store* s, const std::function<Status(const StoreRecord&)>& each);
 
 // Reputation key of a network (an address is a /32 or /128 network).
