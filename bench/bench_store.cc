@@ -246,9 +246,12 @@ int main(int argc, char** argv) {
     // The footprint of a blog's namespace after the runs, and of list ranges.
     // (Counted by the server: key names hold binary bytes, newlines too.)
     std::string keys = Run(cli + " eval \"return #redis.call('keys', ARGV[1])\" 0 'sg:{default}:*'");
-    std::string rl = Run(cli + " eval \"return #redis.call('keys', ARGV[1])\" 0 'sg:{default}:rl:*'");
-    printf("keys in the blog's namespace after the runs: %ld (%ld of them rate-limit keys, which expire)\n",
-           atol(keys.c_str()), atol(rl.c_str()));
+    std::string rl = Run(cli + " eval \"return #redis.call('keys', ARGV[1])\" 0 'sg:{default}:rg:*'");
+    std::string states = Run(cli + " eval \"local n = 0 for _, k in ipairs(redis.call('keys', ARGV[1])) do n = n + "
+                                   "redis.call('hlen', k) end return n\" 0 'sg:{default}:rg:*'");
+    printf("keys in the blog's namespace after the runs: %ld (%ld of them rate-limit groups, which expire, "
+           "holding %ld limit states)\n",
+           atol(keys.c_str()), atol(rl.c_str()), atol(states.c_str()));
     auto used = [&] {
       std::string info = Run(cli + " info memory");
       size_t at = info.find("used_memory:");

@@ -119,36 +119,77 @@ local function learner()
           tonumber(v[3]) or 0}
 end
 
--- Rate limits: GCRA, one string per key "TAT OVER_SINCE LAST_OVER" (the
+-- Rate limits: GCRA. A key's state is "TAT OVER_SINCE LAST_OVER KEEP" (the
 -- theoretical arrival time, the start of the spell over the limit, the last
--- refusal), all in ms on the server's clock; a key lives a day past the
--- moment its allowance is whole.
+-- refusal, and until when the state means anything), all in ms on the
+-- server's clock, as a field of its group's hash rg:GROUP (the keys of one
+-- comment share a group: one read and one write for all of them). A group
+-- lives by TTL past its last write; a state past its KEEP is the same as
+-- none, and is swept from its group now and then.
 local function parse_rate(v)
   if not v then return nil end
-  local t, os, lo = string.match(v, '^(%-?%d+) (%-?%d+) (%-?%d+)$')
+  local t, os, lo, k = string.match(v, '^(%-?%d+) (%-?%d+) (%-?%d+) ?(%-?%d*)$')
   if not t then return nil end
-  return {tonumber(t), tonumber(os) or 0, tonumber(lo) or 0}
+  t = tonumber(t)
+  return {t, tonumber(os) or 0, tonumber(lo) or 0, tonumber(k) or t}
 end
-local function rate_row(key) return parse_rate(redis.call('GET', key)) end
-local function rate_check(b)  -- ARGV from b: server clock (1/0), now, clock, then per key: key, interval, tolerance, period
+local function rate_value(tat, os, lo, period)
+  local keep = tat
+  if lo ~= 0 and lo + period > keep then keep = lo + period end
+  return string.format('%d %d %d %d', tat, os, lo, keep)
+end
+-- Drops the states past their KEEP from a group: all of a small one, a
+-- slice of a big one (from a cursor that moves with the clock).
+local function sweep(g, now)
+  local r = redis.call('HSCAN', g, tostring(now % 1048576), 'COUNT', 64)
+  local dead = {}
+  local kv = r[2]
+  for i = 1, #kv - 1, 2 do
+    local v = parse_rate(kv[i + 1])
+    if not v or v[4] <= now then dead[#dead + 1] = kv[i] end
+  end
+  if #dead > 0 then redis.call('HDEL', g, unpack(dead)) end
+  return #dead
+end
+-- ARGV from b: server clock (1/0), now, clock, the groups' TTL (ms), then
+-- per key: group, key, interval, tolerance, period.
+local function rate_check(b)
   local now, clock = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
   if ARGV[b] == '1' then
     local t = redis.call('TIME')
     now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     clock = now
   end
-  local tats, rows = {}, {}
-  local n = (#ARGV - b - 2) / 4
-  local keys = {}
-  for i = 1, n do keys[i] = P .. 'rl:' .. ARGV[b + 2 + (i - 1) * 4 + 1] end
-  local got = redis.call('MGET', unpack(keys))  -- every key's state in one call
+  local ttl = tonumber(ARGV[b + 3])
+  local n = (#ARGV - b - 3) / 5
+  local groups, order, gof, fields = {}, {}, {}, {}
   for i = 1, n do
-    local base = b + 2 + (i - 1) * 4
-    local key = keys[i]
-    local interval, tol, period = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4])
+    local base = b + 3 + (i - 1) * 5
+    local g = P .. 'rg:' .. ARGV[base + 1]
+    local e = groups[g]
+    if not e then
+      e = {}
+      groups[g] = e
+      order[#order + 1] = g
+    end
+    e[#e + 1] = i
+    gof[i] = g
+    fields[i] = ARGV[base + 2]
+  end
+  local got = {}
+  for _, g in ipairs(order) do  -- every key's state, one read per group
+    local fs = {}
+    for j, i in ipairs(groups[g]) do fs[j] = fields[i] end
+    local vs = redis.call('HMGET', g, unpack(fs))
+    for j, i in ipairs(groups[g]) do got[i] = vs[j] end
+  end
+  local tats, rows = {}, {}
+  for i = 1, n do
+    local base = b + 3 + (i - 1) * 5
+    local interval, tol, period = tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), tonumber(ARGV[base + 5])
     local v = parse_rate(got[i])
     local tat, t_now = now, now
-    if v and v[1] then
+    if v then
       tat = v[1]
       if clock >= 0 then tat = math.min(tat, clock + tol + interval) end
       t_now = math.max(now, tat - tol - interval)
@@ -157,16 +198,23 @@ local function rate_check(b)  -- ARGV from b: server clock (1/0), now, clock, th
     if base_t - tol > t_now then
       local os, lo = v and v[2] or 0, v and v[3] or 0
       if os == 0 or now - lo > period or now < lo then os = now end
-      redis.call('SET', key, string.format('%d %d %d', tat, os, now), 'PX', math.max(tat - now, 0) + 86400000)
+      redis.call('HSET', gof[i], fields[i], rate_value(tat, os, now, period))
+      redis.call('PEXPIRE', gof[i], ttl)
       return {0, i - 1, base_t - tol - t_now, os, now}
     end
     tats[i] = base_t + interval
-    rows[i] = {key, v}
+    rows[i] = {v, period}
   end
-  for i = 1, n do
-    local v = rows[i][2]
-    redis.call('SET', rows[i][1], string.format('%d %d %d', tats[i], v and v[2] or 0, v and v[3] or 0), 'PX',
-               math.max(tats[i] - now, 0) + 86400000)
+  for _, g in ipairs(order) do  -- allowed: every key charged, one write per group
+    local fv = {}
+    for _, i in ipairs(groups[g]) do
+      local v, period = rows[i][1], rows[i][2]
+      fv[#fv + 1] = fields[i]
+      fv[#fv + 1] = rate_value(tats[i], v and v[2] or 0, v and v[3] or 0, period)
+    end
+    local added = redis.call('HSET', g, unpack(fv))
+    redis.call('PEXPIRE', g, ttl)
+    if added > 0 and now % 16 == 0 then sweep(g, now) end
   end
   return {1, 0, 0, 0, now}
 end
@@ -227,7 +275,7 @@ if op == 'lookup' then
     out[#out + 1] = v[2] or '0'
     out[#out + 1] = v[3] or '0'
   end
-  if #ARGV >= rate_at + 6 then out[#out + 1] = rate_check(rate_at) end
+  if #ARGV >= rate_at + 8 then out[#out + 1] = rate_check(rate_at) end
   return out
 end
 
@@ -376,13 +424,29 @@ if op == 'alltokens' then
   return {t[1], t[2], t[3], t[4], redis.call('HGETALL', TK)}
 end
 
-if op == 'peek' then  -- keys...
+if op == 'peek' then  -- group, key pairs
   local out = {}
-  for i = 3, #ARGV do
-    local v = rate_row(P .. 'rl:' .. ARGV[i])
+  for i = 3, #ARGV - 1, 2 do
+    local v = parse_rate(redis.call('HGET', P .. 'rg:' .. ARGV[i], ARGV[i + 1]))
     out[#out + 1] = v and string.format('%d', v[1]) or ''
   end
   return out
+end
+
+if op == 'ratesweep' then  -- now, groups...: the states past their KEEP dropped
+  local n = 0
+  for i = 4, #ARGV do
+    local g = P .. 'rg:' .. ARGV[i]
+    local dead = {}
+    local kv = redis.call('HGETALL', g)
+    for j = 1, #kv - 1, 2 do
+      local v = parse_rate(kv[j + 1])
+      if not v or v[4] <= tonumber(ARGV[3]) then dead[#dead + 1] = kv[j] end
+    end
+    for j = 1, #dead, 1000 do redis.call('HDEL', g, unpack(dead, j, math.min(#dead, j + 999))) end
+    n = n + #dead
+  end
+  return n
 end
 
 if op == 'use' then  -- key, expires (unix s)

@@ -13,7 +13,7 @@
 //   P r:KEY             hash: s, h, u (reputation); P ru: keys by last change
 //   P l:CID             hash: lb, k, at, t, ht (a learned comment); P lat: ids by time; P lcnt: per label
 //   P tk                hash: token -> "SPAM HAM"; P tks: token -> serial of its last learn
-//   P rl:KEY            string: "TAT OVER_SINCE LAST_OVER" (rate limit, ms; TTL)
+//   P rg:GROUP          hash: rate key -> "TAT OVER_SINCE LAST_OVER KEEP" (rate limits, ms; TTL; RateGroup)
 //   P fu:KEY            hash: n, x (form token uses; TTL)
 //   P fs                hash: id -> created (8 bytes) . key (form secrets)
 //   P kw:KIND:SOURCE    hash: entry -> atoms; P kwsrc: the sources
@@ -27,8 +27,7 @@
 
 #include <hiredis.h>
 #include <openssl/evp.h>
-#include <pthread.h>
-#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,16 +196,30 @@ std::string Hex(uint8_t c) {
 int WidthOf(int fam) { return fam == 4 ? 4 : 16; }
 
 // Queues one command on the connection (binary-safe arguments).
-bool Append(redisContext* c, const Cmd& cmd) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  argv.reserve(cmd.size());
-  lens.reserve(cmd.size());
+// Commands are written in RESP by us and sent with send(MSG_NOSIGNAL), so
+// that a connection the server closed gives EPIPE and never a SIGPIPE that
+// would kill the host (hiredis writes with write()); hiredis only reads.
+void Format(const Cmd& cmd, std::string* out) {
+  char head[32];
+  out->append(head, size_t(snprintf(head, sizeof head, "*%zu\r\n", cmd.size())));
   for (const auto& a : cmd) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
+    out->append(head, size_t(snprintf(head, sizeof head, "$%zu\r\n", a.size())));
+    out->append(a);
+    out->append("\r\n", 2);
   }
-  return redisAppendCommandArgv(c, int(argv.size()), argv.data(), lens.data()) == REDIS_OK;
+}
+// Sends all of `data` on the blocking socket (its send timeout set); false
+// with errno on failure (EAGAIN: the timeout).
+bool SendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(size_t(n));
+  }
+  return true;
 }
 
 // The meta field that says list `list` has (or had) address entries of
@@ -360,45 +373,6 @@ void RedisStore::Drop(const std::string& why) {
 
 namespace {
 
-// A write to a connection the server closed raises SIGPIPE, which would
-// kill the host process (a CGI program, PHP): blocked on this thread for the
-// call, and one raised meanwhile taken back before it is unblocked.
-class NoSigpipe {
- public:
-  NoSigpipe() {
-    // A host that ignores SIGPIPE already (most servers do) needs nothing.
-    struct sigaction sa;
-    if (sigaction(SIGPIPE, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) {
-      active_ = false;
-      return;
-    }
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~NoSigpipe() {
-    if (!active_) return;
-    if (!was_pending_) {
-      sigset_t pending;
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE) == 1) {
-        timespec zero{0, 0};
-        while (sigtimedwait(&pipe_, nullptr, &zero) < 0 && errno == EINTR) {
-        }
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-
- private:
-  sigset_t pipe_, old_;
-  bool active_ = true;
-  bool was_pending_ = false;
-};
-
 timeval Tv(int ms) {
   timeval tv;
   tv.tv_sec = ms / 1000;
@@ -411,7 +385,6 @@ timeval Tv(int ms) {
 // that answers wrongly as IOError.
 Status RedisStore::Connect() {
   if (ctx_) return Status::OK();
-  NoSigpipe guard;
   auto now = std::chrono::steady_clock::now();
   if (now < next_try_) return Status::Busy(last_error_);
   redisContext* c = unix_ ? redisConnectUnixWithTimeout(socket_.c_str(), Tv(opts_.connect_timeout_ms))
@@ -431,7 +404,14 @@ Status RedisStore::Connect() {
   if (!password_.empty()) cmds.push_back(user_.empty() ? Cmd{"AUTH", password_} : Cmd{"AUTH", user_, password_});
   if (db_ != 0) cmds.push_back({"SELECT", std::to_string(db_)});
   cmds.push_back({"HGET", prefix_ + "meta", "v"});
-  for (const auto& cmd : cmds) Append(c, cmd);
+  wbuf_.clear();
+  for (const auto& cmd : cmds) Format(cmd, &wbuf_);
+  if (!SendAll(c->fd, wbuf_)) {
+    std::string why = errno == EAGAIN || errno == EWOULDBLOCK ? "no answer within " + std::to_string(opts_.timeout_ms) + " ms"
+                                                               : std::string(strerror(errno));
+    Drop("redis " + shown_ + ": " + why);  // (frees c)
+    return Status::Busy(last_error_);
+  }
   std::string refused;
   int64_t version = 0;
   bool have_version = false;
@@ -481,7 +461,6 @@ Status RedisStore::Writable() const {
 
 Status RedisStore::Run(const std::vector<Cmd>& cmds, std::vector<Reply>* out, bool admin, bool errors_ok) {
   out->clear();
-  NoSigpipe guard;
   Status st = Connect();
   if (!st.ok()) return Status::IOError(st.message());
   const int ms = admin ? std::max(opts_.admin_timeout_ms, opts_.timeout_ms) : opts_.timeout_ms;
@@ -489,12 +468,14 @@ Status RedisStore::Run(const std::vector<Cmd>& cmds, std::vector<Reply>* out, bo
     redisSetTimeout(ctx_, Tv(ms));
     timeout_set_ = ms;
   }
-  for (const auto& cmd : cmds) {
-    if (!Append(ctx_, cmd)) {
-      Drop("redis " + shown_ + ": " + ctx_->errstr);
-      return Status::IOError(last_error_);
-    }
+  wbuf_.clear();
+  for (const auto& cmd : cmds) Format(cmd, &wbuf_);
+  if (!SendAll(ctx_->fd, wbuf_)) {
+    bool timeout = errno == EAGAIN || errno == EWOULDBLOCK;
+    Drop("redis " + shown_ + ": " + (timeout ? "no answer within " + std::to_string(ms) + " ms" : std::string(strerror(errno))));
+    return Status::IOError(last_error_);
   }
+  if (wbuf_.capacity() > (1 << 20)) std::string().swap(wbuf_);  // a big import does not stay
   std::string error;
   for (size_t i = 0; i < cmds.size(); ++i) {
     void* raw = nullptr;
@@ -583,11 +564,38 @@ Status ParseRate(const redisReply* r, size_t nkeys, int64_t now_ms, RateDecision
   }
   return Status::OK();
 }
+// Rate keys are stored by group: the keys of one address (its own, its
+// /24's, its /16's) share the group of its /16 (v6: /48), so that one
+// comment's limits are one read and one write of one hash. Any function of
+// the key would do; this one follows the address keys the engine builds
+// ("rl\x1fRULE\x1fSUBJECT", the subject an address or a network key: family,
+// prefix length, address). A key that holds no address is a group of its own.
+std::string RateGroup(std::string_view key) {
+  size_t sep = key.rfind('\x1f');
+  std::string_view subject = sep == std::string_view::npos ? key : key.substr(sep + 1);
+  auto group = [](char fam, std::string_view addr, size_t bytes) {
+    return std::string(1, fam) + std::string(addr.substr(0, bytes));
+  };
+  if (subject.size() == 4) return group('4', subject, 2);
+  if (subject.size() == 16) return group('6', subject, 6);
+  if (subject.size() == 6 && subject[0] == 4 && uint8_t(subject[1]) >= 16) return group('4', subject.substr(2), 2);
+  if (subject.size() == 18 && subject[0] == 6 && uint8_t(subject[1]) >= 48) return group('6', subject.substr(2), 6);
+  return "k" + std::string(key);
+}
+// A group outlives every state it may hold: a day past the longest wait and
+// spell of these keys.
+int64_t RateGroupTtl(const std::vector<RateKey>& keys) {
+  int64_t longest = 0;
+  for (const auto& k : keys) longest = std::max(longest, k.interval_ms + k.tolerance_ms + k.period_ms);
+  return longest + 86400000;
+}
 void RateArgs(bool server_clock, const std::vector<RateKey>& keys, int64_t now_ms, std::vector<std::string>* a) {
   a->push_back(server_clock ? "1" : "0");
   a->push_back(std::to_string(now_ms));
   a->push_back(std::to_string(ratelimit::ClockMs()));
+  a->push_back(std::to_string(RateGroupTtl(keys)));
   for (const auto& k : keys) {
+    a->push_back(RateGroup(k.key));
     a->push_back(k.key);
     a->push_back(std::to_string(k.interval_ms));
     a->push_back(std::to_string(k.tolerance_ms));
@@ -801,7 +809,10 @@ Status RedisStore::RatePeek(const std::vector<RateKey>& keys, std::vector<RateSt
   out->assign(keys.size(), RateState());
   if (keys.empty()) return Status::OK();
   std::vector<std::string> a = {"peek", prefix_};
-  for (const auto& k : keys) a.push_back(k.key);
+  for (const auto& k : keys) {
+    a.push_back(RateGroup(k.key));
+    a.push_back(k.key);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   Reply rep;
   Status st = Eval(TheScript(), std::move(a), &rep);
@@ -1365,7 +1376,24 @@ Status RedisStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
     out->reputation += r;
     if (l < 1000 && r < 1000) break;
   }
-  // Rate-limit keys and form-token counts expire by themselves (TTL).
+  // Rate-limit groups and form-token counts expire by themselves (TTL); the
+  // states in a group that is still written to are dropped once past their
+  // use (the script sweeps now and then as it writes; here all of them).
+  {
+    std::vector<std::string> groups;
+    st = ScanKeys("rg:", &groups);
+    if (!st.ok()) return st;
+    for (size_t i = 0; i < groups.size(); i += 64) {
+      std::vector<std::string> a = {"ratesweep", prefix_, std::to_string(ratelimit::ClockMs())};
+      a.insert(a.end(), groups.begin() + long(i), groups.begin() + long(std::min(groups.size(), i + 64)));
+      Reply rep;
+      st = Eval(TheScript(), std::move(a), &rep, true);
+      if (!st.ok()) return st;
+      int64_t n = 0;
+      if (!Int(rep.get(), &n)) return Unexpected("a rate sweep");
+      out->ratelimit += n;
+    }
+  }
   // Buckets of list entries whose time is up: their names and index members.
   std::vector<BucketInfo> buckets;
   st = Buckets(&buckets);
@@ -1599,13 +1627,22 @@ Status RedisStore::Stats(int64_t now, StoreStats* out) {
       if (!st.ok()) return st;
       if (IntOr(rep.get()) > 0) out->keyword_sources.push_back({s, kind, IntOr(rep.get())});
     }
-  // Rate-limit keys and form tokens: counted by a scan of their names.
-  for (const auto& [kind, n] : {std::pair<std::string, int64_t*>{"rl:", &out->ratelimit_keys},
-                                std::pair<std::string, int64_t*>{"fu:", &out->form_tokens}}) {
-    std::vector<std::string> keys;
-    st = ScanKeys(kind, &keys);
+  // Form tokens: counted by a scan of their names; rate-limit keys: the
+  // fields of their groups.
+  std::vector<std::string> keys;
+  st = ScanKeys("fu:", &keys);
+  if (!st.ok()) return st;
+  out->form_tokens = int64_t(keys.size());
+  keys.clear();
+  st = ScanKeys("rg:", &keys);
+  if (!st.ok()) return st;
+  for (size_t i = 0; i < keys.size(); i += 256) {
+    std::vector<Cmd> cmds;
+    for (size_t j = i; j < std::min(keys.size(), i + 256); ++j) cmds.push_back({"HLEN", prefix_ + "rg:" + keys[j]});
+    std::vector<Reply> rs;
+    st = Run(cmds, &rs, true);
     if (!st.ok()) return st;
-    *n = int64_t(keys.size());
+    for (const auto& r : rs) out->ratelimit_keys += IntOr(r.get());
   }
   return Status::OK();
 }
@@ -1692,21 +1729,24 @@ Status RedisStore::EachRecord(const std::function<Status(const StoreRecord&)>& e
     }
   }
   keys.clear();
-  st = ScanKeys("rl:", &keys);
+  st = ScanKeys("rg:", &keys);
   if (!st.ok()) return st;
-  for (const auto& key : keys) {
+  for (const auto& group : keys) {
     Reply rep;
-    st = Run1({"GET", prefix_ + "rl:" + key}, &rep, true);
+    st = Run1({"HGETALL", prefix_ + "rg:" + group}, &rep, true);
     if (!st.ok()) return st;
-    long long t = 0, os = 0, lo = 0;
-    if (sscanf(Str(rep.get()).c_str(), "%lld %lld %lld", &t, &os, &lo) != 3) continue;
-    StoreRecord r;
-    r.type = StoreRecord::kRate;
-    r.key = key;
-    r.tat = t;
-    r.over_since = os;
-    r.last_over = lo;
-    records.push_back(std::move(r));
+    if (!IsArray(rep.get())) return Unexpected("a rate group");
+    for (size_t i = 0; i + 1 < rep.get()->elements; i += 2) {
+      long long t = 0, os = 0, lo = 0;
+      if (sscanf(Str(At(rep.get(), i + 1)).c_str(), "%lld %lld %lld", &t, &os, &lo) != 3) continue;
+      StoreRecord r;
+      r.type = StoreRecord::kRate;
+      r.key = Str(At(rep.get(), i));
+      r.tat = t;
+      r.over_since = os;
+      r.last_over = lo;
+      records.push_back(std::move(r));
+    }
   }
   lock.unlock();
   for (const auto& r : records) {
@@ -1723,6 +1763,7 @@ Status RedisStore::PutRecords(const std::vector<StoreRecord>& records) {
   // (list, source, expiry, added) for addresses.
   std::map<std::tuple<int, std::string, int64_t, int64_t>, std::vector<ImportEntry>> imports;
   std::map<std::string, std::vector<lists::KeywordEntry>> keywords;
+  std::map<std::string, int64_t> group_until;  // rate groups: their expiry, ms
   std::vector<Cmd> cmds;
   for (const auto& r : records) {
     switch (r.type) {
@@ -1776,12 +1817,18 @@ Status RedisStore::PutRecords(const std::vector<StoreRecord>& records) {
         cmds.push_back({"ZADD", prefix_ + "tks", "0", Be(r.token, 8)});
         break;
       case StoreRecord::kRate:
-        cmds.push_back({"SET", prefix_ + "rl:" + r.key,
-                        std::to_string(r.tat) + " " + std::to_string(r.over_since) + " " + std::to_string(r.last_over),
-                        "PX",
-                        std::to_string(std::max<int64_t>(0, std::max(r.tat, r.last_over) - ratelimit::ClockMs()) +
-                                       86400000)});
+      {
+        // Kept a day past its wait or its last refusal (the record does not
+        // say its rule's period); its group as long as its longest state.
+        const int64_t keep = std::max(r.tat, r.last_over ? r.last_over + 86400000 : 0);
+        const std::string group = prefix_ + "rg:" + RateGroup(r.key);
+        cmds.push_back({"HSET", group, r.key,
+                        std::to_string(r.tat) + " " + std::to_string(r.over_since) + " " + std::to_string(r.last_over) +
+                            " " + std::to_string(keep)});
+        int64_t& until = group_until[group];
+        until = std::max({until, keep + 86400000, ratelimit::ClockMs() + 86400000});
         break;
+      }
       case StoreRecord::kFormSecret:
         cmds.push_back({"HSET", prefix_ + "fs", std::to_string(r.secret.id), Be(uint64_t(r.secret.created), 8) + r.secret.key});
         cmds.push_back({"HSET", prefix_ + "meta", "fsid", std::to_string(r.secret.id)});
@@ -1791,6 +1838,7 @@ Status RedisStore::PutRecords(const std::vector<StoreRecord>& records) {
         break;
     }
   }
+  for (const auto& [group, until] : group_until) cmds.push_back({"PEXPIREAT", group, std::to_string(until)});
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<Reply> rs;

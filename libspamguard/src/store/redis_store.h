@@ -153,6 +153,7 @@ class RedisStore final : public Store {
   std::mutex mu_;
   redisContext* ctx_ = nullptr;
   int timeout_set_ = 0;  // the connection's timeout now, ms
+  std::string wbuf_;      // the commands being sent (RESP)
   std::chrono::steady_clock::time_point next_try_{};
   std::string last_error_;
 };
