@@ -433,7 +433,7 @@ if op == 'peek' then  -- group, key pairs
   return out
 end
 
-if op == 'ratesweep' then  -- now, groups...: the states past their KEEP dropped
+if op == 'ratesweep' then  -- before (ms), groups...: the states whose KEEP is before it dropped
   local n = 0
   for i = 4, #ARGV do
     local g = P .. 'rg:' .. ARGV[i]

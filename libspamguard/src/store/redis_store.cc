@@ -1376,15 +1376,16 @@ Status RedisStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
     out->reputation += r;
     if (l < 1000 && r < 1000) break;
   }
-  // Rate-limit groups and form-token counts expire by themselves (TTL); the
-  // states in a group that is still written to are dropped once past their
-  // use (the script sweeps now and then as it writes; here all of them).
+  // Rate-limit groups and form-token counts expire by themselves (TTL). The
+  // states in a group that is still written to are dropped as it is written
+  // once past their use, now and then; here every state a day past it, as
+  // the SQLite store does.
   {
     std::vector<std::string> groups;
     st = ScanKeys("rg:", &groups);
     if (!st.ok()) return st;
     for (size_t i = 0; i < groups.size(); i += 64) {
-      std::vector<std::string> a = {"ratesweep", prefix_, std::to_string(ratelimit::ClockMs())};
+      std::vector<std::string> a = {"ratesweep", prefix_, std::to_string((now - 86400) * 1000)};
       a.insert(a.end(), groups.begin() + long(i), groups.begin() + long(std::min(groups.size(), i + 64)));
       Reply rep;
       st = Eval(TheScript(), std::move(a), &rep, true);

@@ -500,6 +500,55 @@ CONTRACT(rate_limits_are_exact_and_charge_all_or_nothing) {
   BOOST_TEST(uses == 2);
 }
 
+// Keys shaped as the engine builds them (an address, its /24): one group
+// on Redis, each its own row on SQLite; the same answers either way.
+CONTRACT(rate_states_of_one_network_are_exact_and_pruned) {
+  auto s = b.Open();
+  auto addr = [](int c, int d) { return std::string("\xc6\x33") + char(c) + char(d); };  // 198.51.c.d
+  auto ip = [&](int c, int d) { return RateKey{"rl\x1fip 2/60s\x1f" + addr(c, d), 30000, 30000, 60000}; };
+  const RateKey net = {"rl\x1fip/24 1/s\x1f\x04\x18" + addr(100, 0), 1000, 0, 60000};
+  RateDecision d;
+  Require(s->RateCheck({ip(100, 1), net}, 100000, &d));
+  BOOST_TEST(d.allowed);
+  Require(s->RateCheck({ip(100, 1), net}, 100000, &d));  // the /24 refuses: the address is not charged
+  BOOST_TEST(!d.allowed);
+  BOOST_TEST(d.denied == 1u);
+  Require(s->RateCheck({ip(100, 1), net}, 101000, &d));  // the address's second of two
+  BOOST_TEST(d.allowed);
+  Require(s->RateCheck({ip(100, 1), net}, 101001, &d));
+  BOOST_TEST(!d.allowed);
+  BOOST_TEST(d.denied == 0u);
+  for (int i = 0; i < 50; ++i) {
+    Require(s->RateCheck({ip(7, i)}, 100000 + i, &d));
+    BOOST_TEST(d.allowed);
+  }
+  std::vector<RateState> peek;
+  Require(s->RatePeek({ip(100, 1), net, ip(7, 49), ip(8, 1)}, &peek));
+  BOOST_TEST(peek[0].have);
+  BOOST_TEST(peek[1].have);
+  BOOST_TEST(peek[2].have);
+  BOOST_TEST(!peek[3].have);
+  StoreStats st;
+  Require(s->Stats(100, &st));
+  BOOST_TEST(st.ratelimit_keys == 52);
+  if (std::string(b.name()) == "redis") {
+    // A group sweeps the states past their use as it is written (when the
+    // clock's ms are a multiple of 16): another network's states stay.
+    Require(s->RateCheck({ip(7, 200)}, 160000, &d));
+    Require(s->Stats(100, &st));
+    BOOST_TEST(st.ratelimit_keys == 3);
+  }
+  // Two days on, every state is a day past its use: prune drops them all.
+  PruneCounts pc;
+  Require(s->Prune(0, 100 + 2 * 86400, &pc));
+  BOOST_TEST(pc.ratelimit == (std::string(b.name()) == "redis" ? 3 : 52));
+  Require(s->Stats(100 + 2 * 86400, &st));
+  BOOST_TEST(st.ratelimit_keys == 0);
+  Require(s->RatePeek({ip(100, 1), net}, &peek));
+  BOOST_TEST(!peek[0].have);
+  BOOST_TEST(!peek[1].have);
+}
+
 CONTRACT(form_secrets_and_keyword_lists) {
   auto s = b.Open();
   Require(s->AddFormSecret("k1", 1000, 100, true));
