@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -200,10 +201,17 @@ int WidthOf(int fam) { return fam == 4 ? 4 : 16; }
 // that a connection the server closed gives EPIPE and never a SIGPIPE that
 // would kill the host (hiredis writes with write()); hiredis only reads.
 void Format(const Cmd& cmd, std::string* out) {
-  char head[32];
-  out->append(head, size_t(snprintf(head, sizeof head, "*%zu\r\n", cmd.size())));
+  auto head = [out](char c, size_t n) {
+    char b[24];
+    b[0] = c;
+    char* end = std::to_chars(b + 1, b + sizeof b - 2, n).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    out->append(b, size_t(end - b));
+  };
+  head('*', cmd.size());
   for (const auto& a : cmd) {
-    out->append(head, size_t(snprintf(head, sizeof head, "$%zu\r\n", a.size())));
+    head('$', a.size());
     out->append(a);
     out->append("\r\n", 2);
   }
