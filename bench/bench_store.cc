@@ -6,7 +6,7 @@
 //                         [--limits on|off] [--store redis|sqlite] [--unix]
 //
 // Starts its own redis-server on 127.0.0.1 (a free port, its own folder, no
-// persistence; --unix: clients use its unix socket) unless --redis names one, and an SQLite file under /tmp.
+// persistence, its own session as a service has; --unix: clients use its unix socket) unless --redis names one, and an SQLite file under /tmp.
 // Every process opens its own engine on the shipped rules and scores
 // comments (spam and ham, each from another address spread over the
 // whole space, so the limits are checked, not tripped: the throttled share
@@ -219,6 +219,10 @@ int main(int argc, char** argv) {
     int port = FreePort();
     server = fork();
     if (server == 0) {
+      // Its own session, as a service runs: with the kernel's autogroup
+      // scheduling (Debian's default) a server in the clients' session
+      // would share their one slice of the CPU.
+      setsid();
       std::string sock = dir + "/redis.sock";
       execlp("redis-server", "redis-server", "--port", std::to_string(port).c_str(), "--bind", "127.0.0.1", "--dir",
              dir.c_str(), "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
