@@ -89,6 +89,26 @@ contains "the author's URL" "in the url (source mt"
 check "a domain in the text is not a link" 0 person "lsotr.com is a word here"
 lacks "a domain in the text is not a link" "link-pattern"
 
+# Many patterns sharing an atom (".info"), and patterns whose every clause
+# must hold: each is still found, under its rarest clause, and a link that
+# holds only the common atom or one clause of two matches none.
+{
+  for i in $(seq 1 300); do printf 'spam%03d-[a-z]+\\.info\n' "$i"; done
+  printf '(cheap|discount)-(pills|meds)\\.info\n'
+} > "$tmp/shared.txt"
+check "import patterns sharing an atom" 0 $sg list import link-patterns "$tmp/shared.txt" --source shared
+contains "import patterns sharing an atom" "imported 301 link patterns as source 'shared'"
+check "the 257th of 300 sharing .info" 0 person 'see <a href="http://spam257-abc.info/">this</a>'
+contains "the 257th of 300 sharing .info" "pattern spam257-[a-z]+"
+check "two clauses, both present" 0 person 'see <a href="http://discount-meds.info/">this</a>'
+contains "two clauses, both present" "'discount-meds.info' in the link (source shared, pattern (cheap|discount)-(pills"
+check "one clause of two" 0 person 'see <a href="http://discount-shoes.info/">this</a>'
+lacks "one clause of two" "link-pattern"
+check "only the shared atom" 0 person 'see <a href="http://spam-abc.info/">this</a>'
+lacks "only the shared atom" "link-pattern"
+: > "$tmp/shared-empty.txt"
+check "remove the shared patterns" 0 $sg list import link-patterns "$tmp/shared-empty.txt" --source shared
+
 # Re-importing replaces the source whole; an empty file removes it.
 printf 'another phrase\n' > "$tmp/wp2.txt"
 check "re-import" 0 $sg list import keywords "$tmp/wp2.txt" --source wp

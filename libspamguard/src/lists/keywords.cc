@@ -324,10 +324,17 @@ bool KeywordIndex::MapPhrases(const std::string& path, int64_t version, uint64_t
 }
 
 void KeywordIndex::AddPatterns(std::vector<KeywordEntry> entries) {
+  // Every atom goes into the automaton; a pattern is listed as a candidate
+  // under the atoms of one clause only, its rarest (the least summed count
+  // of patterns per atom). It can match only where every clause holds, that
+  // one included, so it is still found; and an atom that hundreds of
+  // patterns share (".com", "online") no longer makes each of them a
+  // candidate for every link that holds it.
   std::unordered_map<std::string, uint32_t> slots;
+  std::vector<uint32_t> uses;  // per slot: the patterns whose atoms hold it
   for (auto& e : entries) {
     rules::Atoms a;
-    if (!DecodeAtoms(e.atoms, &a)) a = rules::Atoms{};  // (unreadable: run it on every link)
+    if (!DecodeAtoms(e.atoms, &a) || (a.filtered && a.clauses.empty())) a = rules::Atoms{};  // (run on every link)
     Pattern p;
     p.re = std::make_unique<rules::LazyRegex>(e.entry, PatternOptions());
     p.entry = std::move(e.entry);
@@ -337,24 +344,39 @@ void KeywordIndex::AddPatterns(std::vector<KeywordEntry> entries) {
     if (a.filtered) {
       std::vector<uint32_t> slot(a.atoms.size());
       for (size_t k = 0; k < a.atoms.size(); ++k) {
-        auto [it, added] = slots.emplace(a.atoms[k], uint32_t(slot_patterns_.size()));
+        auto [it, added] = slots.emplace(a.atoms[k], uint32_t(uses.size()));
         if (added) {
-          slot_patterns_.emplace_back();
+          uses.push_back(0);
           atom_set_.Add(a.atoms[k], it->second);
         }
         slot[k] = it->second;
-        auto& sp = slot_patterns_[it->second];
-        if (sp.empty() || sp.back() != index) sp.push_back(index);
       }
       for (const auto& c : a.clauses) {
         p.clauses.emplace_back();
         for (uint16_t k : c) p.clauses.back().push_back(slot[k]);
         std::sort(p.clauses.back().begin(), p.clauses.back().end());
+        p.clauses.back().erase(std::unique(p.clauses.back().begin(), p.clauses.back().end()), p.clauses.back().end());
       }
+      std::sort(slot.begin(), slot.end());
+      slot.erase(std::unique(slot.begin(), slot.end()), slot.end());
+      for (uint32_t sl : slot) ++uses[sl];
     } else {
       unfiltered_.push_back(index);
     }
     patterns_.push_back(std::move(p));
+  }
+  slot_patterns_.assign(uses.size(), {});
+  for (uint32_t index = 0; index < patterns_.size(); ++index) {
+    const Pattern& p = patterns_[index];
+    if (!p.filtered) continue;
+    const std::vector<uint32_t>* rarest = nullptr;
+    uint64_t least = UINT64_MAX;
+    for (const auto& c : p.clauses) {
+      uint64_t sum = 0;
+      for (uint32_t sl : c) sum += uses[sl];
+      if (sum < least) least = sum, rarest = &c;
+    }
+    for (uint32_t sl : *rarest) slot_patterns_[sl].push_back(index);
   }
   atom_set_.Build();
 }
@@ -393,7 +415,9 @@ std::shared_ptr<const KeywordIndex> KeywordIndex::Load(store::Store* store, cons
 bool KeywordIndex::Match(const comment::Comment& c, const comment::Normalized& n, KeywordMatch* out) const {
   thread_local std::string folded;
   if (n_phrases_ > 0) {
-    // As WordPress: author, e-mail, URL, the body as sent, address, agent.
+    // As WordPress: author, e-mail, URL, the body as sent, address, agent;
+    // the first phrase to end in a field is the one reported (the scan
+    // stops there, as WordPress stops at the first key found).
     const std::pair<const char*, std::string_view> fields[] = {
         {"author", n.author}, {"email", n.email},      {"url", n.url},
         {"body", n.rawbody},  {"ip", c.fields[SG_FIELD_IP]}, {"user agent", n.ua}};
@@ -401,9 +425,8 @@ bool KeywordIndex::Match(const comment::Comment& c, const comment::Normalized& n
       if (text.empty()) continue;
       folded.clear();
       FoldCase(text, &folded);
-      uint32_t best = UINT32_MAX;
-      phrase_set_.Scan(folded, [&](uint32_t v) { best = std::min(best, v); });
-      if (best != UINT32_MAX) {
+      uint32_t best = 0;
+      if (phrase_set_.FindFirst(folded, &best)) {
         out->kind = kPhrase;
         out->field = name;
         out->entry = std::string(Phrase(best));

@@ -6,6 +6,7 @@
 // Immutable once built: Scan() is safe from many threads at once.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,6 +47,26 @@ class LiteralSet {
         for (uint32_t v = n.values_begin; v < n.values_end; ++v) on_match(values_p_[v]);
       }
     }
+  }
+
+  // The literal that ends first in text (of those ending at the same byte,
+  // the least value): its value, or false when none occurs. Stops there.
+  bool FindFirst(std::string_view text, uint32_t* value) const {
+    if (n_nodes_ == 0) return false;
+    uint32_t s = 0;
+    for (unsigned char c : text) {
+      s = Next(s, c);
+      uint32_t o = nodes_p_[s].out;
+      if (o == kNone) continue;
+      uint32_t best = kNone;
+      for (; o != kNone; o = nodes_p_[o].dict) {
+        const Node& n = nodes_p_[o];
+        for (uint32_t v = n.values_begin; v < n.values_end; ++v) best = std::min(best, values_p_[v]);
+      }
+      *value = best;
+      return true;
+    }
+    return false;
   }
 
   // The built automaton as bytes (appended to *out, 8-byte aligned from
