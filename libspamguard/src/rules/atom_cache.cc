@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <re2/filtered_re2.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,13 +10,23 @@
 #include <cstring>
 
 #include "util/fnv1a.h"
-#include "util/read_all.h"
+#include "util/read_all.h"  // WriteFileAtomically
 
 namespace spamguard::rules {
 
+// The cache file, mapped read-only for as long as anything reads it.
+struct CacheMapping {
+  const char* data = nullptr;
+  size_t size = 0;
+  CacheMapping(const CacheMapping&) = delete;
+  CacheMapping& operator=(const CacheMapping&) = delete;
+  CacheMapping(const char* d, size_t n) : data(d), size(n) {}
+  ~CacheMapping() { ::munmap(const_cast<char*>(data), size); }
+};
+
 namespace {
 
-constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '3'};
+constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '4'};
 constexpr size_t kMaxFile = size_t(64) << 20;
 constexpr int kMinAtomLen = 2;
 // Finding clauses asks the filter about k^2 sets; past this many atoms the
@@ -51,11 +62,24 @@ struct Reader {
   }
 };
 
-uint64_t Checksum(const std::string& b, size_t len) {
-  Fnv1a h;
-  h.Mix(b.data(), len);
-  return h.h;
+// Eight bytes a step (the file is read whole at every open; FNV-1a's byte
+// at a time cost as much as building the automata it saves).
+uint64_t Checksum(const char* p, size_t len) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  for (; i < len; ++i) {
+    h = (h ^ uint8_t(p[i])) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+  }
+  return h;
 }
+
 
 // Whether FoldCase lowers the text's runes into what RE2 lowered this
 // atom's runes to, for every rune RE2 would take as the same letter: ASCII
@@ -162,15 +186,19 @@ void AtomCache::Load(const std::string& path, std::string* why) {
     ::close(fd);
     return say("owned or writable by another user");
   }
-  std::string b;
-  const bool whole = ReadAll(fd, size_t(sb.st_size), &b);
+  // Mapped, not read: the automata in it are used where they lie. (Only
+  // ever replaced by a rename, never written in place.)
+  const size_t size = size_t(sb.st_size);
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  if (!whole) return say("short read");
-  if (memcmp(b.data(), kMagic, sizeof kMagic) != 0) return say("not a cache of this version");
-  Reader r{reinterpret_cast<const unsigned char*>(b.data()), b.size() - 8};
+  if (m == MAP_FAILED) return say("cannot map");
+  auto mapping = std::make_shared<const CacheMapping>(static_cast<const char*>(m), size);
+  const char* b = mapping->data;
+  if (memcmp(b, kMagic, sizeof kMagic) != 0) return say("not a cache of this version");
+  Reader r{reinterpret_cast<const unsigned char*>(b), size - 8};
   r.at = sizeof kMagic;
-  Reader tail{reinterpret_cast<const unsigned char*>(b.data()), b.size(), b.size() - 8};
-  if (tail.U(8) != Checksum(b, b.size() - 8)) return say("checksum mismatch");
+  Reader tail{reinterpret_cast<const unsigned char*>(b), size, size - 8};
+  if (tail.U(8) != Checksum(b, size - 8)) return say("checksum mismatch");
   uint64_t count = r.U(4);
   std::unordered_map<uint64_t, Atoms> entries;
   for (uint64_t i = 0; i < count && r.ok; ++i) {
@@ -195,9 +223,43 @@ void AtomCache::Load(const std::string& path, std::string* why) {
       if (s.empty()) r.ok = false;
     entries[key] = std::move(a);
   }
+  // The automata: key, size, then the bytes from an 8-byte boundary of the
+  // file (LiteralSet::View reads them in place).
+  std::unordered_map<uint64_t, std::pair<size_t, size_t>> automata;
+  uint64_t n_automata = r.U(4);
+  for (uint64_t i = 0; i < n_automata && r.ok; ++i) {
+    uint64_t key = r.U(8), size = r.U(8);
+    r.at = (r.at + 7) & ~size_t(7);
+    if (r.at > r.n || size > r.n - r.at) {
+      r.ok = false;
+      break;
+    }
+    automata[key] = {r.at, size_t(size)};
+    r.at += size_t(size);
+  }
   if (!r.ok || r.at != r.n) return say("malformed");
   entries_ = std::move(entries);
+  automata_ = std::move(automata);
+  data_ = std::move(mapping);
   say("");
+}
+
+bool AtomCache::ViewAutomaton(uint64_t key, uint32_t max_value, LiteralSet* out) const {
+  auto it = automata_.find(key);
+  if (it == automata_.end() || !data_) return false;
+  size_t used = 0;
+  LiteralSet view;
+  if (!view.View(data_->data + it->second.first, it->second.second, max_value, &used) ||
+      used != it->second.second)
+    return false;
+  *out = std::move(view);
+  return true;
+}
+
+void AtomCache::PutAutomaton(uint64_t key, const LiteralSet& built) {
+  std::string b;
+  built.Serialize(&b);
+  built_[key] = std::move(b);
 }
 
 const Atoms* AtomCache::Find(uint64_t key) const {
@@ -207,7 +269,8 @@ const Atoms* AtomCache::Find(uint64_t key) const {
 
 void AtomCache::Put(uint64_t key, Atoms atoms) { entries_[key] = std::move(atoms); }
 
-bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys) const {
+bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys,
+                     const std::vector<uint64_t>& automata) const {
   std::string b(kMagic, sizeof kMagic);
   std::vector<uint64_t> unique;
   for (uint64_t k : keys)
@@ -235,7 +298,22 @@ bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys)
       for (uint16_t i : c) PutU(&b, i, 2);
     }
   }
-  PutU(&b, Checksum(b, b.size()), 8);
+  std::vector<std::pair<uint64_t, std::string_view>> found;
+  for (uint64_t k : automata) {
+    auto built = built_.find(k);
+    auto loaded = automata_.find(k);
+    if (built != built_.end()) found.emplace_back(k, built->second);
+    else if (loaded != automata_.end() && data_)
+      found.emplace_back(k, std::string_view(data_->data + loaded->second.first, loaded->second.second));
+  }
+  PutU(&b, found.size(), 4);
+  for (const auto& [k, bytes] : found) {
+    PutU(&b, k, 8);
+    PutU(&b, bytes.size(), 8);
+    while (b.size() % 8) b.push_back('\0');
+    b.append(bytes);
+  }
+  PutU(&b, Checksum(b.data(), b.size()), 8);
   if (b.size() > kMaxFile) return false;
   return WriteFileAtomically(path, b, 0644);
 }

@@ -18,10 +18,12 @@
 #include <re2/re2.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "util/literal_set.h"
 #include "util/status.h"
 
 namespace spamguard::rules {
@@ -45,6 +47,10 @@ struct Atoms {
 // with an atom outside ASCII is left unfiltered (see FoldCase).
 bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error);
 
+// The cache also keeps each field's atom automaton, built (keyed by a hash
+// of its atoms in slot order), so that a process with a warm cache neither
+// adds nor builds: the automaton is read in place from the loaded file
+// (LiteralSet::View checks every index in it first).
 class AtomCache {
  public:
   static uint64_t Key(const std::string& pattern, int64_t max_mem);
@@ -54,13 +60,25 @@ class AtomCache {
   void Load(const std::string& path, std::string* why = nullptr);
   const Atoms* Find(uint64_t key) const;
   void Put(uint64_t key, Atoms atoms);
-  // Writes exactly the entries named by keys (the rules in use); false
-  // when the folder does not let us (the next process tries again).
-  bool Save(const std::string& path, const std::vector<uint64_t>& keys) const;
+
+  // The automaton stored under key, viewed in place into *out (its values
+  // at most max_value); false when there is none or it does not check. The
+  // bytes stay valid while bytes() is held.
+  bool ViewAutomaton(uint64_t key, uint32_t max_value, LiteralSet* out) const;
+  void PutAutomaton(uint64_t key, const LiteralSet& built);
+  std::shared_ptr<const void> bytes() const { return data_; }
+
+  // Writes exactly the entries named by keys (the rules in use) and the
+  // automata named by automata; false when the folder does not let us
+  // (the next process tries again).
+  bool Save(const std::string& path, const std::vector<uint64_t>& keys, const std::vector<uint64_t>& automata) const;
   size_t size() const { return entries_.size(); }
 
  private:
   std::unordered_map<uint64_t, Atoms> entries_;
+  std::shared_ptr<const struct CacheMapping> data_;                   // the file, mapped
+  std::unordered_map<uint64_t, std::pair<size_t, size_t>> automata_;  // key -> offset, size in data_
+  std::unordered_map<uint64_t, std::string> built_;                   // key -> serialized, made here
 };
 
 }  // namespace spamguard::rules

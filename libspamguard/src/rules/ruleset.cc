@@ -18,6 +18,7 @@
 #include "comment/text.h"
 #include "rules/atom_cache.h"
 #include "rules/perl_syntax.h"
+#include "util/fnv1a.h"
 #include "util/numbers.h"
 
 namespace spamguard::rules {
@@ -958,12 +959,12 @@ class Builder {
       if (!db.empty() && db != "none" && !server) cache_path = db + "-rulecache";
     }
     if (cache_path == "none") cache_path.clear();
-    AtomCache cache;
+    AtomCache& cache = cache_;
     bool any_regex = false;
     for (const auto& r : rules_) any_regex = any_regex || r.target < Target::kRegexCount;
     if (!cache_path.empty() && any_regex) cache.Load(cache_path);
     info->cache = cache_path;
-    std::vector<uint64_t> keys;
+    std::vector<uint64_t>& keys = cache_keys_;
     std::vector<Rule> kept;
     kept.reserve(rules_.size());
     bool dropped = false;
@@ -1025,14 +1026,14 @@ class Builder {
       index_.clear();
       for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
     }
-    if (!cache_path.empty() && info->computed > 0) info->cache_written = cache.Save(cache_path, keys);
-    return Status::OK();
+    return Status::OK();  // (the cache is written after Compile, with the fields' automata)
   }
 
   Status Compile(RuleSet* rs) {
     std::array<int, size_t(Target::kRegexCount)> field_of;
     field_of.fill(-1);
     std::array<std::unordered_map<std::string, uint32_t>, size_t(Target::kRegexCount)> slots;
+    std::array<std::vector<const std::string*>, size_t(Target::kRegexCount)> slot_atoms;  // by field, slot order
     for (size_t i = 0; i < rs->rules_.size(); ++i) {
       Rule& rule = rs->rules_[i];
       if (rule.target >= Target::kRegexCount) continue;
@@ -1050,7 +1051,7 @@ class Builder {
           auto [it, added] = slots[size_t(f)].emplace(rule.atoms[a], uint32_t(fr.slot_rules.size()));
           if (added) {
             fr.slot_rules.emplace_back();
-            fr.atoms.Add(rule.atoms[a], it->second);
+            slot_atoms[size_t(f)].push_back(&it->first);
           }
           slot[a] = it->second;
           if (fr.slot_rules[it->second].empty() || fr.slot_rules[it->second].back() != int(i))
@@ -1071,10 +1072,36 @@ class Builder {
       rule.atoms.clear();
       rule.atoms.shrink_to_fit();
     }
-    for (auto& fr : rs->fields_) {
-      fr.atoms.Build();
+    // Each field's automaton: read in place from the cache when it holds one
+    // for exactly these atoms in this order, else built (and kept for the
+    // cache).
+    std::vector<uint64_t> automata;
+    for (size_t f = 0; f < rs->fields_.size(); ++f) {
+      auto& fr = rs->fields_[f];
+      const auto& atoms = slot_atoms[f];
       fr.parsed = std::move(sets_[size_t(fr.target)]);
+      if (atoms.empty()) continue;
+      Fnv1a h;
+      const uint64_t n = atoms.size();
+      h.Mix(&n, sizeof n);
+      for (const std::string* a : atoms) {
+        const uint64_t len = a->size();
+        h.Mix(&len, sizeof len);
+        h.Mix(a->data(), a->size());
+      }
+      automata.push_back(h.h);
+      if (!rs->prefilter_.cache.empty() && cache_.ViewAutomaton(h.h, uint32_t(atoms.size() - 1), &fr.atoms)) {
+        ++rs->prefilter_.automata_from_cache;
+        continue;
+      }
+      for (size_t k = 0; k < atoms.size(); ++k) fr.atoms.Add(*atoms[k], uint32_t(k));
+      fr.atoms.Build();
+      ++rs->prefilter_.automata_built;
+      if (!rs->prefilter_.cache.empty()) cache_.PutAutomaton(h.h, fr.atoms);
     }
+    if (rs->prefilter_.automata_from_cache > 0) rs->atom_bytes_ = cache_.bytes();
+    if (!rs->prefilter_.cache.empty() && (rs->prefilter_.computed > 0 || rs->prefilter_.automata_built > 0))
+      rs->prefilter_.cache_written = cache_.Save(rs->prefilter_.cache, cache_keys_, automata);
     rs->atoms_ready_ = !rs->prefilter_.cache.empty();
     if (!opts_.lazy_compile) {
       // Everything compiled now: each field's whole set (over its budget:
@@ -1095,6 +1122,8 @@ class Builder {
 
   LoadOptions opts_;
   std::vector<std::string>* warnings_;
+  AtomCache cache_;                   // the atom cache, read by PrepareRegexes, written after Compile
+  std::vector<uint64_t> cache_keys_;  // its entries the rules use
   // Without an atom cache: each field's patterns, parsed (set order = rule
   // order within the field).
   std::array<std::unique_ptr<RE2::Set>, size_t(Target::kRegexCount)> sets_;

@@ -160,6 +160,7 @@ struct LoadOptions {
 struct PrefilterInfo {
   size_t filtered = 0, unfiltered = 0, atoms = 0;
   size_t from_cache = 0, computed = 0;
+  size_t automata_from_cache = 0, automata_built = 0;  // the fields' atom automata
   std::string cache;        // the cache file, or "" for none
   bool cache_written = false;
 };
@@ -224,6 +225,7 @@ class RuleSet {
   std::vector<Rule> rules_;
   std::vector<FieldRules> fields_;
   PrefilterInfo prefilter_;
+  std::shared_ptr<const void> atom_bytes_;  // the atom cache file the fields' automata are read in
   std::vector<int> computed_;  // links and check rules
   std::vector<int> metas_;     // meta rules in dependency order
   std::vector<int> learned_;   // learned rules, by rising probability
