@@ -5,6 +5,7 @@
 // keyword files are read as phrases and as patterns.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -18,9 +19,15 @@
 namespace {
 
 void ScanWith(const spamguard::LiteralSet& set, const std::string& text, uint32_t max_value) {
+  uint32_t least = UINT32_MAX;
   set.Scan(text, [&](uint32_t v) {
     if (v > max_value) __builtin_trap();
+    least = std::min(least, v);
   });
+  // The first literal to end: none exactly when the scan found none.
+  uint32_t first = 0;
+  const bool found = set.FindFirst(text, &first);
+  if (found != (least != UINT32_MAX) || (found && first > max_value)) __builtin_trap();
 }
 
 }  // namespace
