@@ -80,7 +80,6 @@ uint64_t Checksum(const char* p, size_t len) {
   return h;
 }
 
-
 // Whether FoldCase lowers the text's runes into what RE2 lowered this
 // atom's runes to, for every rune RE2 would take as the same letter: ASCII
 // (with the Kelvin sign and the long s), and the Latin-1 letters whose case

@@ -138,18 +138,21 @@ local function rate_value(tat, os, lo, period)
   if lo ~= 0 and lo + period > keep then keep = lo + period end
   return string.format('%d %d %d %d', tat, os, lo, keep)
 end
+-- Drops from group g those of the states kv (key, state, ...) whose KEEP
+-- is at or before `before`; their number.
+local function drop_past(g, kv, before)
+  local dead = {}
+  for i = 1, #kv - 1, 2 do
+    local v = parse_rate(kv[i + 1])
+    if not v or v[4] <= before then dead[#dead + 1] = kv[i] end
+  end
+  for i = 1, #dead, 1000 do redis.call('HDEL', g, unpack(dead, i, math.min(#dead, i + 999))) end
+  return #dead
+end
 -- Drops the states past their KEEP from a group: all of a small one, a
 -- slice of a big one (from a cursor that moves with the clock).
 local function sweep(g, now)
-  local r = redis.call('HSCAN', g, tostring(now % 1048576), 'COUNT', 64)
-  local dead = {}
-  local kv = r[2]
-  for i = 1, #kv - 1, 2 do
-    local v = parse_rate(kv[i + 1])
-    if not v or v[4] <= now then dead[#dead + 1] = kv[i] end
-  end
-  if #dead > 0 then redis.call('HDEL', g, unpack(dead)) end
-  return #dead
+  return drop_past(g, redis.call('HSCAN', g, tostring(now % 1048576), 'COUNT', 64)[2], now)
 end
 -- ARGV from b: server clock (1/0), now, clock, the groups' TTL (ms), then
 -- per key: group, key, interval, tolerance, period.
@@ -434,17 +437,10 @@ if op == 'peek' then  -- group, key pairs
 end
 
 if op == 'ratesweep' then  -- before (ms), groups...: the states whose KEEP is before it dropped
-  local n = 0
+  local n, before = 0, tonumber(ARGV[3])
   for i = 4, #ARGV do
     local g = P .. 'rg:' .. ARGV[i]
-    local dead = {}
-    local kv = redis.call('HGETALL', g)
-    for j = 1, #kv - 1, 2 do
-      local v = parse_rate(kv[j + 1])
-      if not v or v[4] <= tonumber(ARGV[3]) then dead[#dead + 1] = kv[j] end
-    end
-    for j = 1, #dead, 1000 do redis.call('HDEL', g, unpack(dead, j, math.min(#dead, j + 999))) end
-    n = n + #dead
+    n = n + drop_past(g, redis.call('HGETALL', g), before)
   end
   return n
 end

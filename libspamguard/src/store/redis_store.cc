@@ -196,7 +196,6 @@ std::string Hex(uint8_t c) {
 
 int WidthOf(int fam) { return fam == 4 ? 4 : 16; }
 
-// Queues one command on the connection (binary-safe arguments).
 // Commands are written in RESP by us and sent with send(MSG_NOSIGNAL), so
 // that a connection the server closed gives EPIPE and never a SIGPIPE that
 // would kill the host (hiredis writes with write()); hiredis only reads.
@@ -228,6 +227,11 @@ bool SendAll(int fd, std::string_view data) {
     data.remove_prefix(size_t(n));
   }
   return true;
+}
+// Why SendAll failed, from errno.
+std::string SendFailure(int timeout_ms) {
+  return errno == EAGAIN || errno == EWOULDBLOCK ? "no answer within " + std::to_string(timeout_ms) + " ms"
+                                                 : std::string(strerror(errno));
 }
 
 // The meta field that says list `list` has (or had) address entries of
@@ -415,9 +419,8 @@ Status RedisStore::Connect() {
   wbuf_.clear();
   for (const auto& cmd : cmds) Format(cmd, &wbuf_);
   if (!SendAll(c->fd, wbuf_)) {
-    std::string why = errno == EAGAIN || errno == EWOULDBLOCK ? "no answer within " + std::to_string(opts_.timeout_ms) + " ms"
-                                                               : std::string(strerror(errno));
-    Drop("redis " + shown_ + ": " + why);  // (frees c)
+    const std::string why = SendFailure(opts_.timeout_ms);  // (errno, before anything else runs)
+    Drop("redis " + shown_ + ": " + why);                   // (frees c)
     return Status::Busy(last_error_);
   }
   std::string refused;
@@ -479,8 +482,8 @@ Status RedisStore::Run(const std::vector<Cmd>& cmds, std::vector<Reply>* out, bo
   wbuf_.clear();
   for (const auto& cmd : cmds) Format(cmd, &wbuf_);
   if (!SendAll(ctx_->fd, wbuf_)) {
-    bool timeout = errno == EAGAIN || errno == EWOULDBLOCK;
-    Drop("redis " + shown_ + ": " + (timeout ? "no answer within " + std::to_string(ms) + " ms" : std::string(strerror(errno))));
+    const std::string why = SendFailure(ms);
+    Drop("redis " + shown_ + ": " + why);
     return Status::IOError(last_error_);
   }
   if (wbuf_.capacity() > (1 << 20)) std::string().swap(wbuf_);  // a big import does not stay

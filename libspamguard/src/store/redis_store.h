@@ -138,7 +138,7 @@ class RedisStore final : public Store {
   // Entries per bucket and kind (the "bc" hash), read once.
   using BucketCounts = std::map<uint32_t, std::array<int64_t, 4>>;
   Status ReadBucketCounts(BucketCounts* out);
-  // The names of this namespace's keys of one kind ("rl:", "r:", ...),
+  // The names of this namespace's keys of one kind ("rg:", "r:", ...),
   // without the prefix and the kind, by SCAN.
   Status ScanKeys(const std::string& kind, std::vector<std::string>* names);
 
