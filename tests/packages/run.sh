@@ -85,6 +85,9 @@ dpkg-query -W -f='${Conffiles}\n' spamguard | grep -q /etc/spamguard/spamguard.c
 test -f /lib/systemd/system/spamguard-maintenance.timer || fail "no maintenance timer"
 test -f /usr/share/man/man1/spamguard.1.gz -a -f /usr/share/man/man5/spamguard.cf.5.gz || fail "no man pages"
 as_www() { runuser -u www-data -- "$@"; }
+# A first score as root makes the rate-limit map; in the shared folder it is
+# the web server's group's too.
+spamguard score --ip 192.0.2.7 --body "first run" > /dev/null || fail "score as root"
 
 # 4. The command as www-data.
 out=$(as_www spamguard --version) && [[ $out == "spamguard 1.0.0"* ]] || fail "--version: $out"
@@ -113,7 +116,8 @@ echo "five quick comments from one address: $codes"
 [[ $codes =~ ^(\ (200|202|403)){3}\ 429 ]] || fail "no state: the flood was not throttled ($codes); $(cat "$work/php.log")"
 db=/var/lib/spamguard/spamguard.db
 [ "$(stat -c '%G %a' "$db")" = "www-data 660" ] || fail "database is $(stat -c '%U:%G %a' "$db")"
-[ "$(stat -c '%G %a' "$db-rates")" = "www-data 660" ] || fail "the rate-limit file is $(stat -c '%U:%G %a' "$db-rates")"
+[ "$(stat -c '%G %a' "$db-rates")" = "www-data 660" ] || fail "the form-token file is $(stat -c '%U:%G %a' "$db-rates")"
+[ "$(stat -c '%G %a' "$db-ratemap")" = "www-data 660" ] || fail "the rate-limit map is $(stat -c '%U:%G %a' "$db-ratemap")"
 # The admin, as root, sees the handler's state and blocks the address; the
 # handler refuses it next, from the same file.
 out=$(spamguard stats) && [[ $out == *"$db"* ]] || fail "stats as root: $out"

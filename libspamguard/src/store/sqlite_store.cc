@@ -133,16 +133,6 @@ const char* kDelSourceIp = "DELETE FROM list_entry WHERE list=?1 AND source=?2 A
 const char* kDelIp = "DELETE FROM list_entry WHERE list=?1 AND kind=0 AND fam=?2 AND lo=?3 AND plen=?4";
 const char* kDelName = "DELETE FROM list_entry WHERE list=?1 AND kind IN (1, 2, 3) AND value=?2";
 const char* kDelExpired = "DELETE FROM list_entry WHERE list=?1 AND expires>0 AND expires<=?2";
-const char* kSelRate = "SELECT tat, over_since, last_over FROM ratelimit WHERE key=?1";
-const char* kUpsertRate =
-    "INSERT INTO ratelimit(key, tat) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET tat=excluded.tat";
-const char* kMarkOver =
-    "INSERT INTO ratelimit(key, tat, over_since, last_over) VALUES(?1, ?2, ?3, ?4) "
-    "ON CONFLICT(key) DO UPDATE SET tat=excluded.tat, over_since=excluded.over_since, last_over=excluded.last_over";
-// Keys whose allowance has been whole for a day and that were not over
-// their limit that day: forgetting them changes no decision.
-const char* kExpireRates =
-    "DELETE FROM ratelimit WHERE key IN (SELECT key FROM ratelimit WHERE tat < ?1 AND last_over < ?1 LIMIT 64)";
 const char* kSelEntries =
     "SELECT id FROM list_entry WHERE (?1=0 OR list=?1) AND (?3 IS NULL OR source=?3) ORDER BY id DESC LIMIT ?2";
 
@@ -400,6 +390,25 @@ std::string Untrusted(const std::string& path, const struct stat& st) {
   return "";
 }
 
+// Creates the file at `path` when missing, private to its owner; in a
+// folder with the set-group-ID bit (how an admin shares the state with the
+// web server's group), to the folder's group as well. SQLite gives its -wal
+// and -shm files the same mode.
+Status CreateIfMissing(const std::string& path) {
+  if (access(path.c_str(), F_OK) == 0) return Status::OK();
+  if (errno != ENOENT) return Status::IOError("database " + path + ": " + strerror(errno));
+  struct stat dir;
+  bool shared = ::stat(FolderOf(path).c_str(), &dir) == 0 && (dir.st_mode & S_ISGID);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST)
+    return Status::IOError("database " + path + ": cannot create: " + strerror(errno));
+  if (fd >= 0) {
+    if (shared) ::fchmod(fd, 0660);
+    ::close(fd);
+  }
+  return Status::OK();
+}
+
 // A URI for SQLite naming `path` ('%', '?' and '#' escaped).
 std::string FileUri(const std::string& path, const char* query) {
   std::string u = "file:";
@@ -417,9 +426,12 @@ std::string FileUri(const std::string& path, const char* query) {
 
 }  // namespace
 
+std::string UntrustedFile(const std::string& path, const struct stat& st) { return Untrusted(path, st); }
+
 Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path));
   s->is_rate_file_ = opts.rate_file;
+  s->opts_ = opts;
   {
     struct stat lst;
     if (::lstat(path.c_str(), &lst) == 0) {
@@ -428,21 +440,12 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
     }
   }
   if (opts.read_only && access(path.c_str(), F_OK) != 0) return Status::IOError(MissingDatabase(path));
-  if (!opts.read_only && access(path.c_str(), F_OK) != 0) {
-    if (errno != ENOENT) return Status::IOError("database " + path + ": " + strerror(errno));
-    // Created here, not by SQLite, so that it is private to its owner; in a
-    // folder with the set-group-ID bit (how an admin shares the state with
-    // the web server's group), to the folder's group as well. SQLite gives
-    // its -wal and -shm files the same mode.
-    struct stat dir;
-    bool shared = ::stat(FolderOf(path).c_str(), &dir) == 0 && (dir.st_mode & S_ISGID);
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno != EEXIST)
-      return Status::IOError("database " + path + ": cannot create: " + strerror(errno));
-    if (fd >= 0) {
-      if (shared) ::fchmod(fd, 0660);
-      ::close(fd);
-    }
+  if (!opts.read_only) {
+    Status st = CreateIfMissing(path);
+    if (!st.ok()) return st;
+    // The form-token file beside is made now too (opened only when a token
+    // is counted), so that a read-only process of the blog can count in it.
+    if (!opts.rate_file && access(path.c_str(), W_OK) == 0) (void)CreateIfMissing(path + kRateSuffix);
   }
   if (access(path.c_str(), R_OK) != 0 && errno == EACCES) {
     // Say whose file it is: the usual cause is a first run by another user
@@ -516,20 +519,6 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
   }
   st = s->Migrate();
   if (!st.ok()) return st;
-  if (!opts.rate_file) {
-    // The rate-limit file beside the database, opened the same way. Without
-    // it the database still answers; rate checks then report why not.
-    std::string rp = path + kRateSuffix;
-    if (s->read_only_ && access(rp.c_str(), F_OK) != 0) {
-      s->rates_error_ = "database " + rp + ": no such file yet (nothing has been rate-limited; opened read-only)";
-    } else {
-      SqliteOptions ro = opts;
-      ro.rate_file = true;
-      ro.read_only = s->read_only_ && access(rp.c_str(), W_OK) != 0;
-      Status rs = Open(rp, ro, &s->rates_);
-      if (!rs.ok()) s->rates_error_ = rs.message();
-    }
-  }
   *out = std::move(s);
   return Status::OK();
 }
@@ -832,103 +821,56 @@ Status SqliteStore::Rates(SqliteStore** out) {
     *out = this;
     return Status::OK();
   }
-  if (!rates_) return Status::IOError(rates_error_.empty() ? "rate-limit state unavailable" : rates_error_);
+  std::lock_guard<std::mutex> lock(rates_mu_);
+  if (!rates_) {
+    // The form-token file beside the database, opened the same way when
+    // first needed (a request that checks no form token never opens it).
+    std::string rp = path_ + kRateSuffix;
+    if (read_only_ && access(rp.c_str(), F_OK) != 0)
+      return Status::IOError("database " + rp + ": no such file yet (no form token was counted; opened read-only)");
+    SqliteOptions ro = opts_;
+    ro.rate_file = true;
+    ro.read_only = read_only_ && access(rp.c_str(), W_OK) != 0;
+    Status rs = Open(rp, ro, &rates_);
+    if (!rs.ok()) return rs;
+  }
   *out = rates_.get();
+  return Status::OK();
+}
+
+Status SqliteStore::Map(bool create, RateMap** out) {
+  *out = nullptr;
+  std::lock_guard<std::mutex> lock(rates_mu_);
+  if (!map_) {
+    const bool check_owner = opts_.check_owner;
+    Status st = RateMap::Open(
+        path_ + RateMap::kSuffix, create, read_only_,
+        [check_owner](const std::string& p, const struct stat& lst) {
+          return S_ISLNK(lst.st_mode) || check_owner ? UntrustedFile(p, lst) : std::string();
+        },
+        &map_);
+    if (!st.ok()) return st;
+  }
+  *out = map_.get();
   return Status::OK();
 }
 
 Status SqliteStore::RateCheck(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) {
   *out = RateDecision();
-  SqliteStore* r = nullptr;
-  Status st = Rates(&r);
-  return st.ok() ? r->RateCheckHere(keys, now_ms, out) : st;
+  if (keys.empty()) return Status::OK();
+  if (read_only_) return Status::IOError("database " + path_ + ": opened read-only, so nothing can be rate-limited");
+  RateMap* m = nullptr;
+  Status st = Map(true, &m);
+  return st.ok() ? m->Check(keys, now_ms, out) : st;
 }
 
 Status SqliteStore::RatePeek(const std::vector<RateKey>& keys, std::vector<RateState>* out) {
   out->assign(keys.size(), RateState());
-  if (!is_rate_file_ && !rates_ && read_only_) return Status::OK();  // nothing was ever limited
-  SqliteStore* r = nullptr;
-  Status st = Rates(&r);
-  return st.ok() ? r->RatePeekHere(keys, out) : st;
-}
-
-Status SqliteStore::RateCheckHere(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out) {
-  std::lock_guard<std::mutex> lock(mu_);
-  *out = RateDecision();
   if (keys.empty()) return Status::OK();
-  auto body = [&]() -> Status {
-    sqlite3_stmt* q = nullptr;
-    // Now and then, forget a few idle keys, so that a million addresses
-    // seen once do not stay forever (and slow every check).
-    static thread_local std::minstd_rand rng(std::random_device{}());
-    if (rng() % 256 == 0) {
-      Status s2 = Prepare(kExpireRates, &q);
-      if (!s2.ok()) return s2;
-      sqlite3_bind_int64(q, 1, now_ms - 86400000);
-      int rc = sqlite3_step(q);
-      if (rc != SQLITE_DONE) return Error("rate expiry", rc);
-    }
-    // Decide on every key first, then charge them all, so that a refusal
-    // charges nothing.
-    std::vector<int64_t> tats(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      RateRow row;
-      Status s2 = ReadRate(keys[i].key, &row);
-      if (!s2.ok()) return s2;
-      ratelimit::GcraStep step =
-          ratelimit::Gcra(row.have, row.tat, now_ms, keys[i].interval_ms, keys[i].tolerance_ms, ratelimit::ClockMs());
-      if (!step.allowed) {
-        out->allowed = false;
-        out->denied = i;
-        out->retry_after_ms = step.retry_ms;
-        out->over_since_ms = ratelimit::OverSince(row.over_since, row.last_over, now_ms, keys[i].period_ms);
-        s2 = Prepare(kMarkOver, &q);
-        if (!s2.ok()) return s2;
-        BindBlob(q, 1, keys[i].key);
-        sqlite3_bind_int64(q, 2, step.tat);  // pulled back when time went backwards
-        sqlite3_bind_int64(q, 3, out->over_since_ms);
-        sqlite3_bind_int64(q, 4, now_ms);
-        int rc = sqlite3_step(q);
-        return rc == SQLITE_DONE ? Status::OK() : Error("rate write", rc);
-      }
-      tats[i] = step.tat;
-    }
-    for (size_t i = 0; i < keys.size(); ++i) {
-      Status s2 = Prepare(kUpsertRate, &q);
-      if (!s2.ok()) return s2;
-      BindBlob(q, 1, keys[i].key);
-      sqlite3_bind_int64(q, 2, tats[i]);
-      int rc = sqlite3_step(q);
-      if (rc != SQLITE_DONE) return Error("rate write", rc);
-    }
-    return Status::OK();
-  };
-  return Write(body);
-}
-
-Status SqliteStore::RatePeekHere(const std::vector<RateKey>& keys, std::vector<RateState>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
-  out->assign(keys.size(), RateState());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    RateRow row;
-    Status st = ReadRate(keys[i].key, &row);
-    if (!st.ok()) return st;
-    (*out)[i] = RateState{row.have, row.tat};
-  }
-  return Status::OK();
-}
-
-Status SqliteStore::ReadRate(const std::string& key, RateRow* out) {
-  *out = RateRow();
-  sqlite3_stmt* q = nullptr;
-  Status st = Prepare(kSelRate, &q);
+  RateMap* m = nullptr;
+  Status st = Map(false, &m);
   if (!st.ok()) return st;
-  BindBlob(q, 1, key);
-  int rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW)
-    *out = RateRow{true, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2)};
-  sqlite3_reset(q);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::OK() : Error("rate read", rc);
+  return m ? m->Peek(keys, out) : Status::OK();  // none yet: nothing was ever limited
 }
 
 Status SqliteStore::ApplyReputation(const std::vector<std::string>& keys, int label, double weight, int64_t now,
@@ -1488,17 +1430,23 @@ namespace spamguard::store {
 
 Status SqliteStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
   *out = PruneCounts();
-  if (!is_rate_file_) {
-    Status st = PruneHere(before, now, out);
+  Status st = PruneHere(before, now, out);
+  if (!st.ok() || is_rate_file_) return st;
+  // Rate-limit states a day past mattering (`now` is in seconds).
+  RateMap* m = nullptr;
+  if (Map(false, &m).ok() && m) {
+    int64_t freed = 0;
+    st = m->Prune((now - 86400) * 1000, &freed);
     if (!st.ok()) return st;
-    SqliteStore* r = nullptr;
-    if (!Rates(&r).ok()) return Status::OK();  // no rate state to forget
-    PruneCounts rc;
-    st = r->PruneHere(INT64_MIN, now, &rc);
-    out->ratelimit = rc.ratelimit;
-    return st;
+    out->ratelimit += freed;
   }
-  return PruneHere(before, now, out);
+  // Spent form tokens, in the file beside when there is one.
+  SqliteStore* r = nullptr;
+  if (access((path_ + kRateSuffix).c_str(), F_OK) != 0 || !Rates(&r).ok()) return Status::OK();
+  PruneCounts rc;
+  st = r->PruneHere(INT64_MIN, now, &rc);
+  out->ratelimit += rc.ratelimit;
+  return st;
 }
 
 Status SqliteStore::PruneHere(int64_t before, int64_t now, PruneCounts* out) {
@@ -1792,15 +1740,20 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
     return st;
   });
   if (!counted.ok()) return counted;
-  out->ratelimit_path = path_ + kRateSuffix;
-  SqliteStore* r = nullptr;
-  Status rst = Rates(&r);
-  if (!rst.ok()) {
-    out->ratelimit_error = rst.message();
-    return Status::OK();
+  out->ratelimit_path = path_ + RateMap::kSuffix;
+  RateMap* m = nullptr;
+  Status ms = Map(false, &m);
+  if (!ms.ok()) out->ratelimit_error = ms.message();
+  if (ms.ok() && m) {
+    int64_t evicted = 0;
+    ms = m->Count(INT64_MIN, &out->ratelimit_keys, &evicted);
+    if (!ms.ok()) return ms;
   }
-  out->ratelimit_path = r->path_;
-  return r->CountRates(&out->ratelimit_keys, &out->form_tokens);
+  // Form tokens are counted in the file beside, when there is one.
+  SqliteStore* r = nullptr;
+  if (access((path_ + kRateSuffix).c_str(), F_OK) != 0 || !Rates(&r).ok()) return Status::OK();
+  int64_t old_rows = 0;
+  return r->CountRates(&old_rows, &out->form_tokens);
 }
 
 Status SqliteStore::CountRates(int64_t* keys, int64_t* tokens) {
@@ -1860,15 +1813,15 @@ Status SqliteStore::EachRecord(const std::function<Status(const StoreRecord&)>& 
       records.push_back(std::move(r));
     });
   if (!st.ok()) return st;
-  SqliteStore* rates = nullptr;
-  if (Rates(&rates).ok()) {
-    st = rows(rates, "SELECT key, tat, over_since, last_over FROM ratelimit", [&](sqlite3_stmt* q) {
+  RateMap* m = nullptr;
+  if (Map(false, &m).ok() && m) {
+    st = m->Each(INT64_MIN, [&](const std::string& key, int64_t tat, int64_t over_since, int64_t last_over) {
       StoreRecord r;
       r.type = StoreRecord::kRate;
-      r.key = ColumnBlob(q, 0);
-      r.tat = sqlite3_column_int64(q, 1);
-      r.over_since = sqlite3_column_int64(q, 2);
-      r.last_over = sqlite3_column_int64(q, 3);
+      r.key = key;
+      r.tat = tat;
+      r.over_since = over_since;
+      r.last_over = last_over;
       records.push_back(std::move(r));
     });
     if (!st.ok()) return st;
@@ -1983,24 +1936,13 @@ Status SqliteStore::PutRecords(const std::vector<StoreRecord>& records) {
   }
   if (!st.ok()) return st;
   if (!rates.empty()) {
-    SqliteStore* r = nullptr;
-    st = Rates(&r);
+    RateMap* m = nullptr;
+    st = Map(true, &m);
     if (!st.ok()) return st;
-    std::lock_guard<std::mutex> lock(r->mu_);
-    st = r->Write([&]() -> Status {
-      for (const StoreRecord* rec : rates) {
-        sqlite3_stmt* q = nullptr;
-        Status s2 = r->Prepare(kMarkOver, &q);
-        if (!s2.ok()) return s2;
-        BindBlob(q, 1, rec->key);
-        sqlite3_bind_int64(q, 2, rec->tat);
-        sqlite3_bind_int64(q, 3, rec->over_since);
-        sqlite3_bind_int64(q, 4, rec->last_over);
-        if (sqlite3_step(q) != SQLITE_DONE) return r->Error("copy write", sqlite3_errcode(r->db_.get()));
-      }
-      return Status::OK();
-    });
-    if (!st.ok()) return st;
+    for (const StoreRecord* rec : rates) {
+      st = m->Put(rec->key, rec->tat, rec->over_since, rec->last_over);
+      if (!st.ok()) return st;
+    }
   }
   for (const auto& [source, entries] : keywords) {
     int64_t version = 0;

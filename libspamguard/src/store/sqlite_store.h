@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "lists/ip_index.h"
+#include "store/rate_map.h"
 #include "store/store.h"
 
 namespace spamguard::store {
@@ -24,6 +25,9 @@ namespace spamguard::store {
 // Why the database file at `path` cannot be read as it stands: "no such
 // file" or "permission denied" (with the user), never one for the other.
 std::string MissingDatabase(const std::string& path);
+// Why the existing file at `path` may not be trusted as this user's state
+// (see SqliteOptions::check_owner); "" when it may.
+std::string UntrustedFile(const std::string& path, const struct stat& st);
 
 struct SqliteOptions {
   int busy_timeout_ms = 5000;
@@ -124,12 +128,6 @@ class SqliteStore final : public Store {
   Status ReadEntry(int64_t id, ListEntry* out);
   // Steps a query whose first column is an entry id; reads that entry.
   Status StepToEntry(sqlite3_stmt* q, ListEntry* out, bool* found);
-  // The stored rate-limit row of `key` (all zero when it has none).
-  struct RateRow {
-    bool have = false;
-    int64_t tat = 0, over_since = 0, last_over = 0;
-  };
-  Status ReadRate(const std::string& key, RateRow* out);
   // Fills *out from the 11 entry columns of a row starting at `col`.
   static void EntryFromRow(sqlite3_stmt* q, int col, ListEntry* out);
   // The unlocked lookups, for use inside Lookup's read transaction.
@@ -139,12 +137,14 @@ class SqliteStore final : public Store {
   Status GetReputationLocked(const std::vector<std::string>& keys, std::vector<RepCounts>* out);
   Status ProbeAncestors(int list, const lists::IpRange& ip, int64_t now, ListEntry* out, bool* found);
 
-  // The rate-limit work, done on whichever store holds the rate state.
-  Status RateCheckHere(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out);
+  // Form-token uses, done on the file beside that holds them.
   Status CountUseHere(const std::string& key, int64_t expires, int64_t now, int64_t* uses);
-  Status RatePeekHere(const std::vector<RateKey>& keys, std::vector<RateState>* out);
-  // The store rate limits go to, or an error saying why there is none.
+  // The file beside that holds form-token uses (opened when first needed),
+  // or an error saying why there is none.
   Status Rates(SqliteStore** out);
+  // The rate-limit map (opened when first needed; create: made when
+  // missing). *out is null when there is none yet and create is false.
+  Status Map(bool create, RateMap** out);
   Status PruneHere(int64_t before, int64_t now, PruneCounts* out);
   Status CountRates(int64_t* keys, int64_t* tokens);
   // Learning, inside a write transaction: adds the reputation of `keys`
@@ -172,8 +172,10 @@ class SqliteStore final : public Store {
   Status ExpireTokens(int64_t max, LearnerTotals* t);
 
   std::string path_;
-  std::unique_ptr<SqliteStore> rates_;  // the rate-limit file (null in that file's own store)
-  std::string rates_error_;             // why rates_ could not be opened
+  SqliteOptions opts_;
+  std::mutex rates_mu_;                 // guards opening rates_ and map_
+  std::unique_ptr<SqliteStore> rates_;  // the form-token file (null in that file's own store)
+  std::unique_ptr<RateMap> map_;        // the rate-limit map
   bool is_rate_file_ = false;
   std::unique_ptr<sqlite3, DbDeleter> db_;
   std::unordered_map<const char*, StmtPtr> stmts_;

@@ -286,7 +286,7 @@ BOOST_AUTO_TEST_CASE(a_lock_held_past_the_busy_timeout_is_a_busy_error) {
 }
 
 // A long write to the database (an import holds its lock for seconds) does
-// not hold up rate checks: their state is in a file of its own.
+// not hold up rate checks: their state is in a map of its own.
 BOOST_AUTO_TEST_CASE(rate_checks_do_not_wait_for_database_writers) {
   TempDir d;
   std::string path = d.File("r.db");
@@ -306,7 +306,7 @@ BOOST_AUTO_TEST_CASE(rate_checks_do_not_wait_for_database_writers) {
   BOOST_TEST(s->RateCheck({k}, 1'000'001, &dec).ok());
   BOOST_TEST(!dec.allowed);
   struct stat sb;
-  BOOST_TEST(::stat((path + SqliteStore::kRateSuffix).c_str(), &sb) == 0);
+  BOOST_TEST(::stat((path + RateMap::kSuffix).c_str(), &sb) == 0);
 }
 
 namespace {
@@ -395,15 +395,16 @@ BOOST_AUTO_TEST_CASE(a_read_only_user_reads_a_wal_database_without_its_shm) {
   BOOST_TEST(rc == 0);
 }
 
-// Idle rate-limit keys expire as checks run: addresses seen once do not stay.
-BOOST_AUTO_TEST_CASE(idle_rate_keys_expire_as_checks_run) {
+// Rate state is bounded: states that no longer matter are pruned, and a
+// flood of more addresses than the map holds gives up the oldest states
+// first, never a recent one.
+BOOST_AUTO_TEST_CASE(rate_state_is_bounded_and_gives_up_the_oldest_first) {
   TempDir d;
   auto s = MustOpen(d.File("e.db"));
   auto key = [](int i) {
     RateKey k;
-    k.key = "rl\x1fip 5/60s\x1f" + std::to_string(i);
-    k.interval_ms = 12000;
-    k.tolerance_ms = 48000;
+    k.key = "rl\x1fip 1/60s burst 1\x1f" + std::to_string(i);
+    k.interval_ms = 60000;
     k.period_ms = 60000;
     return k;
   };
@@ -413,12 +414,38 @@ BOOST_AUTO_TEST_CASE(idle_rate_keys_expire_as_checks_run) {
   StoreStats st;
   BOOST_REQUIRE(s->Stats(t0 / 1000, &st).ok());
   BOOST_TEST(st.ratelimit_keys == 2000);
-  // Two days later, other addresses: the old keys go as these are checked.
-  for (int i = 0; i < 20000; ++i) BOOST_REQUIRE(s->RateCheck({key(100000 + i % 50)}, t0 + 2 * 86400000 + i, &dec).ok());
+  BOOST_TEST(st.ratelimit_path == d.File("e.db") + RateMap::kSuffix);
+  // A day and a minute later nothing of them matters: prune frees them all.
+  PruneCounts pc;
+  BOOST_REQUIRE(s->Prune(0, t0 / 1000 + 86400 + 61, &pc).ok());
+  BOOST_TEST(pc.ratelimit == 2000);
   BOOST_REQUIRE(s->Stats(t0 / 1000, &st).ok());
-  BOOST_TEST(st.ratelimit_keys < 500, st.ratelimit_keys << " keys left");
+  BOOST_TEST(st.ratelimit_keys == 0);
+  // 100,000 addresses, one a millisecond, each allowed once.
+  const int64_t t1 = t0 + 2 * 86400000;
+  const int n = 100000;
+  for (int i = 0; i < n; ++i) {
+    BOOST_REQUIRE(s->RateCheck({key(100000 + i)}, t1 + i, &dec).ok());
+    if (!dec.allowed) BOOST_FAIL("address " << i << " refused on its first comment");
+  }
+  BOOST_REQUIRE(s->Stats(t1 / 1000, &st).ok());
+  BOOST_TEST(st.ratelimit_keys <= int64_t(RateMap::kSlots));
+  BOOST_TEST(st.ratelimit_keys > 60000);  // a bucket holds 16 of the 65,536
+  // The newest 20,000 are all remembered: a second comment is refused.
+  int refused = 0;
+  for (int i = n - 20000; i < n; ++i) {
+    BOOST_REQUIRE(s->RateCheck({key(100000 + i)}, t1 + n, &dec).ok());
+    refused += !dec.allowed;
+  }
+  BOOST_TEST(refused == 20000);
+  // The first thousand were given up for room: they start whole.
+  int allowed = 0;
+  for (int i = 0; i < 1000; ++i) {
+    BOOST_REQUIRE(s->RateCheck({key(100000 + i)}, t1 + n, &dec).ok());
+    allowed += dec.allowed;
+  }
+  BOOST_TEST(allowed == 1000);
 }
-
 
 namespace {
 

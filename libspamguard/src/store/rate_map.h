@@ -1,0 +1,94 @@
+// Rate-limit state shared by every process of a blog, in a file mapped into
+// each of them (`DATABASE-ratemap`, beside the database).
+//
+// A rate check is a few loads and stores of a fixed-size hash table under a
+// lock: no SQL, no transaction, no write-ahead log, nothing synced. The lock
+// is a process-shared robust mutex in the file's header: uncontended it is
+// two atomic operations; waiters sleep in the kernel and are woken one at a
+// time (no sleeping a millisecond per retry); a process that dies holding
+// it leaves it to the next taker. It is set up again at the first open
+// after a reboot (the header keeps the boot's id), so a lock held when the
+// machine went down does not outlive it.
+//
+// Rate state is short-lived by nature (minutes to an hour); losing it to a
+// power cut means a sender's allowance starts whole again, which is what
+// pruning does after a day anyway. The kernel writes the file back as it
+// writes any mapped file; nothing waits for the disk.
+//
+// The table is bounded: 65,536 slots of 256 bytes in buckets of 16 (one
+// 4 KiB page each), 16 MiB reserved on disk when the file is made (so a
+// full disk is found then, never as a fault in a mapped page). A key lives
+// in the bucket its hash names. A slot is free again once its state no
+// longer matters (its TAT and its last refusal's period are past: a key
+// seen again then starts whole, as a new one does). A bucket whose 16
+// states all still matter gives up the one that stops mattering soonest
+// (counted in the header: `evicted`); a flood of more addresses than that
+// at once loses only some of its own state.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+#include "util/status.h"
+
+namespace spamguard::store {
+
+class RateMap {
+ public:
+  static constexpr const char* kSuffix = "-ratemap";
+  static constexpr uint64_t kSlots = 65536;
+  static constexpr uint64_t kBucket = 16;
+
+  // Opens the map at `path`. create: make it when missing (private to its
+  // owner; 0660 in a set-group-ID folder, as the database). read_only: map
+  // it for reading (Peek, Count, Each only). trust(path, lstat) returns why
+  // an existing file may not be used ("" when it may). A file that is not a
+  // rate map of this version and size (truncated, from another version,
+  // garbage) is replaced by a fresh one when writable, else refused.
+  static Status Open(const std::string& path, bool create, bool read_only,
+                     const std::function<std::string(const std::string&, const struct stat&)>& trust,
+                     std::unique_ptr<RateMap>* out);
+  ~RateMap();
+
+  Status Check(const std::vector<RateKey>& keys, int64_t now_ms, RateDecision* out);
+  Status Peek(const std::vector<RateKey>& keys, std::vector<RateState>* out);
+  // Frees every state that has not mattered since before `before` (ms).
+  Status Prune(int64_t before, int64_t* freed);
+  // States that still matter at `now` (ms), and states given up for room.
+  Status Count(int64_t now, int64_t* live, int64_t* evicted);
+  // Every state still mattering at `now` (a key too long to keep whole in
+  // its slot, over 200 bytes, is left out).
+  Status Each(int64_t now, const std::function<void(const std::string& key, int64_t tat, int64_t over_since,
+                                                    int64_t last_over)>& each);
+  // Writes states as they are (copying a store); each matters for a day
+  // past its TAT and its last refusal.
+  Status Put(const std::string& key, int64_t tat, int64_t over_since, int64_t last_over);
+
+  const std::string& path() const { return path_; }
+
+  struct Slot;
+  struct Header;
+
+ private:
+  RateMap() = default;
+  class Lock;
+  // The slot of `key` in its bucket; with insert, a slot made for it when
+  // it has none (free, or holding a state that stopped mattering before
+  // dead_before, or the one that stops mattering soonest).
+  Slot* Find(const std::string& key, uint64_t h1, uint64_t h2, bool insert, int64_t dead_before);
+
+  std::string path_;
+  int fd_ = -1;
+  bool read_only_ = false;
+  void* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace spamguard::store
