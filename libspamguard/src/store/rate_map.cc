@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "ratelimit/gcra.h"
@@ -51,6 +52,8 @@ constexpr size_t kHeaderBytes = 4096;
 constexpr uint32_t kStripes = 32;
 constexpr uint32_t kAllStripes = 0xffffffffu;
 static_assert(sizeof(RateMap::Header::stripe) / sizeof(RateMap::Header::stripe[0]) == kStripes, "one lock a stripe");
+
+static_assert(offsetof(RateMap::Header, boot) == RateMap::kBootOffset, "the boot id's place");
 
 uint64_t BucketOf(uint64_t h1) { return (h1 >> 7) % (RateMap::kSlots / RateMap::kBucket); }
 constexpr size_t kFileBytes = kHeaderBytes + RateMap::kSlots * sizeof(RateMap::Slot);
@@ -340,6 +343,10 @@ Status RateMap::Open(const std::string& path, bool create, bool read_only,
     }
   }
   return Status::IOError("rate map " + path + ": replaced while opening it, again and again");
+}
+
+size_t RateMap::StripeOffset(uint32_t stripe) {
+  return offsetof(Header, stripe) + stripe % kStripes * sizeof(Header::Stripe);
 }
 
 RateMap::~RateMap() {

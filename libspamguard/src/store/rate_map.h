@@ -45,6 +45,10 @@ class RateMap {
   static constexpr const char* kSuffix = "-ratemap";
   static constexpr uint64_t kSlots = 65536;
   static constexpr uint64_t kBucket = 16;
+  // Where the header keeps this boot's id and each stripe's lock (a
+  // pthread_mutex_t), in bytes from the file's start (for tests).
+  static constexpr size_t kBootOffset = 48;
+  static size_t StripeOffset(uint32_t stripe);
 
   // Opens the map at `path`. create: make it when missing (private to its
   // owner; 0660 in a set-group-ID folder, as the database). read_only: map

@@ -3,6 +3,10 @@
 #include "../test_util.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -445,6 +449,202 @@ BOOST_AUTO_TEST_CASE(rate_state_is_bounded_and_gives_up_the_oldest_first) {
     allowed += dec.allowed;
   }
   BOOST_TEST(allowed == 1000);
+}
+
+namespace {
+RateKey Limit(const std::string& who, int64_t count, int64_t period_ms) {
+  RateKey k;
+  k.key = "rl\x1fip " + std::to_string(count) + "/1h\x1f" + who;
+  k.interval_ms = period_ms / count;
+  k.tolerance_ms = (count - 1) * k.interval_ms;
+  k.period_ms = period_ms;
+  return k;
+}
+
+// Forks `n` children running f(i); the exit codes, in order (-1: killed).
+std::vector<int> InChildren(int n, const std::function<int(int)>& f) {
+  std::vector<pid_t> pids;
+  for (int i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(f(i));
+    pids.push_back(pid);
+  }
+  std::vector<int> codes;
+  for (pid_t p : pids) {
+    int status = 0;
+    waitpid(p, &status, 0);
+    codes.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  }
+  return codes;
+}
+
+// A map's bytes, mapped for writing from outside the store.
+struct Mapped {
+  void* p = MAP_FAILED;
+  size_t n = 0;
+  explicit Mapped(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR);
+    struct stat st;
+    if (fd >= 0 && ::fstat(fd, &st) == 0) {
+      n = size_t(st.st_size);
+      p = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  ~Mapped() {
+    if (p != MAP_FAILED) ::munmap(p, n);
+  }
+  char* at(size_t off) { return static_cast<char*>(p) + off; }
+};
+}  // namespace
+
+// Eight processes charge one key at once: exactly its burst is allowed,
+// not one more (no lost update between processes).
+BOOST_AUTO_TEST_CASE(rate_map_shared_by_processes_loses_no_update) {
+  TempDir d;
+  const std::string path = d.File("p.db");
+  MustOpen(path);
+  const int64_t now = 1'700'000'000'000;
+  std::vector<int> codes = InChildren(8, [&](int) {
+    std::unique_ptr<SqliteStore> s;
+    if (!SqliteStore::Open(path, SqliteOptions(), &s).ok()) return 255;
+    int allowed = 0;
+    for (int i = 0; i < 300; ++i) {
+      RateDecision dec;
+      if (!s->RateCheck({Limit("192.0.2.1", 1000, 3600000), Limit("net", 5000, 3600000)}, now, &dec).ok()) return 254;
+      allowed += dec.allowed;
+    }
+    return allowed / 4;  // fits an exit code; 300 checks, so at most 75
+  });
+  // Each child's count is a multiple of 4 only by chance: count again, exactly,
+  // from the state itself.
+  for (int c : codes) BOOST_TEST(c >= 0);
+  for (int c : codes) BOOST_TEST(c < 254);
+  auto s = MustOpen(path);
+  std::vector<RateState> st;
+  BOOST_REQUIRE(s->RatePeek({Limit("192.0.2.1", 1000, 3600000), Limit("net", 5000, 3600000)}, &st).ok());
+  // 1,000 allowed by the address's limit, each charging both keys once.
+  BOOST_TEST(st[0].have);
+  BOOST_TEST(st[0].tat == now + 1000 * 3600);
+  BOOST_TEST(st[1].tat == now + 1000 * 720);
+  RateDecision dec;
+  BOOST_REQUIRE(s->RateCheck({Limit("192.0.2.1", 1000, 3600000)}, now, &dec).ok());
+  BOOST_TEST(!dec.allowed);
+}
+
+// A process killed while it holds a lock of the map holds up no one: the
+// next taker finds it marked and goes on.
+BOOST_AUTO_TEST_CASE(a_process_killed_holding_the_rate_lock_stops_no_one) {
+  TempDir d;
+  const std::string path = d.File("k.db");
+  auto s = MustOpen(path);
+  RateDecision dec;
+  BOOST_REQUIRE(s->RateCheck({Limit("192.0.2.1", 5, 3600000)}, 1000, &dec).ok());
+  int ready[2];
+  BOOST_REQUIRE(::pipe(ready) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    Mapped m(path + RateMap::kSuffix);
+    for (uint32_t i = 0; i < 32; ++i)
+      pthread_mutex_lock(reinterpret_cast<pthread_mutex_t*>(m.at(RateMap::StripeOffset(i))));
+    (void)!::write(ready[1], "x", 1);
+    ::pause();
+    _exit(0);
+  }
+  char c;
+  BOOST_REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ::alarm(20);  // a hang fails the test
+  for (int i = 0; i < 100; ++i) {
+    Status st = s->RateCheck({Limit("192.0.2." + std::to_string(i), 5, 3600000)}, 1000, &dec);
+    BOOST_TEST(st.ok(), st.message());
+  }
+  PruneCounts pc;
+  BOOST_TEST(s->Prune(0, 1, &pc).ok());  // takes every lock
+  ::alarm(0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+}
+
+// A lock left held in the file by the machine's last boot (here: made to
+// look held by a thread that does not exist) is set up again at the first
+// open of a new boot.
+BOOST_AUTO_TEST_CASE(locks_held_before_a_reboot_are_set_up_again) {
+  TempDir d;
+  const std::string path = d.File("b.db");
+  {
+    auto s = MustOpen(path);
+    RateDecision dec;
+    BOOST_REQUIRE(s->RateCheck({Limit("192.0.2.1", 5, 3600000)}, 1000, &dec).ok());
+  }
+  {
+    Mapped m(path + RateMap::kSuffix);
+    BOOST_REQUIRE(m.p != MAP_FAILED);
+    memcpy(m.at(RateMap::kBootOffset), "an-earlier-boot", 16);
+    for (uint32_t i = 0; i < 32; ++i) {
+      int owner = 0x3ffffff0;  // a thread id no process has
+      memcpy(m.at(RateMap::StripeOffset(i)), &owner, sizeof owner);
+    }
+  }
+  auto s = MustOpen(path);
+  ::alarm(20);
+  RateDecision dec;
+  Status st = s->RateCheck({Limit("192.0.2.1", 5, 3600000)}, 1000, &dec);
+  ::alarm(0);
+  BOOST_TEST(st.ok(), st.message());
+  BOOST_TEST(dec.allowed);
+  std::vector<RateState> states;
+  BOOST_REQUIRE(s->RatePeek({Limit("192.0.2.1", 5, 3600000)}, &states).ok());
+  BOOST_TEST(states[0].tat == 1000 + 2 * 720000);  // the state itself was kept
+}
+
+// A map that is not one (garbage, truncated, another version's) is
+// started afresh; one that is a link, or writable by every user, is refused
+// with the reason, and rate checks say so.
+BOOST_AUTO_TEST_CASE(a_broken_or_planted_rate_map_is_replaced_or_refused) {
+  TempDir d;
+  const std::string path = d.File("m.db");
+  const std::string map = path + RateMap::kSuffix;
+  RateDecision dec;
+  for (const std::string& junk : {std::string("not a map"), std::string(70000, '\xff')}) {
+    std::ofstream(map, std::ios::binary) << junk;
+    ::chmod(map.c_str(), 0600);
+    auto s = MustOpen(path);
+    Status st = s->RateCheck({Limit("192.0.2.1", 5, 3600000)}, 1000, &dec);
+    BOOST_TEST(st.ok(), st.message());
+    struct stat sb;
+    BOOST_REQUIRE(::stat(map.c_str(), &sb) == 0);
+    BOOST_TEST(sb.st_size == 4096 + 65536 * 256);
+  }
+  {  // the header of another version
+    Mapped m(map);
+    m.at(8)[0] ^= 1;
+  }
+  {
+    auto s = MustOpen(path);
+    BOOST_TEST(s->RateCheck({Limit("192.0.2.1", 5, 3600000)}, 1000, &dec).ok());
+    std::vector<RateState> states;
+    BOOST_REQUIRE(s->RatePeek({Limit("192.0.2.1", 5, 3600000)}, &states).ok());
+    BOOST_TEST(states[0].tat == 1000 + 720000);  // one check since it was started afresh
+  }
+  ::chmod(map.c_str(), 0666);
+  {
+    auto s = MustOpen(path);
+    Status st = s->RateCheck({Limit("192.0.2.1", 5, 3600000)}, 1000, &dec);
+    BOOST_TEST(!st.ok());
+    BOOST_TEST(st.message().find("writable by every user") != std::string::npos, st.message());
+    StoreStats stats;
+    BOOST_REQUIRE(s->Stats(1, &stats).ok());
+    BOOST_TEST(stats.ratelimit_error.find("refused") != std::string::npos, stats.ratelimit_error);
+  }
+  ::unlink(map.c_str());
+  BOOST_REQUIRE(::symlink("/tmp/elsewhere", map.c_str()) == 0);
+  {
+    auto s = MustOpen(path);
+    Status st = s->RateCheck({Limit("192.0.2.1", 5, 3600000)}, 1000, &dec);
+    BOOST_TEST(st.message().find("symbolic link") != std::string::npos, st.message());
+  }
 }
 
 namespace {
