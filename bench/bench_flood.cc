@@ -10,8 +10,9 @@
 // with the rule file's rate limits (the default rules: ip 6/60s burst 3,
 // ip/24/64 20/60s). Prints throughput, the share of the flood throttled
 // (or refused by an escalation ban), the p50/p99 latency of the legitimate
-// comments during the flood, and how many of them were throttled. Then the
-// cost of one throttled request in one process.
+// comments during the flood, and how many of them were throttled -- first
+// for one process doing all the work, then for P. Then the cost of one
+// throttled request in one process.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,7 +81,6 @@ int main(int argc, char** argv) {
   char dir[] = "/tmp/sg_flood_XXXXXX";
   if (!mkdtemp(dir)) return 1;
   const std::string db = std::string(dir) + "/flood.db";
-  sg_engine_close(Open(rules, db));  // create the file before the crowd arrives
 
   // The requests, in arrival order: a legitimate comment every so often.
   std::mt19937 rng(3);
@@ -88,8 +88,11 @@ int main(int argc, char** argv) {
   size_t every = legit ? (flood + legit) / legit : flood + 1;
   for (size_t i = 0, f = 0, l = 0; f < flood || l < legit; ++i) {
     if (l < legit && (i % every == every / 2 || f >= flood)) {
-      // Each from its own address in its own /24.
-      reqs.push_back({true, "100." + std::to_string(64 + l / 256) + "." + std::to_string(l % 256) + ".10", kHam[l % 4]});
+      // Each from its own address in its own /16 (a thousand readers of
+      // one /16 within a second or two would meet its limit, 60/60s).
+      size_t o1 = 11 + l % 180;
+      if (o1 >= 127) ++o1;
+      reqs.push_back({true, std::to_string(o1) + "." + std::to_string(1 + l / 180) + ".0.10", kHam[l % 4]});
       ++l;
     } else {
       reqs.push_back({false, "203.0.113." + std::to_string(10 + rng() % 50), kSpam[rng() % 4]});
@@ -97,90 +100,100 @@ int main(int argc, char** argv) {
     }
   }
 
-  int fds[2];
-  if (pipe(fds) != 0) return 1;
-  auto start = Clock::now();
-  std::vector<pid_t> pids;
-  for (int p = 0; p < procs; ++p) {
-    pid_t pid = fork();
-    if (pid != 0) {
-      pids.push_back(pid);
-      continue;
-    }
-    close(fds[0]);
-    sg_engine* e = Open(rules, db);  // a process of its own, like a CGI
-    sg_comment* c = nullptr;
-    sg_comment_new(&c);
-    size_t throttled = 0, refused = 0, flood_seen = 0, legit_throttled = 0, errors = 0;
-    std::string lat;
-    for (size_t i = size_t(p); i < reqs.size(); i += size_t(procs)) {
-      const Request& r = reqs[i];
-      sg_comment_reset(c);
-      sg_comment_set_field(c, SG_FIELD_IP, r.ip.data(), r.ip.size());
-      sg_comment_set_field(c, SG_FIELD_BODY, r.body.data(), r.body.size());
-      auto t0 = Clock::now();
-      sg_result* res = nullptr;
-      if (sg_engine_score(&res, e, c) != SG_OK) ++errors;
-      double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-      int a = sg_result_action(res);
-      errors += (sg_result_flags(res) & SG_FLAG_STATE_UNAVAILABLE) != 0;
-      if (r.legit) {
-        legit_throttled += a == SG_ACTION_THROTTLE;
-        lat += std::to_string(int64_t(us)) + " ";
-      } else {
-        ++flood_seen;
-        throttled += a == SG_ACTION_THROTTLE;
-        refused += a == SG_ACTION_THROTTLE || a == SG_ACTION_SPAM || a == SG_ACTION_DISCARD;
+  // The flood through P processes on a fresh file; returns how many
+  // legitimate comments were throttled.
+  auto run = [&](int procs, const std::string& db) -> size_t {
+    sg_engine_close(Open(rules, db));  // create the file before the crowd arrives
+    int fds[2];
+    if (pipe(fds) != 0) return size_t(1);
+    auto start = Clock::now();
+    std::vector<pid_t> pids;
+    for (int p = 0; p < procs; ++p) {
+      pid_t pid = fork();
+      if (pid != 0) {
+        pids.push_back(pid);
+        continue;
       }
-      sg_result_free(res);
+      close(fds[0]);
+      sg_engine* e = Open(rules, db);  // a process of its own, like a CGI
+      sg_comment* c = nullptr;
+      sg_comment_new(&c);
+      size_t throttled = 0, refused = 0, flood_seen = 0, legit_throttled = 0, errors = 0;
+      std::string lat;
+      for (size_t i = size_t(p); i < reqs.size(); i += size_t(procs)) {
+        const Request& r = reqs[i];
+        sg_comment_reset(c);
+        sg_comment_set_field(c, SG_FIELD_IP, r.ip.data(), r.ip.size());
+        sg_comment_set_field(c, SG_FIELD_BODY, r.body.data(), r.body.size());
+        auto t0 = Clock::now();
+        sg_result* res = nullptr;
+        if (sg_engine_score(&res, e, c) != SG_OK) ++errors;
+        double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        int a = sg_result_action(res);
+        errors += (sg_result_flags(res) & SG_FLAG_STATE_UNAVAILABLE) != 0;
+        if (r.legit) {
+          legit_throttled += a == SG_ACTION_THROTTLE;
+          lat += std::to_string(int64_t(us)) + " ";
+        } else {
+          ++flood_seen;
+          throttled += a == SG_ACTION_THROTTLE;
+          refused += a == SG_ACTION_THROTTLE || a == SG_ACTION_SPAM || a == SG_ACTION_DISCARD;
+        }
+        sg_result_free(res);
+      }
+      std::string line = std::to_string(flood_seen) + " " + std::to_string(throttled) + " " + std::to_string(refused) +
+                         " " + std::to_string(legit_throttled) + " " + std::to_string(errors) + " " + lat + "\n";
+      for (size_t off = 0; off < line.size();) {
+        ssize_t n = write(fds[1], line.data() + off, line.size() - off);
+        if (n <= 0) _exit(1);
+        off += size_t(n);
+      }
+      _exit(0);
     }
-    std::string line = std::to_string(flood_seen) + " " + std::to_string(throttled) + " " + std::to_string(refused) +
-                       " " + std::to_string(legit_throttled) + " " + std::to_string(errors) + " " + lat + "\n";
-    for (size_t off = 0; off < line.size();) {
-      ssize_t n = write(fds[1], line.data() + off, line.size() - off);
-      if (n <= 0) _exit(1);
-      off += size_t(n);
+    close(fds[1]);
+    std::string all;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) all.append(buf, size_t(n));
+    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+    double secs = std::chrono::duration<double>(Clock::now() - start).count();
+
+    size_t flood_seen = 0, throttled = 0, refused = 0, legit_throttled = 0, errors = 0;
+    std::vector<double> lat;
+    size_t pos = 0;
+    while (pos < all.size()) {
+      size_t end = all.find('\n', pos);
+      std::string line = all.substr(pos, end - pos);
+      pos = end + 1;
+      size_t a, b, c2, d, e;
+      int used = 0;
+      if (sscanf(line.c_str(), "%zu %zu %zu %zu %zu %n", &a, &b, &c2, &d, &e, &used) < 5) continue;
+      flood_seen += a;
+      throttled += b;
+      refused += c2;
+      legit_throttled += d;
+      errors += e;
+      const char* p = line.c_str() + used;
+      char* q = nullptr;
+      for (double v = strtod(p, &q); q != p; p = q, v = strtod(p, &q)) lat.push_back(v);
     }
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string all;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) all.append(buf, size_t(n));
-  for (pid_t pid : pids) waitpid(pid, nullptr, 0);
-  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    std::sort(lat.begin(), lat.end());
+    auto pct = [&](double f) { return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, size_t(f * double(lat.size())))]; };
+    printf("flood: %zu requests from 50 addresses in 203.0.113.0/24 + %zu legitimate comments, %d processes, one file\n",
+           flood_seen, lat.size(), procs);
+    printf("throughput: %.0f requests/s (%.2f s)\n", double(flood_seen + lat.size()) / secs, secs);
+    printf("flood throttled: %.2f %% (%zu); refused in all (throttled, spam or discard): %.2f %%\n",
+           100.0 * double(throttled) / double(flood_seen), throttled, 100.0 * double(refused) / double(flood_seen));
+    printf("legitimate comments: p50 %.0f us, p99 %.0f us, max %.0f us; throttled: %zu of %zu\n", pct(0.5), pct(0.99),
+           lat.empty() ? 0.0 : lat.back(), legit_throttled, lat.size());
+    printf("errors (state unavailable or failed calls): %zu\n", errors);
 
-  size_t flood_seen = 0, throttled = 0, refused = 0, legit_throttled = 0, errors = 0;
-  std::vector<double> lat;
-  size_t pos = 0;
-  while (pos < all.size()) {
-    size_t end = all.find('\n', pos);
-    std::string line = all.substr(pos, end - pos);
-    pos = end + 1;
-    size_t a, b, c2, d, e;
-    int used = 0;
-    if (sscanf(line.c_str(), "%zu %zu %zu %zu %zu %n", &a, &b, &c2, &d, &e, &used) < 5) continue;
-    flood_seen += a;
-    throttled += b;
-    refused += c2;
-    legit_throttled += d;
-    errors += e;
-    const char* p = line.c_str() + used;
-    char* q = nullptr;
-    for (double v = strtod(p, &q); q != p; p = q, v = strtod(p, &q)) lat.push_back(v);
-  }
-  std::sort(lat.begin(), lat.end());
-  auto pct = [&](double f) { return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, size_t(f * double(lat.size())))]; };
-  printf("flood: %zu requests from 50 addresses in 203.0.113.0/24 + %zu legitimate comments, %d processes, one file\n",
-         flood_seen, lat.size(), procs);
-  printf("throughput: %.0f requests/s (%.2f s)\n", double(flood_seen + lat.size()) / secs, secs);
-  printf("flood throttled: %.2f %% (%zu); refused in all (throttled, spam or discard): %.2f %%\n",
-         100.0 * double(throttled) / double(flood_seen), throttled, 100.0 * double(refused) / double(flood_seen));
-  printf("legitimate comments: p50 %.0f us, p99 %.0f us, max %.0f us; throttled: %zu of %zu\n", pct(0.5), pct(0.99),
-         lat.empty() ? 0.0 : lat.back(), legit_throttled, lat.size());
-  printf("errors (state unavailable or failed calls): %zu\n", errors);
-
+    return legit_throttled;
+  };
+  // One process first (the same work, no one to share the file with),
+  // then P: the total should not fall as processes are added.
+  size_t legit_throttled = run(1, std::string(dir) + "/one.db");
+  if (procs != 1) legit_throttled += run(procs, db);
   // The cost of a throttled request, one process.
   sg_engine* e = Open(rules, db);
   sg_comment* c = nullptr;

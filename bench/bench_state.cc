@@ -11,7 +11,9 @@
 //    reputation, for comments from addresses that are on no list, and for
 //    block-listed ones (refused before any regex);
 //  * learning in one process (every learn is its own transaction);
-//  * P processes scoring and learning on the same file at once.
+//  * P processes scoring and learning on the same file at once;
+//  * scoring with the rule file's rate limits too, from addresses spread
+//    over the whole space: 1 process, then P on one file.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -201,7 +203,7 @@ int main(int argc, char** argv) {
   }
 
   // 3. Scoring with state, one process: lists and reputation; then with the
-  // rule file's rate limits too (a write transaction per comment).
+  // rule file's rate limits too (a write to the rate-limit map per comment).
   sg_engine* limited = Open(rules, db, SG_RATELIMIT_DATABASE);
   for (int listed = 0; listed < 3; ++listed) {
     sg_engine* eng = listed == 2 ? limited : e;
@@ -301,6 +303,56 @@ int main(int argc, char** argv) {
     fclose(f);
     printf("%d processes on one file, %.0f s: %.0f scores/s and %.0f learns/s in all, %zu failed calls\n", procs,
            seconds, double(scores) / seconds, double(learns) / seconds, failed);
+  }
+
+  // 6. Rate limits across processes: 1, then P processes on one file, each
+  // scoring comments from new addresses (lists + rules + reputation + the
+  // rule file's rate limits, a check that writes per comment).
+  for (int n : {1, procs}) {
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return 1;
+    std::vector<pid_t> pids;
+    for (int p = 0; p < n; ++p) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        close(pipefd[0]);
+        sg_engine* pe = Open(rules, db, SG_RATELIMIT_DATABASE);
+        std::mt19937 prng(unsigned(p + 1000 * n));
+        sg_comment* c = nullptr;
+        sg_comment_new(&c);
+        sg_comment_set_field(c, SG_FIELD_BODY, "Great post, thanks", 18);
+        size_t scores = 0, failed = 0, throttled = 0;
+        auto start = Clock::now();
+        while (Since(start) < seconds) {
+          // Spread over the whole space, so that no /24 or /16 limit trips.
+          SetIp(c, V4(((1u + uint32_t(prng() % 223u)) << 24) | (uint32_t(prng()) & 0xFFFFFFu)));
+          sg_result* r = nullptr;
+          failed += sg_engine_score(&r, pe, c) != SG_OK || (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE);
+          throttled += sg_result_action(r) == SG_ACTION_THROTTLE;
+          sg_result_free(r);
+          ++scores;
+        }
+        char line[128];
+        int len = snprintf(line, sizeof line, "%zu %zu %zu\n", scores, failed, throttled);
+        if (write(pipefd[1], line, size_t(len)) != len) _exit(1);
+        _exit(0);
+      }
+      pids.push_back(pid);
+    }
+    close(pipefd[1]);
+    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+    FILE* f = fdopen(pipefd[0], "r");
+    size_t scores = 0, failed = 0, throttled = 0, a, b, c;
+    while (fscanf(f, "%zu %zu %zu", &a, &b, &c) == 3) {
+      scores += a;
+      failed += b;
+      throttled += c;
+    }
+    fclose(f);
+    printf("scoring with state and the rule file's rate limits, %d process%s on one file: %.0f comments/s in all "
+           "(%zu throttled, %zu failed calls)\n",
+           n, n == 1 ? "" : "es", double(scores) / seconds, throttled, failed);
+    if (procs == 1) break;
   }
 
   struct rusage ru;
