@@ -48,8 +48,9 @@ namespace {
 
 constexpr char kMagic[8] = {'S', 'G', 'R', 'A', 'T', 'E', 'S', '\n'};
 constexpr uint32_t kVersion = 1;
-constexpr size_t kHeaderBytes = 4096;
-constexpr uint32_t kStripes = 32;
+constexpr size_t kHeaderBytes = RateMap::kHeaderBytes;
+constexpr uint32_t kStripes = RateMap::kStripes;
+static_assert(kStripes == 32, "a check's locks are a 32-bit mask");
 constexpr uint32_t kAllStripes = 0xffffffffu;
 static_assert(sizeof(RateMap::Header::stripe) / sizeof(RateMap::Header::stripe[0]) == kStripes, "one lock a stripe");
 

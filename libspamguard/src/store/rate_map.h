@@ -45,6 +45,10 @@ class RateMap {
   static constexpr const char* kSuffix = "-ratemap";
   static constexpr uint64_t kSlots = 65536;
   static constexpr uint64_t kBucket = 16;
+  // Locks, each over the buckets whose index is its own modulo kStripes.
+  static constexpr uint32_t kStripes = 32;
+  // The header's bytes (its locks included); the buckets follow, each a page.
+  static constexpr size_t kHeaderBytes = 4096;
   // Where the header keeps this boot's id and each stripe's lock (a
   // pthread_mutex_t), in bytes from the file's start (for tests).
   static constexpr size_t kBootOffset = 48;

@@ -545,7 +545,7 @@ BOOST_AUTO_TEST_CASE(a_process_killed_holding_the_rate_lock_stops_no_one) {
   pid_t pid = fork();
   if (pid == 0) {
     Mapped m(path + RateMap::kSuffix);
-    for (uint32_t i = 0; i < 32; ++i)
+    for (uint32_t i = 0; i < RateMap::kStripes; ++i)
       pthread_mutex_lock(reinterpret_cast<pthread_mutex_t*>(m.at(RateMap::StripeOffset(i))));
     (void)!::write(ready[1], "x", 1);
     ::pause();
@@ -582,7 +582,7 @@ BOOST_AUTO_TEST_CASE(locks_held_before_a_reboot_are_set_up_again) {
     Mapped m(path + RateMap::kSuffix);
     BOOST_REQUIRE(m.p != MAP_FAILED);
     memcpy(m.at(RateMap::kBootOffset), "an-earlier-boot", 16);
-    for (uint32_t i = 0; i < 32; ++i) {
+    for (uint32_t i = 0; i < RateMap::kStripes; ++i) {
       int owner = 0x3ffffff0;  // a thread id no process has
       memcpy(m.at(RateMap::StripeOffset(i)), &owner, sizeof owner);
     }
@@ -615,7 +615,7 @@ BOOST_AUTO_TEST_CASE(a_broken_or_planted_rate_map_is_replaced_or_refused) {
     BOOST_TEST(st.ok(), st.message());
     struct stat sb;
     BOOST_REQUIRE(::stat(map.c_str(), &sb) == 0);
-    BOOST_TEST(sb.st_size == 4096 + 65536 * 256);
+    BOOST_TEST(sb.st_size == off_t(RateMap::kHeaderBytes + RateMap::kSlots * 256));
   }
   {  // the header of another version
     Mapped m(map);
