@@ -140,6 +140,15 @@ void Hashes(const std::string& key, uint64_t* h1, uint64_t* h2) {
   }
 }
 
+// Empties a slot. Its `unused` word is left alone: checks write to it
+// atomically, without the lock, to fault its page in.
+void Clear(RateMap::Slot* s) {
+  s->h1 = s->h2 = 0;
+  s->tat = s->over_since = s->last_over = s->keep = 0;
+  s->key_len = 0;
+  memset(s->key, 0, sizeof s->key);
+}
+
 // When a state stops mattering: a key seen after both its TAT and a
 // period past its last refusal starts whole, like a new one.
 int64_t KeepUntil(int64_t tat, int64_t last_over, int64_t period) {
@@ -379,7 +388,7 @@ RateMap::Slot* RateMap::Find(const std::string& key, uint64_t h1, uint64_t h2, b
       if (b[i].keep < pick->keep) pick = b + i;
     __atomic_fetch_add(&static_cast<Header*>(base_)->evicted, 1, __ATOMIC_RELAXED);
   }
-  memset(pick, 0, sizeof *pick);
+  Clear(pick);
   pick->h2 = h2;
   pick->key_len = uint32_t(key.size());
   if (whole) memcpy(pick->key, key.data(), key.size());
@@ -463,7 +472,7 @@ Status RateMap::Prune(int64_t before, int64_t* freed) {
   auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(base_) + kHeaderBytes);
   for (uint64_t i = 0; i < kSlots; ++i) {
     if (slots[i].h1 != 0 && slots[i].keep < before) {
-      memset(&slots[i], 0, sizeof slots[i]);
+      Clear(&slots[i]);
       ++*freed;
     }
   }
