@@ -1275,6 +1275,21 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
       if (error && error->ok()) *error = BudgetError(fr);
       return;
     }
+    if (full && text.empty()) {
+      std::call_once(*fr.empty_once, [&fr, full] {
+        auto& mfr = const_cast<FieldRules&>(fr);
+        RE2::Set::ErrorInfo info{};
+        mfr.empty_ok = full->Match(std::string_view(), &mfr.empty_hits, &info) || info.kind == RE2::Set::kNoError;
+        std::sort(mfr.empty_hits.begin(), mfr.empty_hits.end());
+      });
+      if (fr.empty_ok) {
+        for (int k : fr.empty_hits) {
+          int r = fr.all[size_t(k)];
+          if (!fired[size_t(r)]) fire(r, {});
+        }
+        return;
+      }
+    }
     if (full) {
       set_hits.clear();
       RE2::Set::ErrorInfo info{};

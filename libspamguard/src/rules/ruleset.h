@@ -214,6 +214,11 @@ class RuleSet {
     std::unique_ptr<RE2::Set> parsed;  // (no atom cache: all, parsed at load)
     std::unique_ptr<RE2::Set> full;
     std::unique_ptr<std::once_flag> full_once = std::make_unique<std::once_flag>();
+    // What `full` finds in an empty text (most fields of most comments are
+    // empty): matched once, not once per comment.
+    std::vector<int> empty_hits;
+    bool empty_ok = false;  // the set matched it (no DFA failure)
+    std::unique_ptr<std::once_flag> empty_once = std::make_unique<std::once_flag>();
   };
   uint64_t warm_scores_ = 32;
   const RE2::Set* UnfilteredSet(const FieldRules& fr) const;

@@ -312,4 +312,30 @@ BOOST_AUTO_TEST_CASE(a_set_over_its_budget_is_matched_by_atoms_not_slowly) {
   }
 }
 
+// An empty field's set result is matched once and reused: a rule that
+// matches an empty text fires on every empty field, before and after the
+// engine is warm, and one that needs a character never does.
+BOOST_AUTO_TEST_CASE(empty_fields_fire_what_an_empty_text_matches) {
+  auto rs = LoadRules("author NO_AUTHOR /^$/\nauthor ANY_AUTHOR /./\nauthor OPT_AUTHOR /x*/\n"
+                      "email NO_EMAIL /^\\s*$/\nbody SOMETHING /b/\n",
+                      "", 2);
+  comment::Comment empty, named;
+  empty.fields[SG_FIELD_BODY] = "b";
+  named.fields[SG_FIELD_BODY] = "b";
+  named.fields[SG_FIELD_AUTHOR] = "Ann";
+  named.fields[SG_FIELD_EMAIL] = "ann@example.org";
+  const std::string want_empty = Hits(*rs, empty), want_named = Hits(*rs, named);
+  BOOST_TEST(want_empty.find("NO_AUTHOR=''") != std::string::npos, want_empty);
+  BOOST_TEST(want_empty.find("OPT_AUTHOR=''") != std::string::npos, want_empty);
+  BOOST_TEST(want_empty.find("NO_EMAIL=''") != std::string::npos, want_empty);
+  BOOST_TEST(want_empty.find("ANY_AUTHOR") == std::string::npos, want_empty);
+  BOOST_TEST(want_named.find("ANY_AUTHOR='A'") != std::string::npos, want_named);
+  BOOST_TEST(want_named.find("NO_AUTHOR") == std::string::npos, want_named);
+  BOOST_TEST(want_named.find("NO_EMAIL") == std::string::npos, want_named);
+  for (int i = 0; i < 10; ++i) {  // warm: each field's whole set, the empty result reused
+    BOOST_TEST(Hits(*rs, empty) == want_empty);
+    BOOST_TEST(Hits(*rs, named) == want_named);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
