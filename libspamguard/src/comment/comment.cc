@@ -83,14 +83,18 @@ void Normalize(const Comment& in, const Limits& limits, Normalized* out) {
   *out = Normalized();
   out->kind = in.kind;
   const auto& f = in.fields;
-  std::string scratch;
+  // Working buffers, kept by the thread from one comment to the next (no
+  // allocation per comment once they have grown).
+  thread_local std::string scratch, visible, without_links;
+  thread_local std::vector<std::string> found;
+  scratch.clear();
+  visible.clear();
+  without_links.clear();
+  found.clear();
 
   // Body: raw (for rawbody rules), visible text, links.
   Clean(f[SG_FIELD_BODY], limits.max_body_bytes, &out->rawbody, &out->flags);
-  std::string visible;
-  std::vector<std::string> found;
   VisibleText(out->rawbody, &visible, &found);
-  std::string without_links;
   FindPlainLinks(visible, &found, &without_links);
   for (const auto& l : found) AddLink(l, out, limits.max_links);
   out->body_links = out->links.size();

@@ -1215,11 +1215,15 @@ int RuleSet::LearnedRuleFor(double p) const {
 }
 
 double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error) const {
-  std::vector<uint8_t> fired(rules_.size(), 0);
-  std::vector<Hit> found;
+  // (Kept by the thread from one comment to the next.)
+  thread_local std::vector<uint8_t> fired;
+  thread_local std::vector<Hit> found;
   // What silent building blocks matched, so that a meta built on them can
   // show it ("__AUTHOR_STRONG 'casino'"); few fire per comment.
-  std::vector<Hit> silent;
+  thread_local std::vector<Hit> silent;
+  fired.assign(rules_.size(), 0);
+  found.clear();
+  silent.clear();
   auto fire = [&](int r, std::string_view m) {
     fired[size_t(r)] = 1;
     const bool quiet = rules_[size_t(r)].Silent();
