@@ -627,8 +627,15 @@ void CollapseSpace(std::string_view s, std::string* out) {
       out->push_back(' ');
       pending = false;
     }
-    out->push_back(s[i]);
-    ++i;
+    // The run up to the next space, appended whole.
+    size_t j = i + 1;
+    while (j < s.size()) {
+      unsigned char d = s[j];
+      if (d < 0x80 ? IsAsciiSpace(char(d)) : SpaceLen(s, j) > 0) break;
+      ++j;
+    }
+    out->append(s.data() + i, j - i);
+    i = j;
   }
 }
 
