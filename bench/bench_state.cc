@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -63,6 +64,41 @@ sg_engine* Open(const std::string& rules, const std::string& db, int ratelimits 
 }
 
 void SetIp(sg_comment* c, const std::string& ip) { sg_comment_set_field(c, SG_FIELD_IP, ip.data(), ip.size()); }
+
+// Forks n processes, each running f(p) and reporting three counts; returns
+// their sums (all zero when a pipe cannot be made).
+struct Counts {
+  size_t a = 0, b = 0, c = 0;
+};
+Counts InProcesses(int n, const std::function<Counts(int)>& f) {
+  Counts sum;
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return sum;
+  std::vector<pid_t> pids;
+  for (int p = 0; p < n; ++p) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(pipefd[0]);
+      Counts k = f(p);
+      char line[128];
+      int len = snprintf(line, sizeof line, "%zu %zu %zu\n", k.a, k.b, k.c);
+      if (write(pipefd[1], line, size_t(len)) != len) _exit(1);
+      _exit(0);
+    }
+    pids.push_back(pid);
+  }
+  close(pipefd[1]);
+  for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+  FILE* in = fdopen(pipefd[0], "r");
+  size_t a, b, c;
+  while (fscanf(in, "%zu %zu %zu", &a, &b, &c) == 3) {
+    sum.a += a;
+    sum.b += b;
+    sum.c += c;
+  }
+  fclose(in);
+  return sum;
+}
 
 }  // namespace
 
@@ -257,101 +293,59 @@ int main(int argc, char** argv) {
 
   // 5. P processes on one file: each scores 4 comments per learn.
   {
-    std::vector<pid_t> pids;
-    int pipefd[2];
-    if (pipe(pipefd) != 0) return 1;
-    for (int p = 0; p < procs; ++p) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        close(pipefd[0]);
-        sg_engine* pe = Open(rules, db);
-        std::mt19937 prng(unsigned(p + 100));
-        sg_comment* c = nullptr;
-        sg_comment_new(&c);
-        sg_comment_set_field(c, SG_FIELD_BODY, "Great post, thanks", 18);
-        size_t scores = 0, learns = 0, failed = 0;
-        auto start = Clock::now();
-        while (Since(start) < seconds) {
-          SetIp(c, CleanIp(prng));
-          sg_result* r = nullptr;
-          failed += sg_engine_score(&r, pe, c) != SG_OK || (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE);
-          sg_result_free(r);
-          if (++scores % 4 == 0) {
-            std::string id = "p" + std::to_string(p) + "-" + std::to_string(learns);
-            sg_comment_set_field(c, SG_FIELD_ID, id.data(), id.size());
-            failed += sg_engine_learn(pe, c, SG_LABEL_SPAM) != SG_OK;
-            sg_comment_set_field(c, SG_FIELD_ID, nullptr, 0);
-            ++learns;
-          }
+    Counts k = InProcesses(procs, [&](int p) {
+      sg_engine* pe = Open(rules, db);
+      std::mt19937 prng(unsigned(p + 100));
+      sg_comment* c = nullptr;
+      sg_comment_new(&c);
+      sg_comment_set_field(c, SG_FIELD_BODY, "Great post, thanks", 18);
+      Counts out;  // scores, learns, failed calls
+      auto start = Clock::now();
+      while (Since(start) < seconds) {
+        SetIp(c, CleanIp(prng));
+        sg_result* r = nullptr;
+        out.c += sg_engine_score(&r, pe, c) != SG_OK || (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE);
+        sg_result_free(r);
+        if (++out.a % 4 == 0) {
+          std::string id = "p" + std::to_string(p) + "-" + std::to_string(out.b);
+          sg_comment_set_field(c, SG_FIELD_ID, id.data(), id.size());
+          out.c += sg_engine_learn(pe, c, SG_LABEL_SPAM) != SG_OK;
+          sg_comment_set_field(c, SG_FIELD_ID, nullptr, 0);
+          ++out.b;
         }
-        char line[128];
-        int len = snprintf(line, sizeof line, "%zu %zu %zu\n", scores, learns, failed);
-        if (write(pipefd[1], line, size_t(len)) != len) _exit(1);
-        _exit(0);
       }
-      pids.push_back(pid);
-    }
-    close(pipefd[1]);
-    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
-    FILE* f = fdopen(pipefd[0], "r");
-    size_t scores = 0, learns = 0, failed = 0, a, b, c;
-    while (fscanf(f, "%zu %zu %zu", &a, &b, &c) == 3) {
-      scores += a;
-      learns += b;
-      failed += c;
-    }
-    fclose(f);
+      return out;
+    });
     printf("%d processes on one file, %.0f s: %.0f scores/s and %.0f learns/s in all, %zu failed calls\n", procs,
-           seconds, double(scores) / seconds, double(learns) / seconds, failed);
+           seconds, double(k.a) / seconds, double(k.b) / seconds, k.c);
   }
 
   // 6. Rate limits across processes: 1, then P processes on one file, each
   // scoring comments from new addresses (lists + rules + reputation + the
   // rule file's rate limits, a check that writes per comment).
   for (int n : {1, procs}) {
-    int pipefd[2];
-    if (pipe(pipefd) != 0) return 1;
-    std::vector<pid_t> pids;
-    for (int p = 0; p < n; ++p) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        close(pipefd[0]);
-        sg_engine* pe = Open(rules, db, SG_RATELIMIT_DATABASE);
-        std::mt19937 prng(unsigned(p + 1000 * n));
-        sg_comment* c = nullptr;
-        sg_comment_new(&c);
-        sg_comment_set_field(c, SG_FIELD_BODY, "Great post, thanks", 18);
-        size_t scores = 0, failed = 0, throttled = 0;
-        auto start = Clock::now();
-        while (Since(start) < seconds) {
-          // Spread over the whole space, so that no /24 or /16 limit trips.
-          SetIp(c, V4(((1u + uint32_t(prng() % 223u)) << 24) | (uint32_t(prng()) & 0xFFFFFFu)));
-          sg_result* r = nullptr;
-          failed += sg_engine_score(&r, pe, c) != SG_OK || (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE);
-          throttled += sg_result_action(r) == SG_ACTION_THROTTLE;
-          sg_result_free(r);
-          ++scores;
-        }
-        char line[128];
-        int len = snprintf(line, sizeof line, "%zu %zu %zu\n", scores, failed, throttled);
-        if (write(pipefd[1], line, size_t(len)) != len) _exit(1);
-        _exit(0);
+    Counts k = InProcesses(n, [&](int p) {
+      sg_engine* pe = Open(rules, db, SG_RATELIMIT_DATABASE);
+      std::mt19937 prng(unsigned(p + 1000 * n));
+      sg_comment* c = nullptr;
+      sg_comment_new(&c);
+      sg_comment_set_field(c, SG_FIELD_BODY, "Great post, thanks", 18);
+      Counts out;  // scores, failed calls, throttled
+      auto start = Clock::now();
+      while (Since(start) < seconds) {
+        // Spread over the whole space, so that no /24 or /16 limit trips.
+        SetIp(c, V4(((1u + uint32_t(prng() % 223u)) << 24) | (uint32_t(prng()) & 0xFFFFFFu)));
+        sg_result* r = nullptr;
+        out.b += sg_engine_score(&r, pe, c) != SG_OK || (sg_result_flags(r) & SG_FLAG_STATE_UNAVAILABLE);
+        out.c += sg_result_action(r) == SG_ACTION_THROTTLE;
+        sg_result_free(r);
+        ++out.a;
       }
-      pids.push_back(pid);
-    }
-    close(pipefd[1]);
-    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
-    FILE* f = fdopen(pipefd[0], "r");
-    size_t scores = 0, failed = 0, throttled = 0, a, b, c;
-    while (fscanf(f, "%zu %zu %zu", &a, &b, &c) == 3) {
-      scores += a;
-      failed += b;
-      throttled += c;
-    }
-    fclose(f);
+      return out;
+    });
     printf("scoring with state and the rule file's rate limits, %d process%s on one file: %.0f comments/s in all "
            "(%zu throttled, %zu failed calls)\n",
-           n, n == 1 ? "" : "es", double(scores) / seconds, throttled, failed);
+           n, n == 1 ? "" : "es", double(k.a) / seconds, k.c, k.b);
     if (procs == 1) break;
   }
 
