@@ -81,7 +81,10 @@ std::string BootId() {
 }
 
 bool SameBoot(const RateMap::Header& h, const std::string& boot) {
-  return !boot.empty() && strnlen(h.boot, sizeof h.boot) == boot.size() && memcmp(h.boot, boot.data(), boot.size()) == 0;
+  bool same =
+      !boot.empty() && strnlen(h.boot, sizeof h.boot) == boot.size() && memcmp(h.boot, boot.data(), boot.size()) == 0;
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);  // (the locks were set up before the id was written)
+  return same;
 }
 
 // Sets up the header's locks afresh, for this boot.
@@ -93,6 +96,9 @@ int InitLock(RateMap::Header* h, const std::string& boot) {
   int rc = 0;
   for (uint32_t i = 0; i < kStripes && rc == 0; ++i) rc = pthread_mutex_init(&h->stripe[i].mu, &a);
   pthread_mutexattr_destroy(&a);
+  // The locks are set up before the boot id says so (read with an acquire
+  // fence in SameBoot).
+  __atomic_thread_fence(__ATOMIC_RELEASE);
   memset(h->boot, 0, sizeof h->boot);
   memcpy(h->boot, boot.data(), std::min(boot.size(), sizeof h->boot - 1));
   return rc;
@@ -317,7 +323,9 @@ Status RateMap::Open(const std::string& path, bool create, bool read_only,
     if (why.empty()) {
       auto* h = static_cast<Header*>(m->base_);
       const std::string boot = BootId();
-      if (!read_only && !SameBoot(*h, boot)) {
+      // (Without a boot id to go by -- no /proc -- the locks are never set
+      // up again: doing so while another process held one would break it.)
+      if (!read_only && !boot.empty() && !SameBoot(*h, boot)) {
         // First open since the machine started: the lock is set up again
         // (once, by whoever holds the file lock first).
         FileLock fl(fd, path);
