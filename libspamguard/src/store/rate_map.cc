@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "ratelimit/gcra.h"
+#include "store/state_files.h"
 #include "util/fnv1a.h"
 
 namespace spamguard::store {
@@ -180,13 +181,8 @@ Status Create(const std::string& path, std::string* tmp) {
     ::unlink(tmp->c_str());
     return st;
   };
-  // In a set-group-ID folder (how the state is shared with the web
-  // server's group) the file is the group's too, as the database is.
-  size_t slash = path.rfind('/');
-  std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  struct stat dir;
-  if (::stat(folder.c_str(), &dir) == 0 && (dir.st_mode & S_ISGID) && ::fchmod(fd, 0660) != 0)
-    return fail("cannot set its mode");
+  // In a shared folder the file is the group's too, as the database is.
+  if (InSharedFolder(path) && ::fchmod(fd, 0660) != 0) return fail("cannot set its mode");
   // Reserved now, so that a full disk is found here and not as a fault
   // when a page of the mapping is first written.
   int rc = ::posix_fallocate(fd, 0, kFileBytes);
@@ -268,14 +264,13 @@ class RateMap::Lock {
   Status status_;
 };
 
-Status RateMap::Open(const std::string& path, bool create, bool read_only,
-                     const std::function<std::string(const std::string&, const struct stat&)>& trust,
+Status RateMap::Open(const std::string& path, bool create, bool read_only, bool check_owner,
                      std::unique_ptr<RateMap>* out) {
   out->reset();
   for (int attempt = 0; attempt < 4; ++attempt) {
     struct stat lst;
     if (::lstat(path.c_str(), &lst) == 0) {
-      std::string why = trust(path, lst);
+      std::string why = Refusal(path, lst, check_owner);
       if (!why.empty()) return Status::IOError("rate map " + path + ": refused: it " + why);
     } else if (errno != ENOENT) {
       return Sys(path, "cannot read");
@@ -408,8 +403,16 @@ Status RateMap::Check(const std::vector<RateKey>& keys, int64_t now_ms, RateDeci
   *out = RateDecision();
   if (keys.empty()) return Status::OK();
   if (read_only_) return Status::IOError("rate map " + path_ + ": read-only for this user");
-  std::vector<uint64_t> h(2 * keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) Hashes(keys[i].key, &h[2 * i], &h[2 * i + 1]);
+  // Each key's hashes and the TAT it is charged, on the stack for the few
+  // keys a comment has.
+  struct Charge {
+    uint64_t h1, h2;
+    int64_t tat;
+  };
+  Charge few[16];
+  std::vector<Charge> many;
+  Charge* c = keys.size() <= 16 ? few : (many.resize(keys.size()), many.data());
+  for (size_t i = 0; i < keys.size(); ++i) Hashes(keys[i].key, &c[i].h1, &c[i].h2);
   const int64_t clock = ratelimit::ClockMs();
   // A state is given up as no longer mattering by the earlier of the two
   // times: a caller's time far ahead frees nothing that still matters.
@@ -417,7 +420,7 @@ Status RateMap::Check(const std::vector<RateKey>& keys, int64_t now_ms, RateDeci
   uint32_t stripes = 0;
   auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(base_) + kHeaderBytes);
   for (size_t i = 0; i < keys.size(); ++i) {
-    uint64_t b = BucketOf(h[2 * i]);
+    uint64_t b = BucketOf(c[i].h1);
     stripes |= 1u << (b % kStripes);
     // A bucket is one page: write to it before taking the locks (a no-op
     // on a word nobody reads), so that mapping it, or marking it dirty
@@ -428,12 +431,9 @@ Status RateMap::Check(const std::vector<RateKey>& keys, int64_t now_ms, RateDeci
   if (!lock.status().ok()) return lock.status();
   // Decide on every key first, then charge them all, so that a refusal
   // charges nothing.
-  int64_t tats[16];
-  std::vector<int64_t> more;
-  int64_t* tat = keys.size() <= 16 ? tats : (more.resize(keys.size()), more.data());
   for (size_t i = 0; i < keys.size(); ++i) {
     const RateKey& k = keys[i];
-    Slot* s = Find(k.key, h[2 * i], h[2 * i + 1], false, clock);
+    Slot* s = Find(k.key, c[i].h1, c[i].h2, false, clock);
     ratelimit::GcraStep step =
         ratelimit::Gcra(s != nullptr, s ? s->tat : 0, now_ms, k.interval_ms, k.tolerance_ms, clock);
     if (!step.allowed) {
@@ -442,18 +442,18 @@ Status RateMap::Check(const std::vector<RateKey>& keys, int64_t now_ms, RateDeci
       out->denied = i;
       out->retry_after_ms = step.retry_ms;
       out->over_since_ms = ratelimit::OverSince(over_since, last_over, now_ms, k.period_ms);
-      if (!s) s = Find(k.key, h[2 * i], h[2 * i + 1], true, dead_before);
+      if (!s) s = Find(k.key, c[i].h1, c[i].h2, true, dead_before);
       s->tat = step.tat;  // pulled back when time went backwards
       s->over_since = out->over_since_ms;
       s->last_over = now_ms;
       s->keep = KeepUntil(s->tat, now_ms, k.period_ms);
       return Status::OK();
     }
-    tat[i] = step.tat;
+    c[i].tat = step.tat;
   }
   for (size_t i = 0; i < keys.size(); ++i) {
-    Slot* s = Find(keys[i].key, h[2 * i], h[2 * i + 1], true, dead_before);
-    s->tat = tat[i];
+    Slot* s = Find(keys[i].key, c[i].h1, c[i].h2, true, dead_before);
+    s->tat = c[i].tat;
     s->keep = KeepUntil(s->tat, s->last_over, keys[i].period_ms);
   }
   return Status::OK();
@@ -487,17 +487,16 @@ Status RateMap::Prune(int64_t before, int64_t* freed) {
   return Status::OK();
 }
 
-Status RateMap::Count(int64_t now, int64_t* live, int64_t* evicted) {
-  *live = *evicted = 0;
+Status RateMap::Count(int64_t* held) {
+  *held = 0;
   Lock lock(this, kAllStripes);
   if (!lock.status().ok()) return lock.status();
   const auto* slots = reinterpret_cast<const Slot*>(static_cast<const char*>(base_) + kHeaderBytes);
-  for (uint64_t i = 0; i < kSlots; ++i) *live += slots[i].h1 != 0 && slots[i].keep >= now;
-  *evicted = int64_t(static_cast<const Header*>(base_)->evicted);
+  for (uint64_t i = 0; i < kSlots; ++i) *held += slots[i].h1 != 0;
   return Status::OK();
 }
 
-Status RateMap::Each(int64_t now, const std::function<void(const std::string&, int64_t, int64_t, int64_t)>& each) {
+Status RateMap::Each(const std::function<void(const std::string&, int64_t, int64_t, int64_t)>& each) {
   struct Row {
     std::string key;
     int64_t tat, over_since, last_over;
@@ -509,7 +508,7 @@ Status RateMap::Each(int64_t now, const std::function<void(const std::string&, i
     const auto* slots = reinterpret_cast<const Slot*>(static_cast<const char*>(base_) + kHeaderBytes);
     for (uint64_t i = 0; i < kSlots; ++i) {
       const Slot& s = slots[i];
-      if (s.h1 == 0 || s.keep < now || s.key_len > sizeof s.key) continue;
+      if (s.h1 == 0 || s.key_len > sizeof s.key) continue;
       rows.push_back({std::string(s.key, s.key_len), s.tat, s.over_since, s.last_over});
     }
   }

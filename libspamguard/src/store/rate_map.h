@@ -55,13 +55,13 @@ class RateMap {
   static size_t StripeOffset(uint32_t stripe);
 
   // Opens the map at `path`. create: make it when missing (private to its
-  // owner; 0660 in a set-group-ID folder, as the database). read_only: map
-  // it for reading (Peek, Count, Each only). trust(path, lstat) returns why
-  // an existing file may not be used ("" when it may). A file that is not a
-  // rate map of this version and size (truncated, from another version,
-  // garbage) is replaced by a fresh one when writable, else refused.
-  static Status Open(const std::string& path, bool create, bool read_only,
-                     const std::function<std::string(const std::string&, const struct stat&)>& trust,
+  // owner; 0660 in a shared folder, as the database). read_only: map it for
+  // reading (Peek, Count, Each only). An existing file is refused as the
+  // database is (state_files.h: Refusal, with check_owner). A file that is
+  // not a rate map of this version and size (truncated, from another
+  // version, garbage) is replaced by a fresh one when writable, else
+  // refused.
+  static Status Open(const std::string& path, bool create, bool read_only, bool check_owner,
                      std::unique_ptr<RateMap>* out);
   ~RateMap();
 
@@ -69,12 +69,12 @@ class RateMap {
   Status Peek(const std::vector<RateKey>& keys, std::vector<RateState>* out);
   // Frees every state that has not mattered since before `before` (ms).
   Status Prune(int64_t before, int64_t* freed);
-  // States that still matter at `now` (ms), and states given up for room.
-  Status Count(int64_t now, int64_t* live, int64_t* evicted);
-  // Every state still mattering at `now` (a key too long to keep whole in
-  // its slot, over 200 bytes, is left out).
-  Status Each(int64_t now, const std::function<void(const std::string& key, int64_t tat, int64_t over_since,
-                                                    int64_t last_over)>& each);
+  // The states held (slots in use, mattering or not).
+  Status Count(int64_t* held);
+  // Every state held (a key too long to keep whole in its slot, over 200
+  // bytes, is left out), handed on once the locks are let go.
+  Status Each(const std::function<void(const std::string& key, int64_t tat, int64_t over_since,
+                                       int64_t last_over)>& each);
   // Writes states as they are (copying a store); each matters for a day
   // past its TAT and its last refusal.
   Status Put(const std::string& key, int64_t tat, int64_t over_since, int64_t last_over);

@@ -19,6 +19,7 @@
 #include <random>
 
 #include "ratelimit/gcra.h"
+#include "store/state_files.h"
 
 namespace spamguard::store {
 namespace {
@@ -209,21 +210,6 @@ TokenCounts CountsAt(sqlite3_stmt* q, int col) {
 // holds (a file written by other means must not poison every verdict).
 double Count(double v) { return std::isfinite(v) && v > 0 ? v : 0.0; }
 
-// The folder a database path names its file in.
-std::string FolderOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// "uid U, gid G, mode 0600; this process is uid P": whose a file is, for
-// messages that refuse it.
-std::string Ownership(const struct stat& st) {
-  char mode[8];
-  snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-  return "uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) + ", mode " + mode +
-         "; this process is uid " + std::to_string(geteuid());
-}
-
 }  // namespace
 
 std::string RepKey(const lists::IpRange& net) {
@@ -371,34 +357,13 @@ Status SqliteStore::Open(const std::string& path, const SqliteOptions& opts, std
 
 namespace {
 
-// Whether the existing file at `path` may be trusted as this user's
-// database (see SqliteOptions::check_owner); "" when it may, else why not.
-std::string Untrusted(const std::string& path, const struct stat& st) {
-  if (S_ISLNK(st.st_mode))
-    return "is a symbolic link; give the path of the file itself (spamguard does not follow links to its database)";
-  if (!S_ISREG(st.st_mode)) return "is not a regular file";
-  struct stat dir;
-  bool shared = ::stat(FolderOf(path).c_str(), &dir) == 0 && (dir.st_mode & S_ISGID) && !(dir.st_mode & S_IWOTH) &&
-                dir.st_gid == st.st_gid;
-  std::string who = " (" + Ownership(st) + ")";
-  if (st.st_mode & S_IWOTH) return "is writable by every user" + who + "; chmod o-w it";
-  if (st.st_uid != geteuid() && st.st_uid != 0 && !shared)
-    return "belongs to another user" + who +
-           "; a file another user made could say anything (set database_check_owner 0 to use it anyway)";
-  if ((st.st_mode & S_IWGRP) && !shared)
-    return "is writable by its group outside a set-group-ID folder of that group" + who + "; chmod g-w it";
-  return "";
-}
-
-// Creates the file at `path` when missing, private to its owner; in a
-// folder with the set-group-ID bit (how an admin shares the state with the
-// web server's group), to the folder's group as well. SQLite gives its -wal
-// and -shm files the same mode.
+// Creates the file at `path` when missing, private to its owner, or to its
+// folder's group as well in a shared folder (InSharedFolder). SQLite gives
+// its -wal and -shm files the same mode.
 Status CreateIfMissing(const std::string& path) {
   if (access(path.c_str(), F_OK) == 0) return Status::OK();
   if (errno != ENOENT) return Status::IOError("database " + path + ": " + strerror(errno));
-  struct stat dir;
-  bool shared = ::stat(FolderOf(path).c_str(), &dir) == 0 && (dir.st_mode & S_ISGID);
+  const bool shared = InSharedFolder(path);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0 && errno != EEXIST)
     return Status::IOError("database " + path + ": cannot create: " + strerror(errno));
@@ -426,8 +391,6 @@ std::string FileUri(const std::string& path, const char* query) {
 
 }  // namespace
 
-std::string UntrustedFile(const std::string& path, const struct stat& st) { return Untrusted(path, st); }
-
 Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts, std::unique_ptr<SqliteStore>* out) {
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path));
   s->is_rate_file_ = opts.rate_file;
@@ -435,7 +398,7 @@ Status SqliteStore::OpenOnce(const std::string& path, const SqliteOptions& opts,
   {
     struct stat lst;
     if (::lstat(path.c_str(), &lst) == 0) {
-      std::string why = S_ISLNK(lst.st_mode) || opts.check_owner ? Untrusted(path, lst) : "";
+      std::string why = Refusal(path, lst, opts.check_owner);
       if (!why.empty()) return Status::IOError("database " + path + ": refused: it " + why);
     }
   }
@@ -838,17 +801,16 @@ Status SqliteStore::Rates(SqliteStore** out) {
   return Status::OK();
 }
 
+SqliteStore* SqliteStore::ExistingRates() {
+  SqliteStore* r = nullptr;
+  return access((path_ + kRateSuffix).c_str(), F_OK) == 0 && Rates(&r).ok() ? r : nullptr;
+}
+
 Status SqliteStore::Map(bool create, RateMap** out) {
   *out = nullptr;
   std::lock_guard<std::mutex> lock(rates_mu_);
   if (!map_) {
-    const bool check_owner = opts_.check_owner;
-    Status st = RateMap::Open(
-        path_ + RateMap::kSuffix, create, read_only_,
-        [check_owner](const std::string& p, const struct stat& lst) {
-          return S_ISLNK(lst.st_mode) || check_owner ? UntrustedFile(p, lst) : std::string();
-        },
-        &map_);
+    Status st = RateMap::Open(path_ + RateMap::kSuffix, create, read_only_, opts_.check_owner, &map_);
     if (!st.ok()) return st;
   }
   *out = map_.get();
@@ -1441,8 +1403,8 @@ Status SqliteStore::Prune(int64_t before, int64_t now, PruneCounts* out) {
     out->ratelimit += freed;
   }
   // Spent form tokens, in the file beside when there is one.
-  SqliteStore* r = nullptr;
-  if (access((path_ + kRateSuffix).c_str(), F_OK) != 0 || !Rates(&r).ok()) return Status::OK();
+  SqliteStore* r = ExistingRates();
+  if (!r) return Status::OK();
   PruneCounts rc;
   st = r->PruneHere(INT64_MIN, now, &rc);
   out->ratelimit += rc.ratelimit;
@@ -1745,32 +1707,26 @@ Status SqliteStore::Stats(int64_t now, StoreStats* out) {
   Status ms = Map(false, &m);
   if (!ms.ok()) out->ratelimit_error = ms.message();
   if (ms.ok() && m) {
-    int64_t evicted = 0;
-    ms = m->Count(INT64_MIN, &out->ratelimit_keys, &evicted);
+    ms = m->Count(&out->ratelimit_keys);
     if (!ms.ok()) return ms;
   }
   // Form tokens are counted in the file beside, when there is one.
-  SqliteStore* r = nullptr;
-  if (access((path_ + kRateSuffix).c_str(), F_OK) != 0 || !Rates(&r).ok()) return Status::OK();
-  int64_t old_rows = 0;
-  return r->CountRates(&old_rows, &out->form_tokens);
+  SqliteStore* r = ExistingRates();
+  return r ? r->CountFormTokens(&out->form_tokens) : Status::OK();
 }
 
-Status SqliteStore::CountRates(int64_t* keys, int64_t* tokens) {
+Status SqliteStore::CountFormTokens(int64_t* tokens) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto count = [&](const char* sql, int64_t* n) -> Status {
-    sqlite3_stmt* q = nullptr;
-    Status st = Prepare(sql, &q);
-    if (!st.ok()) return st;
-    int rc = sqlite3_step(q);
-    if (rc != SQLITE_ROW) return Error("stats", rc);
-    *n = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
-    return Status::OK();
-  };
-  Status st = count("SELECT COUNT(*) FROM ratelimit", keys);
-  if (st.ok() && schema_ >= 6) st = count("SELECT COUNT(*) FROM form_use", tokens);
-  return st;
+  *tokens = 0;
+  if (schema_ < 6) return Status::OK();
+  sqlite3_stmt* q = nullptr;
+  Status st = Prepare("SELECT COUNT(*) FROM form_use", &q);
+  if (!st.ok()) return st;
+  int rc = sqlite3_step(q);
+  if (rc != SQLITE_ROW) return Error("stats", rc);
+  *tokens = sqlite3_column_int64(q, 0);
+  sqlite3_reset(q);
+  return Status::OK();
 }
 
 }  // namespace spamguard::store
@@ -1815,7 +1771,7 @@ Status SqliteStore::EachRecord(const std::function<Status(const StoreRecord&)>& 
   if (!st.ok()) return st;
   RateMap* m = nullptr;
   if (Map(false, &m).ok() && m) {
-    st = m->Each(INT64_MIN, [&](const std::string& key, int64_t tat, int64_t over_since, int64_t last_over) {
+    st = m->Each([&](const std::string& key, int64_t tat, int64_t over_since, int64_t last_over) {
       StoreRecord r;
       r.type = StoreRecord::kRate;
       r.key = key;

@@ -25,9 +25,6 @@ namespace spamguard::store {
 // Why the database file at `path` cannot be read as it stands: "no such
 // file" or "permission denied" (with the user), never one for the other.
 std::string MissingDatabase(const std::string& path);
-// Why the existing file at `path` may not be trusted as this user's state
-// (see SqliteOptions::check_owner); "" when it may.
-std::string UntrustedFile(const std::string& path, const struct stat& st);
 
 struct SqliteOptions {
   int busy_timeout_ms = 5000;
@@ -142,11 +139,14 @@ class SqliteStore final : public Store {
   // The file beside that holds form-token uses (opened when first needed),
   // or an error saying why there is none.
   Status Rates(SqliteStore** out);
+  // That file when it exists and opens, else null (nothing to count or
+  // forget in it).
+  SqliteStore* ExistingRates();
   // The rate-limit map (opened when first needed; create: made when
   // missing). *out is null when there is none yet and create is false.
   Status Map(bool create, RateMap** out);
   Status PruneHere(int64_t before, int64_t now, PruneCounts* out);
-  Status CountRates(int64_t* keys, int64_t* tokens);
+  Status CountFormTokens(int64_t* tokens);
   // Learning, inside a write transaction: adds the reputation of `keys`
   // (sign +1) or takes it back as decayed since `at` (sign -1).
   Status ApplyReputation(const std::vector<std::string>& keys, int label, double weight, int64_t now,
