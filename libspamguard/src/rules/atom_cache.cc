@@ -26,7 +26,7 @@ struct CacheMapping {
 
 namespace {
 
-constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '4'};
+constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '5'};
 constexpr size_t kMaxFile = size_t(64) << 20;
 constexpr int kMinAtomLen = 2;
 // Finding clauses asks the filter about k^2 sets; past this many atoms the
@@ -51,16 +51,45 @@ struct Reader {
     at += size_t(bytes);
     return v;
   }
-  std::string Bytes(size_t len) {
+  // Skips len bytes; *out (when given) gets them.
+  void Bytes(size_t len, std::string* out) {
     if (!ok || n - at < len) {
       ok = false;
-      return {};
+      return;
     }
-    std::string s(reinterpret_cast<const char*>(p + at), len);
+    if (out) out->assign(reinterpret_cast<const char*>(p + at), len);
     at += len;
-    return s;
   }
 };
+
+// One entry after its key: checked whole; decoded into *out when given.
+bool ReadEntry(Reader& r, Atoms* out) {
+  const bool filtered = r.U(1) != 0;
+  const uint64_t n = r.U(2);
+  if (out) {
+    out->filtered = filtered;
+    out->atoms.resize(size_t(n));
+  }
+  for (uint64_t k = 0; k < n && r.ok; ++k) {
+    const size_t len = size_t(r.U(2));
+    if (len == 0) r.ok = false;
+    r.Bytes(len, out ? &out->atoms[size_t(k)] : nullptr);
+  }
+  const uint64_t nc = r.U(2);
+  for (uint64_t c = 0; c < nc && r.ok; ++c) {
+    const uint64_t len = r.U(2);
+    if (len == 0) r.ok = false;
+    if (out) out->clauses.emplace_back();
+    for (uint64_t i = 0; i < len && r.ok; ++i) {
+      const uint64_t a = r.U(2);
+      if (a >= n) r.ok = false;
+      if (out) out->clauses.back().push_back(uint16_t(a));
+    }
+  }
+  // (A filtered pattern needs an atom and a clause.)
+  if (filtered && (n == 0 || nc == 0)) r.ok = false;
+  return r.ok;
+}
 
 // Eight bytes a step (the file is read whole at every open; FNV-1a's byte
 // at a time cost as much as building the automata it saves).
@@ -173,6 +202,8 @@ void AtomCache::Load(const std::string& path, std::string* why) {
     if (why) *why = s;
   };
   entries_.clear();
+  raw_.clear();
+  blobs_.clear();
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return say("cannot open");
   struct stat sb;
@@ -198,54 +229,39 @@ void AtomCache::Load(const std::string& path, std::string* why) {
   r.at = sizeof kMagic;
   Reader tail{reinterpret_cast<const unsigned char*>(b), size, size - 8};
   if (tail.U(8) != Checksum(b, size - 8)) return say("checksum mismatch");
+  // The entries are only checked here, and decoded when asked for.
   uint64_t count = r.U(4);
-  std::unordered_map<uint64_t, Atoms> entries;
+  std::unordered_map<uint64_t, std::pair<size_t, size_t>> raw;
+  raw.reserve(size_t(std::min<uint64_t>(count, 4096)));
   for (uint64_t i = 0; i < count && r.ok; ++i) {
     uint64_t key = r.U(8);
-    Atoms a;
-    a.filtered = r.U(1) != 0;
-    uint64_t n = r.U(2);
-    for (uint64_t k = 0; k < n && r.ok; ++k) a.atoms.push_back(r.Bytes(size_t(r.U(2))));
-    uint64_t nc = r.U(2);
-    for (uint64_t c = 0; c < nc && r.ok; ++c) {
-      std::vector<uint16_t> clause(size_t(r.U(2)));
-      for (auto& i : clause) {
-        i = uint16_t(r.U(2));
-        if (i >= a.atoms.size()) r.ok = false;
-      }
-      if (clause.empty()) r.ok = false;
-      a.clauses.push_back(std::move(clause));
-    }
-    // (A filtered pattern needs an atom and a clause.)
-    if (a.filtered && (a.atoms.empty() || a.clauses.empty())) r.ok = false;
-    for (const auto& s : a.atoms)
-      if (s.empty()) r.ok = false;
-    entries[key] = std::move(a);
+    const size_t from = r.at;
+    if (ReadEntry(r, nullptr)) raw[key] = {from, r.at - from};
   }
-  // The automata: key, size, then the bytes from an 8-byte boundary of the
-  // file (LiteralSet::View reads them in place).
-  std::unordered_map<uint64_t, std::pair<size_t, size_t>> automata;
-  uint64_t n_automata = r.U(4);
-  for (uint64_t i = 0; i < n_automata && r.ok; ++i) {
+  // The automata and layouts: key, size, then the bytes from an 8-byte
+  // boundary of the file (read in place).
+  std::unordered_map<uint64_t, std::pair<size_t, size_t>> blobs;
+  uint64_t n_blobs = r.U(4);
+  for (uint64_t i = 0; i < n_blobs && r.ok; ++i) {
     uint64_t key = r.U(8), size = r.U(8);
     r.at = (r.at + 7) & ~size_t(7);
     if (r.at > r.n || size > r.n - r.at) {
       r.ok = false;
       break;
     }
-    automata[key] = {r.at, size_t(size)};
+    blobs[key] = {r.at, size_t(size)};
     r.at += size_t(size);
   }
   if (!r.ok || r.at != r.n) return say("malformed");
-  entries_ = std::move(entries);
-  automata_ = std::move(automata);
+  raw_ = std::move(raw);
+  blobs_ = std::move(blobs);
   data_ = std::move(mapping);
   say("");
 }
 
 bool AtomCache::ViewAutomaton(uint64_t key, uint32_t max_value, LiteralSet* out) const {
-  auto it = automata_.find(key);
-  if (it == automata_.end() || !data_) return false;
+  auto it = blobs_.find(key);
+  if (it == blobs_.end() || !data_) return false;
   size_t used = 0;
   LiteralSet view;
   if (!view.View(data_->data + it->second.first, it->second.second, max_value, &used) ||
@@ -261,21 +277,50 @@ void AtomCache::PutAutomaton(uint64_t key, const LiteralSet& built) {
   built_[key] = std::move(b);
 }
 
+bool AtomCache::ViewWords(uint64_t key, const uint32_t** words, size_t* count) const {
+  auto it = blobs_.find(key);
+  if (it == blobs_.end() || !data_ || it->second.second % 4 != 0) return false;
+  *words = reinterpret_cast<const uint32_t*>(data_->data + it->second.first);  // (8-byte aligned)
+  *count = it->second.second / 4;
+  return true;
+}
+
+void AtomCache::PutWords(uint64_t key, const std::vector<uint32_t>& words) {
+  std::string b;
+  for (uint32_t w : words) PutU(&b, w, 4);
+  built_[key] = std::move(b);
+}
+
+bool AtomCache::Has(uint64_t key) const { return entries_.count(key) != 0 || raw_.count(key) != 0; }
+
 const Atoms* AtomCache::Find(uint64_t key) const {
   auto it = entries_.find(key);
-  return it == entries_.end() ? nullptr : &it->second;
+  if (it != entries_.end()) return &it->second;
+  auto raw = raw_.find(key);
+  if (raw == raw_.end() || !data_) return nullptr;
+  Reader r{reinterpret_cast<const unsigned char*>(data_->data), raw->second.first + raw->second.second,
+           raw->second.first};
+  Atoms a;
+  if (!ReadEntry(r, &a)) return nullptr;  // (checked at Load)
+  return &(entries_[key] = std::move(a));
 }
 
 void AtomCache::Put(uint64_t key, Atoms atoms) { entries_[key] = std::move(atoms); }
 
 bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys,
-                     const std::vector<uint64_t>& automata) const {
+                     const std::vector<uint64_t>& blobs) const {
   std::string b(kMagic, sizeof kMagic);
   std::vector<uint64_t> unique;
   for (uint64_t k : keys)
-    if (entries_.count(k) && std::find(unique.begin(), unique.end(), k) == unique.end()) unique.push_back(k);
+    if (Has(k) && std::find(unique.begin(), unique.end(), k) == unique.end()) unique.push_back(k);
   PutU(&b, unique.size(), 4);
   for (uint64_t k : unique) {
+    auto raw = raw_.find(k);
+    if (raw != raw_.end() && data_ && !entries_.count(k)) {  // as read
+      PutU(&b, k, 8);
+      b.append(data_->data + raw->second.first, raw->second.second);
+      continue;
+    }
     const Atoms& a = entries_.at(k);
     // (What the format cannot hold is stored unfiltered: always run.)
     bool fits = a.filtered && a.atoms.size() <= 0xffff && a.clauses.size() <= 0xffff;
@@ -298,11 +343,11 @@ bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys,
     }
   }
   std::vector<std::pair<uint64_t, std::string_view>> found;
-  for (uint64_t k : automata) {
+  for (uint64_t k : blobs) {
     auto built = built_.find(k);
-    auto loaded = automata_.find(k);
+    auto loaded = blobs_.find(k);
     if (built != built_.end()) found.emplace_back(k, built->second);
-    else if (loaded != automata_.end() && data_)
+    else if (loaded != blobs_.end() && data_)
       found.emplace_back(k, std::string_view(data_->data + loaded->second.first, loaded->second.second));
   }
   PutU(&b, found.size(), 4);

@@ -47,10 +47,15 @@ struct Atoms {
 // with an atom outside ASCII is left unfiltered (see FoldCase).
 bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error);
 
-// The cache also keeps each field's atom automaton, built (keyed by a hash
-// of its atoms in slot order), so that a process with a warm cache neither
-// adds nor builds: the automaton is read in place from the loaded file
-// (LiteralSet::View checks every index in it first).
+// The cache also keeps, per field, its atom automaton (keyed by a hash of
+// its atoms in slot order) and its layout: which rules each slot names and
+// each rule's clauses as slots (keyed by a hash of the field's patterns and
+// rule numbers). A process with a warm cache reads both in place from the
+// mapped file: it neither decodes an atom nor builds anything, so opening
+// touches little more memory than the file itself.
+//
+// Entries are decoded only when asked for (Find), which a warm process
+// never does.
 class AtomCache {
  public:
   static uint64_t Key(const std::string& pattern, int64_t max_mem);
@@ -58,6 +63,8 @@ class AtomCache {
   // Reads path; a missing, foreign, truncated or otherwise unusable file
   // leaves the cache empty (*why says which, for tests and `stats`).
   void Load(const std::string& path, std::string* why = nullptr);
+  bool Has(uint64_t key) const;
+  // The atoms stored under key, decoded; null when there are none.
   const Atoms* Find(uint64_t key) const;
   void Put(uint64_t key, Atoms atoms);
 
@@ -66,19 +73,24 @@ class AtomCache {
   // bytes stay valid while bytes() is held.
   bool ViewAutomaton(uint64_t key, uint32_t max_value, LiteralSet* out) const;
   void PutAutomaton(uint64_t key, const LiteralSet& built);
+  // 32-bit words stored under key, in place (little-endian machines; the
+  // caller checks what they say); false when there are none.
+  bool ViewWords(uint64_t key, const uint32_t** words, size_t* count) const;
+  void PutWords(uint64_t key, const std::vector<uint32_t>& words);
   std::shared_ptr<const void> bytes() const { return data_; }
 
   // Writes exactly the entries named by keys (the rules in use) and the
-  // automata named by automata; false when the folder does not let us
-  // (the next process tries again).
-  bool Save(const std::string& path, const std::vector<uint64_t>& keys, const std::vector<uint64_t>& automata) const;
-  size_t size() const { return entries_.size(); }
+  // automata and layouts named by blobs; false when the folder does not
+  // let us (the next process tries again).
+  bool Save(const std::string& path, const std::vector<uint64_t>& keys, const std::vector<uint64_t>& blobs) const;
+  size_t size() const { return entries_.size() + raw_.size(); }
 
  private:
-  std::unordered_map<uint64_t, Atoms> entries_;
-  std::shared_ptr<const struct CacheMapping> data_;                   // the file, mapped
-  std::unordered_map<uint64_t, std::pair<size_t, size_t>> automata_;  // key -> offset, size in data_
-  std::unordered_map<uint64_t, std::string> built_;                   // key -> serialized, made here
+  mutable std::unordered_map<uint64_t, Atoms> entries_;                  // decoded or computed
+  std::unordered_map<uint64_t, std::pair<size_t, size_t>> raw_;          // key -> offset, size in data_ (undecoded)
+  std::shared_ptr<const struct CacheMapping> data_;                      // the file, mapped
+  std::unordered_map<uint64_t, std::pair<size_t, size_t>> blobs_;        // key -> offset, size in data_
+  std::unordered_map<uint64_t, std::string> built_;                      // key -> bytes, made here
 };
 
 }  // namespace spamguard::rules

@@ -323,7 +323,7 @@ class Builder {
     if (seen != included_.end()) return Status::IOError(path + ": already included (as " + seen->second + ")");
     included_.emplace(id, path);
     std::string text;
-    text.resize(size_t(sb.st_size));
+    text.resize(size_t(sb.st_size) + 1);  // (one byte more: the end is seen without growing)
     size_t got = 0;
     for (;;) {
       if (got == text.size()) {
@@ -913,16 +913,18 @@ class Builder {
       cascade();
     }
     // Drop the dead rules, once; the order keeps the survivors.
+    // (In place: a second array of rules is memory a one-request process
+    // would only touch once.)
     std::vector<int> new_index(n, -1);
-    std::vector<Rule> kept;
-    kept.reserve(n);
+    size_t live = 0;
     for (size_t i = 0; i < n; ++i) {
       if (dead[i]) continue;
-      new_index[i] = int(kept.size());
-      kept.push_back(std::move(rules_[i]));
+      new_index[i] = int(live);
+      if (live != i) rules_[live] = std::move(rules_[i]);
+      ++live;
     }
-    bool dropped = kept.size() != n;
-    rules_ = std::move(kept);
+    bool dropped = live != n;
+    rules_.erase(rules_.begin() + std::ptrdiff_t(live), rules_.end());
     if (dropped) {
       index_.clear();
       for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
@@ -965,8 +967,11 @@ class Builder {
     if (!cache_path.empty() && any_regex) cache.Load(cache_path);
     info->cache = cache_path;
     std::vector<uint64_t>& keys = cache_keys_;
-    std::vector<Rule> kept;
-    kept.reserve(rules_.size());
+    size_t live = 0;  // (the rules kept, moved down in place)
+    auto keep = [&](Rule& rule) {
+      if (&rules_[live] != &rule) rules_[live] = std::move(rule);
+      ++live;
+    };
     bool dropped = false;
     size_t inserted = 0;
     auto warn_late = [&](const Rule& rule, std::string msg) {
@@ -975,7 +980,7 @@ class Builder {
     };
     for (auto& rule : rules_) {
       if (rule.target >= Target::kRegexCount) {
-        kept.push_back(std::move(rule));
+        keep(rule);
         continue;
       }
       if (cache_path.empty()) {
@@ -992,13 +997,12 @@ class Builder {
           dropped = true;
           continue;
         }
-        kept.push_back(std::move(rule));
+        keep(rule);
         continue;
       }
       const uint64_t key = AtomCache::Key(rule.re->pattern(), opts_.re2_max_mem);
-      const Atoms* found = cache.Find(key);
-      if (found) {
-        ++info->from_cache;
+      if (cache.Has(key)) {
+        ++info->from_cache;  // (decoded only if its field's layout is not cached)
       } else {
         Atoms a;
         std::string error;
@@ -1011,17 +1015,12 @@ class Builder {
         }
         ++info->computed;
         cache.Put(key, std::move(a));
-        found = cache.Find(key);
       }
       keys.push_back(key);
-      rule.filtered = found->filtered;
-      if (rule.filtered) {
-        rule.atoms = found->atoms;
-        rule.atom_clauses = found->clauses;
-      }
-      kept.push_back(std::move(rule));
+      rule.atom_key = key;
+      keep(rule);
     }
-    rules_ = std::move(kept);
+    rules_.erase(rules_.begin() + std::ptrdiff_t(live), rules_.end());
     if (dropped) {
       index_.clear();
       for (size_t k = 0; k < rules_.size(); ++k) index_[rules_[k].name] = k;
@@ -1029,11 +1028,132 @@ class Builder {
     return Status::OK();  // (the cache is written after Compile, with the fields' automata)
   }
 
+  // The number of header words of a field's layout: rules, slots, the
+  // automaton's key (two words), atoms (for stats).
+  static constexpr size_t kLayoutHeader = 5;
+
+  // Points the field and its rules into a layout (words, count long); false
+  // when the words do not describe exactly this field's rules, so nothing
+  // read from a cache file is trusted unchecked.
+  static bool UseLayout(RuleSet* rs, RuleSet::FieldRules* fr, const uint32_t* w, size_t count) {
+    if (count < kLayoutHeader || w[0] != fr->all.size()) return false;
+    const size_t nrules = w[0], nslots = w[1];
+    if (nslots > count) return false;
+    size_t at = kLayoutHeader;
+    if (count - at < nslots + 1) return false;
+    const uint32_t* slot_off = w + at;
+    at += nslots + 1;
+    if (slot_off[0] != 0) return false;
+    for (size_t k = 0; k < nslots; ++k)
+      if (slot_off[k + 1] < slot_off[k]) return false;
+    const size_t nitems = slot_off[nslots];
+    if (count - at < nitems) return false;
+    const uint32_t* items = w + at;
+    at += nitems;
+    for (size_t k = 0; k < nitems; ++k)
+      if (!std::binary_search(fr->all.begin(), fr->all.end(), int(items[k]))) return false;
+    if (count - at < nrules + 1) return false;
+    const uint32_t* rule_off = w + at;
+    at += nrules + 1;
+    const uint32_t* words = w + at;
+    const size_t nwords = count - at;
+    if (rule_off[0] != 0 || rule_off[nrules] != nwords) return false;
+    for (size_t k = 0; k < nrules; ++k) {
+      size_t p = rule_off[k];
+      const size_t end = rule_off[k + 1];
+      if (end < p || end > nwords || end - p < 2 || words[p] > 1) return false;
+      const bool filtered = words[p] == 1;
+      const size_t nclauses = words[p + 1];
+      p += 2;
+      for (size_t c = 0; c < nclauses; ++c) {
+        if (p >= end) return false;
+        const size_t n = words[p++];
+        if (n == 0 || end - p < n) return false;
+        for (size_t i = 0; i < n; ++i)
+          if (words[p + i] >= nslots || (i > 0 && words[p + i] <= words[p + i - 1])) return false;
+        p += n;
+      }
+      if (p != end || (filtered && nclauses == 0)) return false;
+    }
+    fr->layout = w;
+    fr->slots = uint32_t(nslots);
+    fr->slot_off = slot_off;
+    fr->slot_items = items;
+    for (size_t k = 0; k < nrules; ++k) {
+      Rule& rule = rs->rules_[size_t(fr->all[k])];
+      rule.filtered = words[rule_off[k]] == 1;
+      rule.clauses = rule.filtered ? words + rule_off[k] + 1 : nullptr;
+    }
+    return true;
+  }
+
+  // A field's layout made from its rules' atoms (decoded from the cache or
+  // just computed); *automaton gets its atoms in slot order.
+  bool BuildLayout(const RuleSet::FieldRules& fr, std::vector<uint32_t>* out, std::vector<std::string>* automaton) {
+    std::unordered_map<std::string, uint32_t> slots;
+    std::vector<std::vector<uint32_t>> slot_rules;
+    std::vector<uint32_t> rule_words, rule_off{0};
+    uint32_t atoms = 0;
+    for (int i : fr.all) {
+      const Atoms* a = cache_.Find(rules_or_(i).atom_key);
+      if (!a) return false;
+      rule_words.push_back(a->filtered ? 1 : 0);
+      if (!a->filtered) {
+        rule_words.push_back(0);
+        rule_off.push_back(uint32_t(rule_words.size()));
+        continue;
+      }
+      std::vector<uint32_t> slot(a->atoms.size());
+      for (size_t k = 0; k < a->atoms.size(); ++k) {
+        auto [it, added] = slots.emplace(a->atoms[k], uint32_t(slot_rules.size()));
+        if (added) {
+          slot_rules.emplace_back();
+          automaton->push_back(a->atoms[k]);
+        }
+        slot[k] = it->second;
+        if (slot_rules[it->second].empty() || slot_rules[it->second].back() != uint32_t(i))
+          slot_rules[it->second].push_back(uint32_t(i));
+      }
+      atoms += uint32_t(a->atoms.size());
+      rule_words.push_back(uint32_t(a->clauses.size()));
+      for (const auto& c : a->clauses) {
+        std::vector<uint32_t> clause;
+        for (uint16_t k : c) clause.push_back(slot[k]);
+        std::sort(clause.begin(), clause.end());
+        clause.erase(std::unique(clause.begin(), clause.end()), clause.end());
+        rule_words.push_back(uint32_t(clause.size()));
+        rule_words.insert(rule_words.end(), clause.begin(), clause.end());
+      }
+      rule_off.push_back(uint32_t(rule_words.size()));
+    }
+    Fnv1a h;
+    const uint64_t n = automaton->size();
+    h.Mix(&n, sizeof n);
+    for (const std::string& a : *automaton) {
+      const uint64_t len = a.size();
+      h.Mix(&len, sizeof len);
+      h.Mix(a.data(), a.size());
+    }
+    out->clear();
+    out->push_back(uint32_t(fr.all.size()));
+    out->push_back(uint32_t(slot_rules.size()));
+    out->push_back(uint32_t(h.h));
+    out->push_back(uint32_t(h.h >> 32));
+    out->push_back(atoms);
+    uint32_t at = 0;
+    out->push_back(0);
+    for (const auto& r : slot_rules) out->push_back(at += uint32_t(r.size()));
+    for (const auto& r : slot_rules) out->insert(out->end(), r.begin(), r.end());
+    out->insert(out->end(), rule_off.begin(), rule_off.end());
+    out->insert(out->end(), rule_words.begin(), rule_words.end());
+    return true;
+  }
+  const Rule& rules_or_(int i) const { return (*compiling_)[size_t(i)]; }
+
   Status Compile(RuleSet* rs) {
     std::array<int, size_t(Target::kRegexCount)> field_of;
     field_of.fill(-1);
-    std::array<std::unordered_map<std::string, uint32_t>, size_t(Target::kRegexCount)> slots;
-    std::array<std::vector<const std::string*>, size_t(Target::kRegexCount)> slot_atoms;  // by field, slot order
+    compiling_ = &rs->rules_;
     for (size_t i = 0; i < rs->rules_.size(); ++i) {
       Rule& rule = rs->rules_[i];
       if (rule.target >= Target::kRegexCount) continue;
@@ -1043,65 +1163,73 @@ class Builder {
         rs->fields_.emplace_back();
         rs->fields_.back().target = rule.target;
       }
-      RuleSet::FieldRules& fr = rs->fields_[size_t(f)];
-      fr.all.push_back(int(i));
-      if (rule.filtered) {
-        std::vector<uint32_t> slot(rule.atoms.size());
-        for (size_t a = 0; a < rule.atoms.size(); ++a) {
-          auto [it, added] = slots[size_t(f)].emplace(rule.atoms[a], uint32_t(fr.slot_rules.size()));
-          if (added) {
-            fr.slot_rules.emplace_back();
-            slot_atoms[size_t(f)].push_back(&it->first);
-          }
-          slot[a] = it->second;
-          if (fr.slot_rules[it->second].empty() || fr.slot_rules[it->second].back() != int(i))
-            fr.slot_rules[it->second].push_back(int(i));
-        }
-        for (const auto& c : rule.atom_clauses) {
-          rule.clauses.emplace_back();
-          for (uint16_t a : c) rule.clauses.back().push_back(slot[a]);
-          std::sort(rule.clauses.back().begin(), rule.clauses.back().end());
-        }
-        rule.atom_clauses.clear();
-        ++rs->prefilter_.filtered;
-        rs->prefilter_.atoms += rule.atoms.size();
-      } else {
-        fr.unfiltered.push_back(int(i));
-        ++rs->prefilter_.unfiltered;
-      }
-      rule.atoms.clear();
-      rule.atoms.shrink_to_fit();
+      rs->fields_[size_t(f)].all.push_back(int(i));
     }
-    // Each field's automaton: read in place from the cache when it holds one
-    // for exactly these atoms in this order, else built (and kept for the
-    // cache).
-    std::vector<uint64_t> automata;
-    for (size_t f = 0; f < rs->fields_.size(); ++f) {
-      auto& fr = rs->fields_[f];
-      const auto& atoms = slot_atoms[f];
+    // Each field's layout and automaton: read in place from the cache when
+    // it holds them for exactly these rules, else built from the rules'
+    // atoms (and kept for the cache).
+    std::vector<uint64_t> blobs;
+    const bool cached = !rs->prefilter_.cache.empty();
+    for (auto& fr : rs->fields_) {
       fr.parsed = std::move(sets_[size_t(fr.target)]);
-      if (atoms.empty()) continue;
-      Fnv1a h;
-      const uint64_t n = atoms.size();
-      h.Mix(&n, sizeof n);
-      for (const std::string* a : atoms) {
-        const uint64_t len = a->size();
-        h.Mix(&len, sizeof len);
-        h.Mix(a->data(), a->size());
+      if (!cached) {  // (no atoms: every rule unfiltered)
+        fr.unfiltered = fr.all;
+        rs->prefilter_.unfiltered += fr.all.size();
+        continue;
       }
-      automata.push_back(h.h);
-      if (!rs->prefilter_.cache.empty() && cache_.ViewAutomaton(h.h, uint32_t(atoms.size() - 1), &fr.atoms)) {
+      Fnv1a lh;
+      const char tag[] = "layout";
+      lh.Mix(tag, sizeof tag);
+      const uint8_t target = uint8_t(fr.target);
+      lh.Mix(&target, 1);
+      for (int i : fr.all) {
+        const uint64_t k = rs->rules_[size_t(i)].atom_key;
+        lh.Mix(&k, sizeof k);
+        lh.Mix(&i, sizeof i);
+      }
+      const uint64_t layout_key = lh.h;
+      blobs.push_back(layout_key);
+      const uint32_t* words = nullptr;
+      size_t count = 0;
+      bool viewed = cache_.ViewWords(layout_key, &words, &count) && UseLayout(rs, &fr, words, count);
+      std::vector<std::string> atoms;
+      if (viewed) {
+        ++rs->prefilter_.layouts_from_cache;
+      } else {
+        if (!BuildLayout(fr, &fr.layout_own, &atoms)) return Status::IOError("rule cache " + rs->prefilter_.cache + ": a rule's atoms went missing");
+        if (!UseLayout(rs, &fr, fr.layout_own.data(), fr.layout_own.size()))
+          return Status::IOError("rule cache: a field's layout does not check");
+        ++rs->prefilter_.layouts_built;
+        cache_.PutWords(layout_key, fr.layout_own);
+      }
+      const uint64_t automaton_key = uint64_t(fr.layout[2]) | uint64_t(fr.layout[3]) << 32;
+      rs->prefilter_.atoms += fr.layout[4];
+      for (int i : fr.all) {
+        if (rs->rules_[size_t(i)].filtered) ++rs->prefilter_.filtered;
+        else {
+          fr.unfiltered.push_back(i);
+          ++rs->prefilter_.unfiltered;
+        }
+      }
+      if (fr.slots == 0) continue;
+      blobs.push_back(automaton_key);
+      if (cache_.ViewAutomaton(automaton_key, fr.slots - 1, &fr.atoms)) {
         ++rs->prefilter_.automata_from_cache;
         continue;
       }
-      for (size_t k = 0; k < atoms.size(); ++k) fr.atoms.Add(*atoms[k], uint32_t(k));
+      if (atoms.empty()) {  // (the layout was read, the automaton was not: the atoms again)
+        std::vector<uint32_t> again;
+        if (!BuildLayout(fr, &again, &atoms) || again != std::vector<uint32_t>(fr.layout, fr.layout + again.size()))
+          return Status::IOError("rule cache " + rs->prefilter_.cache + ": a field's layout does not match its atoms");
+      }
+      for (size_t k = 0; k < atoms.size(); ++k) fr.atoms.Add(atoms[k], uint32_t(k));
       fr.atoms.Build();
       ++rs->prefilter_.automata_built;
-      if (!rs->prefilter_.cache.empty()) cache_.PutAutomaton(h.h, fr.atoms);
+      cache_.PutAutomaton(automaton_key, fr.atoms);
     }
     if (rs->prefilter_.automata_from_cache > 0) rs->atom_bytes_ = cache_.bytes();
-    if (!rs->prefilter_.cache.empty() && (rs->prefilter_.computed > 0 || rs->prefilter_.automata_built > 0))
-      rs->prefilter_.cache_written = cache_.Save(rs->prefilter_.cache, cache_keys_, automata);
+    if (cached && (rs->prefilter_.computed > 0 || rs->prefilter_.automata_built > 0 || rs->prefilter_.layouts_built > 0))
+      rs->prefilter_.cache_written = cache_.Save(rs->prefilter_.cache, cache_keys_, blobs);
     rs->atoms_ready_ = !rs->prefilter_.cache.empty();
     if (!opts_.lazy_compile) {
       // Everything compiled now: each field's whole set (over its budget:
@@ -1123,6 +1251,7 @@ class Builder {
   LoadOptions opts_;
   std::vector<std::string>* warnings_;
   AtomCache cache_;                   // the atom cache, read by PrepareRegexes, written after Compile
+  const std::vector<Rule>* compiling_ = nullptr;  // (Compile's rules)
   std::vector<uint64_t> cache_keys_;  // its entries the rules use
   // Without an atom cache: each field's patterns, parsed (set order = rule
   // order within the field).
@@ -1239,15 +1368,13 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
   thread_local std::vector<int> candidates;
   thread_local std::vector<uint32_t> present;
   auto holds = [&](const Rule& rule) {
-    for (const auto& clause : rule.clauses) {
+    const uint32_t* w = rule.clauses;
+    for (uint32_t c = 0, nc = *w++; c < nc; ++c) {
+      const uint32_t n = *w++;
       bool any = false;
-      for (uint32_t a : clause) {
-        if (std::binary_search(present.begin(), present.end(), a)) {
-          any = true;
-          break;
-        }
-      }
+      for (uint32_t k = 0; k < n && !any; ++k) any = std::binary_search(present.begin(), present.end(), w[k]);
       if (!any) return false;
+      w += n;
     }
     return true;
   };
@@ -1332,7 +1459,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
       std::sort(present.begin(), present.end());
       present.erase(std::unique(present.begin(), present.end()), present.end());
       for (uint32_t slot : present)
-        for (int r : fr.slot_rules[slot]) candidates.push_back(r);
+        for (uint32_t k = fr.slot_off[slot]; k < fr.slot_off[slot + 1]; ++k) candidates.push_back(int(fr.slot_items[k]));
     }
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());

@@ -53,10 +53,11 @@ struct Rule {
   std::unique_ptr<LazyRegex> re;  // regex rules
   // Regex rules: run only on a text that holds an atom of every clause
   // (atom_cache.h); clauses name atoms by their slot in the field's set.
+  // Its clauses, in its field's layout: a count, then each clause as a
+  // count and its slots (sorted).
   bool filtered = false;
-  std::vector<std::vector<uint32_t>> clauses;
-  std::vector<std::string> atoms;                // (while loading)
-  std::vector<std::vector<uint16_t>> atom_clauses;  // (while loading)
+  const uint32_t* clauses = nullptr;
+  uint64_t atom_key = 0;                            // (while loading)
   size_t warning_at = 0;                            // (while loading)
   Cmp cmp = Cmp::kGt;       // links rules
   int64_t count = 0;
@@ -161,6 +162,7 @@ struct PrefilterInfo {
   size_t filtered = 0, unfiltered = 0, atoms = 0;
   size_t from_cache = 0, computed = 0;
   size_t automata_from_cache = 0, automata_built = 0;  // the fields' atom automata
+  size_t layouts_from_cache = 0, layouts_built = 0;    // the fields' layouts
   std::string cache;        // the cache file, or "" for none
   bool cache_written = false;
 };
@@ -199,7 +201,16 @@ class RuleSet {
   struct FieldRules {
     Target target;
     LiteralSet atoms;  // value: slot
-    std::vector<std::vector<int>> slot_rules;  // the rules that name each slot
+    // The field's layout (32-bit words, in the atom cache's file or in
+    // layout_own): a header (kLayoutHeader words), where each slot's rules
+    // start (slots + 1 offsets), the rules (numbers in rules_), where each
+    // of the field's rules' own words start (all.size() + 1 offsets), and
+    // those words: filtered, then the clauses (see Rule::clauses).
+    const uint32_t* layout = nullptr;
+    std::vector<uint32_t> layout_own;
+    uint32_t slots = 0;
+    const uint32_t* slot_off = nullptr;  // slots + 1
+    const uint32_t* slot_items = nullptr;
     std::vector<int> unfiltered;
     // The unfiltered rules as one RE2::Set (one pass over the text instead
     // of one each), compiled when first needed; null if it would not

@@ -223,6 +223,12 @@ BOOST_AUTO_TEST_CASE(atoms_never_skip_a_rule_that_matches) {
   BOOST_TEST(cached->prefilter().from_cache == by_atoms->prefilter().from_cache + by_atoms->prefilter().computed);
   BOOST_TEST(cached->prefilter().automata_built == 0u);
   BOOST_TEST(cached->prefilter().automata_from_cache == by_atoms->prefilter().automata_built);
+  // Each field's layout too: no atom is decoded, nothing is grouped again.
+  BOOST_TEST(by_atoms->prefilter().layouts_built > 5u);
+  BOOST_TEST(cached->prefilter().layouts_built == 0u);
+  BOOST_TEST(cached->prefilter().layouts_from_cache == by_atoms->prefilter().layouts_built);
+  BOOST_TEST(cached->prefilter().atoms == by_atoms->prefilter().atoms);
+  BOOST_TEST(cached->prefilter().filtered == by_atoms->prefilter().filtered);
   differ = 0;
   for (const char* f : {"/tests/corpora/youtube/comments.jsonl", "/tests/corpora/wordpress-spam/comments.jsonl"})
     for (const auto& c : Corpus(std::string(SG_SOURCE_DIR) + f)) {
