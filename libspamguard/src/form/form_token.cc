@@ -1,13 +1,9 @@
 #include "form/form_token.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include <array>
 #include <cstring>
+
+#include "util/digest.h"
 
 namespace spamguard::form {
 namespace {
@@ -38,30 +34,19 @@ uint64_t GetBe(const uint8_t* p, int bytes) {
 
 void PostHash(std::string_view post_id, uint8_t out[8]) {
   static const char kLabel[] = "spamguard form post";  // with its NUL: no post id can fake the label
-  uint8_t md[SHA256_DIGEST_LENGTH];
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned len = 0;
-  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) && EVP_DigestUpdate(ctx, kLabel, sizeof kLabel) &&
-            EVP_DigestUpdate(ctx, post_id.data(), post_id.size()) && EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  if (!ok) memset(md, 0, sizeof md);  // (only out of memory) no token will verify
-  memcpy(out, md, 8);
+  Sha256 h;
+  h.Update(kLabel, sizeof kLabel);
+  h.Update(post_id.data(), post_id.size());
+  memcpy(out, h.Final().data(), 8);
 }
 
 void Tag(const std::string& key, const uint8_t* data, uint8_t out[kTagBytes]) {
-  uint8_t md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), int(key.size()), data, kSigned, md, &len) || len < kTagBytes) {
-    // (only out of memory) a tag no comparison accepts: the random bytes
-    // differ from any tag a secret made.
-    if (!RandomBytes(md, kTagBytes)) memset(md, 0xff, kTagBytes);
-  }
-  memcpy(out, md, kTagBytes);
+  memcpy(out, HmacSha256(key, data, kSigned).data(), kTagBytes);
 }
 
 }  // namespace
 
-bool RandomBytes(void* out, size_t n) { return RAND_bytes(static_cast<unsigned char*>(out), int(n)) == 1; }
+bool RandomBytes(void* out, size_t n) { return KernelRandom(out, n); }
 
 std::string Issue(const Secret& secret, std::string_view post_id, int64_t issued, uint64_t nonce) {
   std::array<uint8_t, kBytes> b{};
@@ -116,7 +101,7 @@ Outcome Verify(std::string_view text, std::string_view post_id, const std::vecto
   }
   uint8_t tag[kTagBytes];
   Tag(secret->key, b.data(), tag);
-  if (CRYPTO_memcmp(tag, &b[kSigned], kTagBytes) != 0) {
+  if (!ConstantTimeEqual(tag, &b[kSigned], kTagBytes)) {
     *why = "a token whose signature does not verify (forged or altered)";
     return Outcome::kForged;
   }
@@ -126,7 +111,7 @@ Outcome Verify(std::string_view text, std::string_view post_id, const std::vecto
   out->use_key.append(reinterpret_cast<const char*>(&b[13]), 8);
   uint8_t post[8];
   PostHash(post_id, post);
-  if (CRYPTO_memcmp(post, &b[21], 8) != 0) {
+  if (!ConstantTimeEqual(post, &b[21], 8)) {
     *why = "a token made for the form of another post";
     return Outcome::kOtherPost;
   }

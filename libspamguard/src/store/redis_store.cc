@@ -26,7 +26,6 @@
 #include "store/redis_store.h"
 
 #include <hiredis.h>
-#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,6 +42,7 @@
 #include "lists/import.h"
 #include "lists/ip_index.h"
 #include "ratelimit/gcra.h"
+#include "util/digest.h"
 
 namespace spamguard::store {
 
@@ -75,19 +75,6 @@ namespace {
 const char kScriptBody[] =
 #include "redis_script.inc"
     ;
-
-std::string Sha1Hex(const char* text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(text, strlen(text), md, &n, EVP_sha1(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return out;
-}
 
 using Cmd = std::vector<std::string>;
 
