@@ -4,7 +4,8 @@
 # default rules and a database, score one comment, close), N of each kind,
 # median and minimum, with the split measured inside the process (open,
 # first score, close; "start" is the rest: exec, loading the libraries,
-# exit). With --peers DIR (../shared/peers) and rspamd/SpamAssassin
+# exit), and the page faults of each phase (start/open/score/close) next to
+# what one costs on this machine. With --peers DIR (../shared/peers) and rspamd/SpamAssassin
 # installed, the same comment through `rspamc` to a warm rspamd and `spamc`
 # to a warm spamd, started here on loopback and stopped by their PIDs.
 # With --keywords DIR (../shared/corpora/keyword-lists), also with
@@ -62,14 +63,15 @@ for i in range(n):
     wall.append((time.perf_counter() - t0) * 1000)
     if inside:
         f = p.stdout.split()
-        rows.append([float(x) / 1000 for x in f[:4]])
+        rows.append([float(x) / 1000 for x in f[:4]] + [int(x) for x in f[5:9]])
         a = names.get(f[4] if len(f) > 4 else "", "?")
         actions[a] = actions.get(a, 0) + 1
 w = st.median(wall)
 if inside:
     o, s, c, t = (st.median([r[i] for r in rows]) for i in range(4))
+    pf = "/".join(str(int(st.median([r[i] for r in rows]))) for i in range(4, 8)) if len(rows[0]) >= 8 else "?"
     verdicts = ", ".join(f"{k} {v}" for k, v in sorted(actions.items()))
-    print(f"{label:<44} {w:7.2f} {min(wall):7.2f} | {w - t:6.2f} {o:6.2f} {s:6.2f} {c:6.2f} | {t:6.2f}  ({verdicts})")
+    print(f"{label:<44} {w:7.2f} {min(wall):7.2f} | {w - t:6.2f} {o:6.2f} {s:6.2f} {c:6.2f} | {t:6.2f} | {pf:<15} ({verdicts})")
 else:
     print(f"{label:<44} {w:7.2f} {min(wall):7.2f} |")
 PY
@@ -82,7 +84,9 @@ timed() {  # timed LABEL COMMAND...
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $n processes each"
-printf '%-44s %7s %7s | %6s %6s %6s %6s | %6s\n' "ms per request (medians; min of the wall)" wall min start open score close inside
+read -r touch populate < <("$cold" --fault-cost)
+echo "a first touch of a page: $touch µs one fault at a time, $populate µs populated in one call (MADV_POPULATE_WRITE)"
+printf '%-44s %7s %7s | %6s %6s %6s %6s | %6s | %-15s\n' "ms per request (medians; min of the wall)" wall min start open score close inside "page faults s/o/s/c"
 measure "a process that does nothing (/bin/true)" 0 /bin/true
 db=$tmp/blog.db
 "$cold" "$rules" "$db" 192.0.2.1 "$ham" > /dev/null  # the database and the rule cache made
