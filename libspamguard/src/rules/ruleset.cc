@@ -690,6 +690,7 @@ class Builder {
                          "backreferences or look-around)");
     // The pattern is checked (compiled once, or found in the atom cache)
     // when the whole file has been read; its RE2 compiles when first needed.
+    rule.trivial = pattern == "^$" ? 1 : pattern == "." ? 2 : 0;
     rule.re = std::make_unique<LazyRegex>(pattern, Re2Options());
     rule.warning_at = warnings_->size();  // (where a warning about it goes, in file order)
     rule.source = std::string(Trim(rest));
@@ -1205,9 +1206,10 @@ class Builder {
       const uint64_t automaton_key = uint64_t(fr.layout[2]) | uint64_t(fr.layout[3]) << 32;
       rs->prefilter_.atoms += fr.layout[4];
       for (int i : fr.all) {
-        if (rs->rules_[size_t(i)].filtered) ++rs->prefilter_.filtered;
+        const Rule& rule = rs->rules_[size_t(i)];
+        if (rule.filtered) ++rs->prefilter_.filtered;
         else {
-          fr.unfiltered.push_back(i);
+          (rule.trivial ? fr.trivial : fr.unfiltered).push_back(i);
           ++rs->prefilter_.unfiltered;
         }
       }
@@ -1379,6 +1381,18 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     return true;
   };
   auto run = [&](int r, std::string_view text, bool whole) {
+    if (const uint8_t t = rules_[size_t(r)].trivial) {
+      if (t == 1) {
+        if (text.empty()) fire(r, {});
+        return;
+      }
+      size_t at = text.find_first_not_of('\n');
+      if (at == std::string_view::npos) return;
+      const auto c = static_cast<unsigned char>(text[at]);
+      const size_t len = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;  // (one character, as /./ finds it)
+      fire(r, whole ? text : text.substr(at, std::min(len, text.size() - at)));
+      return;
+    }
     const RE2& re = rules_[size_t(r)].re->Get();
     if (!re.ok()) {
       // (Checked at load; only a budget lowered since the cache was
@@ -1438,7 +1452,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
       }
       // (The set's DFA ran out of memory on this text: the atoms below.)
     }
-    candidates.clear();
+    candidates.assign(fr.trivial.begin(), fr.trivial.end());
     if (!fr.unfiltered.empty()) {
       const RE2::Set* set = UnfilteredSet(fr);
       set_hits.clear();
@@ -1448,7 +1462,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
       } else {
         // (No set, or its DFA ran out of memory on this text: each rule's
         // own RE2 falls back to the NFA, still in linear time.)
-        candidates = fr.unfiltered;
+        candidates.insert(candidates.end(), fr.unfiltered.begin(), fr.unfiltered.end());
       }
     }
     if (!fr.atoms.empty()) {

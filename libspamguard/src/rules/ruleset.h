@@ -58,6 +58,10 @@ struct Rule {
   bool filtered = false;
   const uint32_t* clauses = nullptr;
   uint64_t atom_key = 0;                            // (while loading)
+  // Patterns decided without RE2 (no process compiles a regex for them):
+  // 1 for /^$/ (the text is empty), 2 for /./ (it holds a character other
+  // than a newline).
+  uint8_t trivial = 0;
   size_t warning_at = 0;                            // (while loading)
   Cmp cmp = Cmp::kGt;       // links rules
   int64_t count = 0;
@@ -211,7 +215,8 @@ class RuleSet {
     uint32_t slots = 0;
     const uint32_t* slot_off = nullptr;  // slots + 1
     const uint32_t* slot_items = nullptr;
-    std::vector<int> unfiltered;
+    std::vector<int> unfiltered;  // (less the trivial ones, run directly)
+    std::vector<int> trivial;
     // The unfiltered rules as one RE2::Set (one pass over the text instead
     // of one each), compiled when first needed; null if it would not
     // compile (they then run one by one).

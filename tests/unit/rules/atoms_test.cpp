@@ -238,6 +238,23 @@ BOOST_AUTO_TEST_CASE(atoms_never_skip_a_rule_that_matches) {
   BOOST_TEST(differ == 0u);
 }
 
+// /^$/ and /./ are decided without RE2 on the atoms' path; they fire
+// exactly where RE2 (the sets' path) fires them, with the same text.
+BOOST_AUTO_TEST_CASE(empty_and_any_character_patterns_match_as_re2_does) {
+  sgtest::TempDir d;
+  const std::string rules = "title T /^$/\nauthor A /./\nurl U /./\nbody B /^$/\nbody C /./\n";
+  auto by_atoms = LoadRules(rules, d.File("rc"), uint64_t(-1));
+  auto by_sets = LoadRules(rules, "", 0);
+  for (const char* v : {"", "\n", "\n\n", "x", "\nx", "\n\xc3\xbc!", "\xe2\x82\xac", "a\nb"}) {
+    comment::Comment c;
+    c.fields[SG_FIELD_TITLE] = v;
+    c.fields[SG_FIELD_AUTHOR] = v;
+    c.fields[SG_FIELD_URL] = v;
+    c.fields[SG_FIELD_BODY] = v;
+    BOOST_TEST(Hits(*by_atoms, c) == Hits(*by_sets, c), "value '" << v << "'");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_cache_file_is_used_only_whole_and_ours) {
   sgtest::TempDir d;
   const std::string rules = "body A /(?i)cheap\\s+(pills|meds)/\nbody B /(?i)casino/\nauthor C /^.{0,2}$/\n";
