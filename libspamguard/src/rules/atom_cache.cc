@@ -91,22 +91,26 @@ bool ReadEntry(Reader& r, Atoms* out) {
   return r.ok;
 }
 
-// Eight bytes a step (the file is read whole at every open; FNV-1a's byte
-// at a time cost as much as building the automata it saves).
+// Eight bytes a step in four independent lanes (the file is read whole at
+// every open; one dependent chain of multiplies was the largest single
+// cost of opening with a warm cache).
 uint64_t Checksum(const char* p, size_t len) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+  uint64_t h[4] = {0x9e3779b97f4a7c15ull ^ len, 0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull, 0x27d4eb2f165667c5ull};
   size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
+  for (; i + 32 <= len; i += 32) {
+    for (int k = 0; k < 4; ++k) {
+      uint64_t w;
+      memcpy(&w, p + i + 8 * size_t(k), 8);
+      h[k] = (h[k] ^ w) * 0xff51afd7ed558ccdull;
+      h[k] ^= h[k] >> 32;
+    }
   }
+  uint64_t out = h[0] ^ (h[1] * 0x9e3779b97f4a7c15ull) ^ (h[2] * 0xc4ceb9fe1a85ec53ull) ^ (h[3] * 0xff51afd7ed558ccdull);
   for (; i < len; ++i) {
-    h = (h ^ uint8_t(p[i])) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
+    out = (out ^ uint8_t(p[i])) * 0xc4ceb9fe1a85ec53ull;
+    out ^= out >> 29;
   }
-  return h;
+  return out;
 }
 
 // Whether FoldCase lowers the text's runes into what RE2 lowered this
