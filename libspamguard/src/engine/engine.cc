@@ -903,7 +903,7 @@ std::shared_ptr<const lists::KeywordIndex> Engine::Keywords(int64_t version) con
   held = std::atomic_load(&keywords_);
   if (held && held->version() == version) return held;
   int64_t read_version = 0;
-  held = lists::KeywordIndex::Load(store_.get(), KeywordCache(), &read_version);
+  held = lists::KeywordIndex::Load(store_.get(), KeywordCache(), &read_version, nullptr, version);
   if (!held) return nullptr;
   std::atomic_store(&keywords_, held);
   return held;

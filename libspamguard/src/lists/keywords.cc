@@ -199,8 +199,10 @@ bool ReadKeywordFile(const std::string& path, int kind, std::vector<KeywordEntry
 
 namespace {
 
-constexpr char kIndexMagic[8] = {'S', 'G', 'K', 'W', 'I', 'D', 'X', '2'};
-constexpr size_t kIndexHeader = 8 + 8 + 8 + 8 + 8;  // magic, version, db id, phrases, sources
+constexpr char kIndexMagic[8] = {'S', 'G', 'K', 'W', 'I', 'D', 'X', '3'};
+// magic, version, db id, phrases, sources, patterns, pattern sources, atom
+// slots, the pattern section's bytes
+constexpr size_t kIndexHeader = 8 + 8 * 8;
 
 uint64_t DbId(const std::string& db) {
   struct stat sb;
@@ -214,10 +216,31 @@ void Append(std::string* b, const T* p, size_t n) {
   while (b->size() % 8) b->push_back('\0');
 }
 
+// Reads arrays in order from an 8-byte aligned block; null once past its end.
+struct Taker {
+  const char* p;
+  size_t size, at = 0;
+  const char* Take(size_t count, size_t width) {
+    if (at > size || count > (size - at) / width) return nullptr;
+    const char* q = p + at;
+    at = (at + count * width + 7) & ~size_t(7);
+    return at <= size ? q : nullptr;
+  }
+};
+
+bool Rising(const uint32_t* off, size_t n) {  // off[0] == 0, never falling
+  if (off[0] != 0) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (off[i] > off[i + 1]) return false;
+  return true;
+}
+
 }  // namespace
 
 KeywordIndex::~KeywordIndex() {
   if (map_) ::munmap(map_, map_size_);
+  if (re_)
+    for (size_t i = 0; i < n_patterns_; ++i) delete re_[i].load(std::memory_order_relaxed);
 }
 
 std::string_view KeywordIndex::Phrase(uint32_t i) const {
@@ -258,20 +281,23 @@ void KeywordIndex::BuildPhrases(const std::vector<KeywordEntry>& phrases) {
   sources_ = own_sources_.data();
 }
 
-std::string KeywordIndex::SerializePhrases(int64_t version, uint64_t db_id) const {
+std::string KeywordIndex::Serialize(int64_t version, uint64_t db_id) const {
   std::string b(kIndexMagic, sizeof kIndexMagic);
-  uint64_t head[4] = {uint64_t(version), db_id, n_phrases_, n_sources_};
-  Append(&b, head, 4);
+  uint64_t head[8] = {uint64_t(version), db_id, n_phrases_, n_sources_, n_patterns_, n_psources_, n_slots_,
+                      own_patterns_.size()};
+  Append(&b, head, 8);
   phrase_set_.Serialize(&b);
+  while (b.size() % 8) b.push_back('\0');
   Append(&b, text_off_, n_phrases_ + 1);
   Append(&b, source_of_, n_phrases_);
   Append(&b, source_off_, n_sources_ + 1);
   Append(&b, text_, text_off_[n_phrases_]);
   Append(&b, sources_, source_off_[n_sources_]);
+  b += own_patterns_;
   return b;
 }
 
-bool KeywordIndex::MapPhrases(const std::string& path, int64_t version, uint64_t db_id) {
+bool KeywordIndex::Map(const std::string& path, int64_t version, uint64_t db_id) {
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return false;
   struct stat sb;
@@ -287,32 +313,27 @@ bool KeywordIndex::MapPhrases(const std::string& path, int64_t version, uint64_t
   map_ = m;
   map_size_ = size;
   const char* p = static_cast<const char*>(m);
-  uint64_t head[4];
+  uint64_t head[8];
   memcpy(head, p + 8, sizeof head);
-  if (memcmp(p, kIndexMagic, 8) != 0 || head[0] != uint64_t(version) || head[1] != db_id || head[2] >= 0xffffffffu ||
-      head[3] >= 0xffffffffu)
+  if (memcmp(p, kIndexMagic, 8) != 0 || head[0] != uint64_t(version) || head[1] != db_id)
     return false;
+  for (int i = 2; i < 7; ++i)
+    if (head[i] >= 0xffffffffu) return false;
   const size_t n = size_t(head[2]), ns = size_t(head[3]);
-  size_t at = kIndexHeader, used = 0;
-  if (!phrase_set_.View(p + at, size - at, n ? uint32_t(n - 1) : 0, &used)) return false;
-  at += used;
-  auto take = [&](size_t count, size_t width) -> const char* {
-    if (count > (size - at) / width) return nullptr;
-    const char* q = p + at;
-    at = (at + count * width + 7) & ~size_t(7);
-    return at <= size ? q : nullptr;
-  };
-  const auto* toff = reinterpret_cast<const uint32_t*>(take(n + 1, 4));
-  const auto* sof = reinterpret_cast<const uint32_t*>(take(n, 4));
-  const auto* soff = reinterpret_cast<const uint32_t*>(take(ns + 1, 4));
+  if (head[7] > size - kIndexHeader) return false;
+  const size_t phrases_end = size - size_t(head[7]);
+  size_t used = 0;
+  if (!phrase_set_.View(p + kIndexHeader, phrases_end - kIndexHeader, n ? uint32_t(n - 1) : 0, &used)) return false;
+  Taker t{p, phrases_end, (kIndexHeader + used + 7) & ~size_t(7)};
+  const auto* toff = reinterpret_cast<const uint32_t*>(t.Take(n + 1, 4));
+  const auto* sof = reinterpret_cast<const uint32_t*>(t.Take(n, 4));
+  const auto* soff = reinterpret_cast<const uint32_t*>(t.Take(ns + 1, 4));
   if (!toff || !sof || !soff) return false;
-  const char* text = take(toff[n], 1);
-  const char* srcs = take(soff[ns], 1);
-  if (!text || !srcs || toff[0] != 0 || soff[0] != 0) return false;
+  const char* text = t.Take(toff[n], 1);
+  const char* srcs = t.Take(soff[ns], 1);
+  if (!text || !srcs || t.at != phrases_end || !Rising(toff, n) || !Rising(soff, ns)) return false;
   for (size_t i = 0; i < n; ++i)
-    if (toff[i] > toff[i + 1] || sof[i] >= ns) return false;
-  for (size_t i = 0; i < ns; ++i)
-    if (soff[i] > soff[i + 1]) return false;
+    if (sof[i] >= ns) return false;
   n_phrases_ = n;
   n_sources_ = ns;
   text_off_ = toff;
@@ -320,94 +341,201 @@ bool KeywordIndex::MapPhrases(const std::string& path, int64_t version, uint64_t
   source_of_ = sof;
   source_off_ = soff;
   sources_ = srcs;
-  return true;
+  return ViewPatterns(p + phrases_end, size_t(head[7]), head + 4);
 }
 
-void KeywordIndex::AddPatterns(std::vector<KeywordEntry> entries) {
+void KeywordIndex::BuildPatterns(const std::vector<KeywordEntry>& entries) {
   // Every atom goes into the automaton; a pattern is listed as a candidate
   // under the atoms of one clause only, its rarest (the least summed count
   // of patterns per atom). It can match only where every clause holds, that
   // one included, so it is still found; and an atom that hundreds of
   // patterns share (".com", "online") no longer makes each of them a
   // candidate for every link that holds it.
-  std::unordered_map<std::string, uint32_t> slots;
+  std::unordered_map<std::string, uint32_t> slots, source_ids;
   std::vector<uint32_t> uses;  // per slot: the patterns whose atoms hold it
-  for (auto& e : entries) {
+  std::vector<std::vector<std::vector<uint32_t>>> clauses(entries.size());
+  std::vector<uint32_t> text_off{0}, source_of, source_off{0}, word_off{0}, words;
+  std::string text, sources;
+  LiteralSet atom_set;
+  for (size_t index = 0; index < entries.size(); ++index) {
+    const KeywordEntry& e = entries[index];
     rules::Atoms a;
     if (!DecodeAtoms(e.atoms, &a) || (a.filtered && a.clauses.empty())) a = rules::Atoms{};  // (run on every link)
-    Pattern p;
-    p.re = std::make_unique<rules::LazyRegex>(e.entry, PatternOptions());
-    p.entry = std::move(e.entry);
-    p.source = std::move(e.source);
-    p.filtered = a.filtered;
-    const uint32_t index = uint32_t(patterns_.size());
+    text += e.entry;
+    text_off.push_back(uint32_t(text.size()));
+    auto [sit, added_source] = source_ids.emplace(e.source, uint32_t(source_ids.size()));
+    if (added_source) {
+      sources += e.source;
+      source_off.push_back(uint32_t(sources.size()));
+    }
+    source_of.push_back(sit->second);
+    words.push_back(a.filtered ? 1 : 0);
     if (a.filtered) {
       std::vector<uint32_t> slot(a.atoms.size());
       for (size_t k = 0; k < a.atoms.size(); ++k) {
         auto [it, added] = slots.emplace(a.atoms[k], uint32_t(uses.size()));
         if (added) {
           uses.push_back(0);
-          atom_set_.Add(a.atoms[k], it->second);
+          atom_set.Add(a.atoms[k], it->second);
         }
         slot[k] = it->second;
       }
+      words.push_back(uint32_t(a.clauses.size()));
       for (const auto& c : a.clauses) {
-        p.clauses.emplace_back();
-        for (uint16_t k : c) p.clauses.back().push_back(slot[k]);
-        std::sort(p.clauses.back().begin(), p.clauses.back().end());
-        p.clauses.back().erase(std::unique(p.clauses.back().begin(), p.clauses.back().end()), p.clauses.back().end());
+        std::vector<uint32_t> clause;
+        for (uint16_t k : c) clause.push_back(slot[k]);
+        std::sort(clause.begin(), clause.end());
+        clause.erase(std::unique(clause.begin(), clause.end()), clause.end());
+        words.push_back(uint32_t(clause.size()));
+        words.insert(words.end(), clause.begin(), clause.end());
+        clauses[index].push_back(std::move(clause));
       }
       std::sort(slot.begin(), slot.end());
       slot.erase(std::unique(slot.begin(), slot.end()), slot.end());
       for (uint32_t sl : slot) ++uses[sl];
     } else {
-      unfiltered_.push_back(index);
+      words.push_back(0);
     }
-    patterns_.push_back(std::move(p));
+    word_off.push_back(uint32_t(words.size()));
   }
-  slot_patterns_.assign(uses.size(), {});
-  for (uint32_t index = 0; index < patterns_.size(); ++index) {
-    const Pattern& p = patterns_[index];
-    if (!p.filtered) continue;
+  std::vector<std::vector<uint32_t>> slot_patterns(uses.size());
+  for (uint32_t index = 0; index < entries.size(); ++index) {
     const std::vector<uint32_t>* rarest = nullptr;
     uint64_t least = UINT64_MAX;
-    for (const auto& c : p.clauses) {
+    for (const auto& c : clauses[index]) {
       uint64_t sum = 0;
       for (uint32_t sl : c) sum += uses[sl];
       if (sum < least) least = sum, rarest = &c;
     }
-    for (uint32_t sl : *rarest) slot_patterns_[sl].push_back(index);
+    if (rarest)
+      for (uint32_t sl : *rarest) slot_patterns[sl].push_back(index);
   }
-  atom_set_.Build();
+  atom_set.Build();
+  std::vector<uint32_t> slot_off{0}, slot_items;
+  for (const auto& sp : slot_patterns) {
+    slot_items.insert(slot_items.end(), sp.begin(), sp.end());
+    slot_off.push_back(uint32_t(slot_items.size()));
+  }
+  std::string& b = own_patterns_;
+  b.clear();
+  atom_set.Serialize(&b);
+  while (b.size() % 8) b.push_back('\0');
+  Append(&b, text_off.data(), text_off.size());
+  Append(&b, source_of.data(), source_of.size());
+  Append(&b, source_off.data(), source_off.size());
+  Append(&b, word_off.data(), word_off.size());
+  Append(&b, slot_off.data(), slot_off.size());
+  Append(&b, words.data(), words.size());
+  Append(&b, slot_items.data(), slot_items.size());
+  Append(&b, text.data(), text.size());
+  Append(&b, sources.data(), sources.size());
+  const uint64_t counts[4] = {entries.size(), source_ids.size(), uses.size(), b.size()};
+  ViewPatterns(b.data(), b.size(), counts);  // (checks what it just wrote)
+}
+
+bool KeywordIndex::ViewPatterns(const char* p, size_t size, const uint64_t counts[4]) {
+  const size_t n = size_t(counts[0]), ns = size_t(counts[1]), nslots = size_t(counts[2]);
+  size_t used = 0;
+  if (!atom_set_.View(p, size, nslots ? uint32_t(nslots - 1) : 0, &used)) return false;
+  if (nslots == 0 && !atom_set_.empty()) return false;
+  Taker t{p, size, (used + 7) & ~size_t(7)};
+  const auto* toff = reinterpret_cast<const uint32_t*>(t.Take(n + 1, 4));
+  const auto* sof = reinterpret_cast<const uint32_t*>(t.Take(n, 4));
+  const auto* soff = reinterpret_cast<const uint32_t*>(t.Take(ns + 1, 4));
+  const auto* woff = reinterpret_cast<const uint32_t*>(t.Take(n + 1, 4));
+  const auto* loff = reinterpret_cast<const uint32_t*>(t.Take(nslots + 1, 4));
+  if (!toff || !sof || !soff || !woff || !loff || !Rising(toff, n) || !Rising(soff, ns) || !Rising(woff, n) ||
+      !Rising(loff, nslots))
+    return false;
+  const auto* words = reinterpret_cast<const uint32_t*>(t.Take(woff[n], 4));
+  const auto* items = reinterpret_cast<const uint32_t*>(t.Take(loff[nslots], 4));
+  const char* text = t.Take(toff[n], 1);
+  const char* srcs = t.Take(soff[ns], 1);
+  if (!words || !items || !text || !srcs || t.at != size) return false;
+  std::vector<uint32_t> unfiltered;
+  for (size_t i = 0; i < n; ++i) {
+    if (sof[i] >= ns) return false;
+    size_t w = woff[i];
+    const size_t end = woff[i + 1];
+    if (end - w < 2 || words[w] > 1) return false;
+    const bool filtered = words[w] == 1;
+    const size_t nclauses = words[w + 1];
+    w += 2;
+    for (size_t c = 0; c < nclauses; ++c) {
+      if (w >= end) return false;
+      const size_t k = words[w++];
+      if (k == 0 || end - w < k) return false;
+      for (size_t j = 0; j < k; ++j)
+        if (words[w + j] >= nslots) return false;
+      w += k;
+    }
+    if (w != end || filtered != (nclauses > 0)) return false;
+    if (!filtered) unfiltered.push_back(uint32_t(i));
+  }
+  for (size_t k = 0; k < loff[nslots]; ++k)
+    if (items[k] >= n) return false;
+  n_patterns_ = n;
+  n_psources_ = ns;
+  n_slots_ = nslots;
+  p_text_off_ = toff;
+  p_text_ = text;
+  p_source_of_ = sof;
+  p_source_off_ = soff;
+  p_sources_ = srcs;
+  p_word_off_ = woff;
+  p_words_ = words;
+  slot_off_ = loff;
+  slot_items_ = items;
+  unfiltered_ = std::move(unfiltered);
+  re_ = std::make_unique<std::atomic<rules::LazyRegex*>[]>(n);
+  return true;
+}
+
+const RE2& KeywordIndex::PatternRe(uint32_t i) const {
+  rules::LazyRegex* re = re_[i].load(std::memory_order_acquire);
+  if (!re) {
+    auto made = std::make_unique<rules::LazyRegex>(
+        std::string(p_text_ + p_text_off_[i], p_text_off_[i + 1] - p_text_off_[i]), PatternOptions());
+    if (re_[i].compare_exchange_strong(re, made.get(), std::memory_order_acq_rel)) re = made.release();
+  }
+  return re->Get();
 }
 
 std::shared_ptr<const KeywordIndex> KeywordIndex::Load(store::Store* store, const std::string& cache_path,
-                                                       int64_t* version, bool* mapped) {
-  std::shared_ptr<KeywordIndex> index(new KeywordIndex());
+                                                       int64_t* version, bool* mapped, int64_t expect) {
+  const uint64_t db_id = DbId(store->path());
+  auto map = [&](int64_t v) -> std::shared_ptr<KeywordIndex> {
+    if (cache_path.empty()) return nullptr;
+    std::shared_ptr<KeywordIndex> index(new KeywordIndex());
+    if (!index->Map(cache_path, v, db_id)) return nullptr;
+    index->version_ = v;
+    return index;
+  };
+  if (mapped) *mapped = true;
+  // The version the caller read with its lookup: nothing else to read.
+  if (expect != 0) {
+    if (auto index = map(expect)) {
+      *version = expect;
+      return index;
+    }
+  }
   std::vector<KeywordEntry> patterns;
   if (!store->Keywords(kLinkPattern, version, &patterns).ok()) return nullptr;
-  const uint64_t db_id = DbId(store->path());
-  bool from_map = !cache_path.empty() && index->MapPhrases(cache_path, *version, db_id);
-  if (mapped) *mapped = from_map;
-  if (!from_map) {
-    if (index->map_) {
-      ::munmap(index->map_, index->map_size_);
-      index->map_ = nullptr;
-      index->phrase_set_ = LiteralSet();
-    }
-    std::vector<KeywordEntry> phrases;
-    int64_t phrase_version = 0;
-    if (!store->Keywords(kPhrase, &phrase_version, &phrases).ok()) return nullptr;
-    if (phrase_version != *version) {  // (changed between the two reads: the next score reloads)
-      *version = phrase_version;
-      patterns.clear();
-      if (!store->Keywords(kLinkPattern, &phrase_version, &patterns).ok() || phrase_version != *version) return nullptr;
-    }
-    index->BuildPhrases(phrases);
-    if (!cache_path.empty() && !phrases.empty())
-      WriteFileAtomically(cache_path, index->SerializePhrases(*version, db_id), 0644);  // (else: the next process tries)
+  if (auto index = map(*version)) return index;
+  if (mapped) *mapped = false;
+  std::shared_ptr<KeywordIndex> index(new KeywordIndex());
+  std::vector<KeywordEntry> phrases;
+  int64_t phrase_version = 0;
+  if (!store->Keywords(kPhrase, &phrase_version, &phrases).ok()) return nullptr;
+  if (phrase_version != *version) {  // (changed between the two reads: the next score reloads)
+    *version = phrase_version;
+    patterns.clear();
+    if (!store->Keywords(kLinkPattern, &phrase_version, &patterns).ok() || phrase_version != *version) return nullptr;
   }
-  index->AddPatterns(std::move(patterns));
+  index->BuildPhrases(phrases);
+  index->BuildPatterns(patterns);
+  if (!cache_path.empty() && (!phrases.empty() || !patterns.empty()))
+    WriteFileAtomically(cache_path, index->Serialize(*version, db_id), 0644);  // (else: the next process tries)
   index->version_ = *version;
   return index;
 }
@@ -436,7 +564,7 @@ bool KeywordIndex::Match(const comment::Comment& c, const comment::Normalized& n
       }
     }
   }
-  if (patterns_.empty()) return false;
+  if (n_patterns_ == 0) return false;
   std::vector<std::string_view> links(n.links.begin(), n.links.end());
   if (!n.url.empty()) links.push_back(n.url);
   thread_local std::vector<uint32_t> present, candidates;
@@ -448,30 +576,30 @@ bool KeywordIndex::Match(const comment::Comment& c, const comment::Normalized& n
     std::sort(present.begin(), present.end());
     present.erase(std::unique(present.begin(), present.end()), present.end());
     candidates = unfiltered_;
-    for (uint32_t s : present) candidates.insert(candidates.end(), slot_patterns_[s].begin(), slot_patterns_[s].end());
+    for (uint32_t s : present) candidates.insert(candidates.end(), slot_items_ + slot_off_[s], slot_items_ + slot_off_[s + 1]);
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     for (uint32_t pi : candidates) {
-      const Pattern& p = patterns_[pi];
+      const uint32_t* w = p_words_ + p_word_off_[pi] + 1;
       bool holds = true;
-      for (const auto& clause : p.clauses) {
+      for (uint32_t c = 0, nc = *w++; c < nc && holds; ++c) {
+        const uint32_t k = *w++;
         bool any = false;
-        for (uint32_t s : clause) any = any || std::binary_search(present.begin(), present.end(), s);
-        if (!any) {
-          holds = false;
-          break;
-        }
+        for (uint32_t j = 0; j < k && !any; ++j) any = std::binary_search(present.begin(), present.end(), w[j]);
+        holds = any;
+        w += k;
       }
       if (!holds) continue;
       re2::StringPiece m;
-      const RE2& re = p.re->Get();
+      const RE2& re = PatternRe(pi);
       // (Whether it matches first, by the DFA alone: most candidates do not.)
       if (re.ok() && re.Match(link, 0, link.size(), RE2::UNANCHORED, nullptr, 0) &&
           re.Match(link, 0, link.size(), RE2::UNANCHORED, &m, 1)) {
+        const uint32_t s = p_source_of_[pi];
         out->kind = kLinkPattern;
         out->field = link == n.url ? "url" : "link";
-        out->entry = p.entry;
-        out->source = p.source;
+        out->entry = std::string(p_text_ + p_text_off_[pi], p_text_off_[pi + 1] - p_text_off_[pi]);
+        out->source = std::string(p_sources_ + p_source_off_[s], p_source_off_[s + 1] - p_source_off_[s]);
         out->found = std::string(m.data(), m.size());
         return true;
       }

@@ -7,8 +7,13 @@
 // (rules/atom_cache.h), worked out when the list is imported and stored
 // with it, so that a process loads tens of thousands of entries without
 // parsing a regex, and compiles only the patterns a comment's links reach.
+// Both are written, built, into one index file beside the database and
+// mapped by the next process: it reads no entry from the store and builds
+// no automaton (a CGI request paid ~1,600 page faults for building the
+// MT-Blacklist's every time).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -57,35 +62,33 @@ struct KeywordMatch {
 
 class KeywordIndex {
  public:
-  // The store's keyword lists: phrases mapped from the index file at
-  // cache_path when it is the one for the store's current version (else
-  // built from the store and written there, beside and renamed, for the
-  // next process), patterns read from the store. Null on a store error.
+  // The store's keyword lists: mapped from the index file at cache_path
+  // when it is the one for the store's current version (expect, when the
+  // caller knows it: then nothing is read from the store), else built from
+  // the store and written there, beside and renamed, for the next process.
+  // Null on a store error.
   static std::shared_ptr<const KeywordIndex> Load(store::Store* store, const std::string& cache_path,
-                                                  int64_t* version, bool* mapped = nullptr);
+                                                  int64_t* version, bool* mapped = nullptr, int64_t expect = 0);
   ~KeywordIndex();
   // The first entry found (phrases before patterns), or false.
   bool Match(const comment::Comment& c, const comment::Normalized& n, KeywordMatch* out) const;
   int64_t version() const { return version_; }  // the store's keyword version it holds
   size_t phrases() const { return n_phrases_; }
-  size_t patterns() const { return patterns_.size(); }
+  size_t patterns() const { return n_patterns_; }
 
  private:
   KeywordIndex() = default;
   int64_t version_ = 0;
-  bool MapPhrases(const std::string& path, int64_t version, uint64_t db_id);
+  bool Map(const std::string& path, int64_t version, uint64_t db_id);
   void BuildPhrases(const std::vector<KeywordEntry>& phrases);
-  std::string SerializePhrases(int64_t version, uint64_t db_id) const;
-  void AddPatterns(std::vector<KeywordEntry> patterns);
+  std::string Serialize(int64_t version, uint64_t db_id) const;
+  // Patterns: built into own_patterns_ (the file's pattern section), then
+  // viewed there or where they lie in the mapped file.
+  void BuildPatterns(const std::vector<KeywordEntry>& patterns);
+  bool ViewPatterns(const char* p, size_t size, const uint64_t counts[4]);
   std::string_view Phrase(uint32_t i) const;
   std::string_view PhraseSource(uint32_t i) const;
-
-  struct Pattern {
-    std::string entry, source;
-    bool filtered = false;
-    std::vector<std::vector<uint32_t>> clauses;  // atom slots
-    std::unique_ptr<rules::LazyRegex> re;
-  };
+  const RE2& PatternRe(uint32_t i) const;
   // Phrases: the set (value: phrase index), each phrase's text and source,
   // in arrays owned here or mapped from the index file.
   LiteralSet phrase_set_;
@@ -100,10 +103,25 @@ class KeywordIndex {
   void* map_ = nullptr;
   size_t map_size_ = 0;
 
-  std::vector<Pattern> patterns_;
+  // Patterns, in arrays of the pattern section: each one's text and source
+  // (offsets into blobs), its words (filtered, then its clauses as a count
+  // and each clause as a count and its atom slots), and for each atom slot
+  // the patterns listed under it.
+  size_t n_patterns_ = 0, n_psources_ = 0, n_slots_ = 0;
+  const uint32_t* p_text_off_ = nullptr;  // n_patterns_ + 1
+  const char* p_text_ = nullptr;
+  const uint32_t* p_source_of_ = nullptr;   // n_patterns_
+  const uint32_t* p_source_off_ = nullptr;  // n_psources_ + 1
+  const char* p_sources_ = nullptr;
+  const uint32_t* p_word_off_ = nullptr;  // n_patterns_ + 1
+  const uint32_t* p_words_ = nullptr;
+  const uint32_t* slot_off_ = nullptr;  // n_slots_ + 1
+  const uint32_t* slot_items_ = nullptr;
   LiteralSet atom_set_;  // value: atom slot
-  std::vector<std::vector<uint32_t>> slot_patterns_;
   std::vector<uint32_t> unfiltered_;
+  std::string own_patterns_;  // (built here: the section's bytes)
+  // Each pattern's RE2, made when a link first reaches it.
+  std::unique_ptr<std::atomic<rules::LazyRegex*>[]> re_;
 };
 
 }  // namespace spamguard::lists

@@ -5,7 +5,16 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "../test_util.h"
+#include "comment/comment.h"
 #include "lists/import.h"
+#include "lists/keywords.h"
+#include "store/sqlite_store.h"
 #include "lists/ip_index.h"
 #include "lists/ip_range.h"
 
@@ -156,6 +165,108 @@ BOOST_AUTO_TEST_CASE(sweep_matches_brute_force) {
         if (memcmp(iv.lo.data(), ip.data(), 4) <= 0 && memcmp(ip.data(), iv.hi.data(), 4) <= 0) got = iv.id;
       BOOST_REQUIRE_EQUAL(got, want);
     }
+  }
+}
+
+
+// The keyword index file beside the database holds the link patterns too,
+// built: the next process maps them, reads nothing from the store, and
+// finds the same entries; a damaged pattern section is not trusted (the
+// index is built from the store again, and still finds them).
+BOOST_AUTO_TEST_CASE(keyword_index_file_holds_the_link_patterns) {
+  namespace kw = spamguard::lists;
+  namespace comment = spamguard::comment;
+  namespace store = spamguard::store;
+  sgtest::TempDir dir;
+  const std::string db = dir.File("kw.db"), cache = dir.File("kw.db-keywords");
+  std::unique_ptr<store::SqliteStore> s;
+  BOOST_REQUIRE(store::SqliteStore::Open(db, store::SqliteOptions{}, &s).ok());
+  const std::string list = dir.File("mt.txt");
+  {
+    std::ofstream f(list);
+    f << "([\\w\\-_.]*lostr\\.info)\n(cheap|discount)-(pills|meds)\\.info\n";
+    for (int i = 0; i < 50; ++i) f << "spam" << i << "-[a-z]+\\.info\n";
+    f << "^https?://[^/]*\\.xyz/\n";  // (no atom it needs: run on every link)
+  }
+  std::vector<kw::KeywordEntry> entries, phrases;
+  std::vector<std::string> errors;
+  size_t dups = 0;
+  std::string io;
+  BOOST_REQUIRE(kw::ReadKeywordFile(list, kw::kLinkPattern, &entries, &errors, &dups, &io));
+  BOOST_REQUIRE_EQUAL(entries.size(), 53u);
+  for (auto& e : entries) e.source = "mt";
+  phrases.push_back({kw::kPhrase, "cheap pharmacy", "wp", ""});
+  int64_t v = 0;
+  BOOST_REQUIRE(s->ReplaceKeywords("mt", entries, &v).ok());
+  BOOST_REQUIRE(s->ReplaceKeywords("wp", phrases, &v).ok());
+
+  auto link = [](const char* url) {
+    comment::Comment c;
+    c.fields[SG_FIELD_BODY] = std::string("see <a href=\"") + url + "\">this</a>";
+    comment::Normalized n;
+    comment::Normalize(c, comment::Limits{}, &n);
+    return std::make_pair(c, n);
+  };
+  auto found = [&](const kw::KeywordIndex& index, const char* url) {
+    auto [c, n] = link(url);
+    kw::KeywordMatch m;
+    if (!index.Match(c, n, &m)) return std::string("-");
+    return m.entry + "|" + m.source + "|" + m.found;
+  };
+  const char* urls[] = {"http://www.lostr.info/", "http://discount-meds.info/x", "http://spam42-abc.info/",
+                        "http://shop.example.xyz/", "http://example.org/"};
+  int64_t got = 0;
+  bool mapped = true;
+  auto built = kw::KeywordIndex::Load(s.get(), cache, &got, &mapped);
+  BOOST_REQUIRE(built);
+  BOOST_TEST(!mapped);
+  BOOST_TEST(got == v);
+  BOOST_TEST(built->patterns() == 53u);
+  BOOST_TEST(found(*built, urls[0]) == "([\\w\\-_.]*lostr\\.info)|mt|www.lostr.info");
+  BOOST_TEST(found(*built, urls[1]) == "(cheap|discount)-(pills|meds)\\.info|mt|discount-meds.info");
+  BOOST_TEST(found(*built, urls[2]) == "spam42-[a-z]+\\.info|mt|spam42-abc.info");
+  BOOST_TEST(found(*built, urls[3]) == "^https?://[^/]*\\.xyz/|mt|http://shop.example.xyz/");
+  BOOST_TEST(found(*built, urls[4]) == "-");
+
+  auto again = kw::KeywordIndex::Load(s.get(), cache, &got, &mapped, v);
+  BOOST_REQUIRE(again);
+  BOOST_TEST(mapped);
+  BOOST_TEST(again->patterns() == 53u);
+  BOOST_TEST(again->phrases() == 1u);
+  for (const char* u : urls) BOOST_TEST(found(*again, u) == found(*built, u), u);
+
+  // A pattern word pointing past the atoms, then a cut file: not mapped.
+  std::string bytes;
+  {
+    std::ifstream f(cache, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    bytes = ss.str();
+  }
+  for (int damage = 0; damage < 2; ++damage) {
+    std::string bad = bytes;
+    if (damage == 0) {
+      for (size_t k = bad.size() / 2; k + 4 <= bad.size(); k += 4) {
+        uint32_t w;
+        memcpy(&w, &bad[k], 4);
+        if (w == 1) {  // (the first "filtered" word after the middle: its clause count next)
+          w = 0xfffffff0u;
+          memcpy(&bad[k + 4], &w, 4);
+          break;
+        }
+      }
+    } else {
+      bad.resize(bad.size() - 16);
+    }
+    {
+      std::ofstream f(cache, std::ios::binary | std::ios::trunc);
+      f << bad;
+    }
+    ::chmod(cache.c_str(), 0644);
+    auto rebuilt = kw::KeywordIndex::Load(s.get(), cache, &got, &mapped, v);
+    BOOST_REQUIRE(rebuilt);
+    BOOST_TEST(!mapped, "damage " << damage);
+    for (const char* u : urls) BOOST_TEST(found(*rebuilt, u) == found(*built, u), u);
   }
 }
 
