@@ -12,6 +12,7 @@
 
 #include "rules/perl_syntax.h"
 #include "store/store.h"
+#include "util/clause_words.h"
 #include "util/read_all.h"
 
 namespace spamguard::lists {
@@ -454,22 +455,8 @@ bool KeywordIndex::ViewPatterns(const char* p, size_t size, const uint64_t count
   if (!words || !items || !text || !srcs || t.at != size) return false;
   std::vector<uint32_t> unfiltered;
   for (size_t i = 0; i < n; ++i) {
-    if (sof[i] >= ns) return false;
-    size_t w = woff[i];
-    const size_t end = woff[i + 1];
-    if (end - w < 2 || words[w] > 1) return false;
-    const bool filtered = words[w] == 1;
-    const size_t nclauses = words[w + 1];
-    w += 2;
-    for (size_t c = 0; c < nclauses; ++c) {
-      if (w >= end) return false;
-      const size_t k = words[w++];
-      if (k == 0 || end - w < k) return false;
-      for (size_t j = 0; j < k; ++j)
-        if (words[w + j] >= nslots) return false;
-      w += k;
-    }
-    if (w != end || filtered != (nclauses > 0)) return false;
+    bool filtered = false;
+    if (sof[i] >= ns || !CheckClauseWords(words, woff[i], woff[i + 1], nslots, &filtered)) return false;
     if (!filtered) unfiltered.push_back(uint32_t(i));
   }
   for (size_t k = 0; k < loff[nslots]; ++k)
@@ -580,16 +567,7 @@ bool KeywordIndex::Match(const comment::Comment& c, const comment::Normalized& n
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     for (uint32_t pi : candidates) {
-      const uint32_t* w = p_words_ + p_word_off_[pi] + 1;
-      bool holds = true;
-      for (uint32_t c = 0, nc = *w++; c < nc && holds; ++c) {
-        const uint32_t k = *w++;
-        bool any = false;
-        for (uint32_t j = 0; j < k && !any; ++j) any = std::binary_search(present.begin(), present.end(), w[j]);
-        holds = any;
-        w += k;
-      }
-      if (!holds) continue;
+      if (!ClausesHold(p_words_ + p_word_off_[pi] + 1, present)) continue;
       re2::StringPiece m;
       const RE2& re = PatternRe(pi);
       // (Whether it matches first, by the DFA alone: most candidates do not.)

@@ -18,6 +18,7 @@
 #include "comment/text.h"
 #include "rules/atom_cache.h"
 #include "rules/perl_syntax.h"
+#include "util/clause_words.h"
 #include "util/fnv1a.h"
 #include "util/numbers.h"
 
@@ -1060,21 +1061,9 @@ class Builder {
     const size_t nwords = count - at;
     if (rule_off[0] != 0 || rule_off[nrules] != nwords) return false;
     for (size_t k = 0; k < nrules; ++k) {
-      size_t p = rule_off[k];
-      const size_t end = rule_off[k + 1];
-      if (end < p || end > nwords || end - p < 2 || words[p] > 1) return false;
-      const bool filtered = words[p] == 1;
-      const size_t nclauses = words[p + 1];
-      p += 2;
-      for (size_t c = 0; c < nclauses; ++c) {
-        if (p >= end) return false;
-        const size_t n = words[p++];
-        if (n == 0 || end - p < n) return false;
-        for (size_t i = 0; i < n; ++i)
-          if (words[p + i] >= nslots || (i > 0 && words[p + i] <= words[p + i - 1])) return false;
-        p += n;
-      }
-      if (p != end || (filtered && nclauses == 0)) return false;
+      bool filtered = false;
+      if (rule_off[k + 1] > nwords || !CheckClauseWords(words, rule_off[k], rule_off[k + 1], nslots, &filtered))
+        return false;
     }
     fr->layout = w;
     fr->slots = uint32_t(nslots);
@@ -1369,17 +1358,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
   thread_local std::string folded;
   thread_local std::vector<int> candidates;
   thread_local std::vector<uint32_t> present;
-  auto holds = [&](const Rule& rule) {
-    const uint32_t* w = rule.clauses;
-    for (uint32_t c = 0, nc = *w++; c < nc; ++c) {
-      const uint32_t n = *w++;
-      bool any = false;
-      for (uint32_t k = 0; k < n && !any; ++k) any = std::binary_search(present.begin(), present.end(), w[k]);
-      if (!any) return false;
-      w += n;
-    }
-    return true;
-  };
+  auto holds = [&](const Rule& rule) { return ClausesHold(rule.clauses, present); };
   auto run = [&](int r, std::string_view text, bool whole) {
     if (const uint8_t t = rules_[size_t(r)].trivial) {
       if (t == 1) {
