@@ -1066,6 +1066,7 @@ class Builder {
         return false;
     }
     fr->layout = w;
+    fr->layout_words = count;
     fr->slots = uint32_t(nslots);
     fr->slot_off = slot_off;
     fr->slot_items = items;
@@ -1079,13 +1080,14 @@ class Builder {
 
   // A field's layout made from its rules' atoms (decoded from the cache or
   // just computed); *automaton gets its atoms in slot order.
-  bool BuildLayout(const RuleSet::FieldRules& fr, std::vector<uint32_t>* out, std::vector<std::string>* automaton) {
+  bool BuildLayout(const std::vector<Rule>& rules, const RuleSet::FieldRules& fr, std::vector<uint32_t>* out,
+                   std::vector<std::string>* automaton) {
     std::unordered_map<std::string, uint32_t> slots;
     std::vector<std::vector<uint32_t>> slot_rules;
     std::vector<uint32_t> rule_words, rule_off{0};
     uint32_t atoms = 0;
     for (int i : fr.all) {
-      const Atoms* a = cache_.Find(rules_or_(i).atom_key);
+      const Atoms* a = cache_.Find(rules[size_t(i)].atom_key);
       if (!a) return false;
       rule_words.push_back(a->filtered ? 1 : 0);
       if (!a->filtered) {
@@ -1138,12 +1140,10 @@ class Builder {
     out->insert(out->end(), rule_words.begin(), rule_words.end());
     return true;
   }
-  const Rule& rules_or_(int i) const { return (*compiling_)[size_t(i)]; }
 
   Status Compile(RuleSet* rs) {
     std::array<int, size_t(Target::kRegexCount)> field_of;
     field_of.fill(-1);
-    compiling_ = &rs->rules_;
     for (size_t i = 0; i < rs->rules_.size(); ++i) {
       Rule& rule = rs->rules_[i];
       if (rule.target >= Target::kRegexCount) continue;
@@ -1186,7 +1186,8 @@ class Builder {
       if (viewed) {
         ++rs->prefilter_.layouts_from_cache;
       } else {
-        if (!BuildLayout(fr, &fr.layout_own, &atoms)) return Status::IOError("rule cache " + rs->prefilter_.cache + ": a rule's atoms went missing");
+        if (!BuildLayout(rs->rules_, fr, &fr.layout_own, &atoms))
+          return Status::IOError("rule cache " + rs->prefilter_.cache + ": a rule's atoms went missing");
         if (!UseLayout(rs, &fr, fr.layout_own.data(), fr.layout_own.size()))
           return Status::IOError("rule cache: a field's layout does not check");
         ++rs->prefilter_.layouts_built;
@@ -1210,7 +1211,8 @@ class Builder {
       }
       if (atoms.empty()) {  // (the layout was read, the automaton was not: the atoms again)
         std::vector<uint32_t> again;
-        if (!BuildLayout(fr, &again, &atoms) || again != std::vector<uint32_t>(fr.layout, fr.layout + again.size()))
+        if (!BuildLayout(rs->rules_, fr, &again, &atoms) || again.size() != fr.layout_words ||
+            !std::equal(again.begin(), again.end(), fr.layout))
           return Status::IOError("rule cache " + rs->prefilter_.cache + ": a field's layout does not match its atoms");
       }
       for (size_t k = 0; k < atoms.size(); ++k) fr.atoms.Add(atoms[k], uint32_t(k));
@@ -1242,7 +1244,6 @@ class Builder {
   LoadOptions opts_;
   std::vector<std::string>* warnings_;
   AtomCache cache_;                   // the atom cache, read by PrepareRegexes, written after Compile
-  const std::vector<Rule>* compiling_ = nullptr;  // (Compile's rules)
   std::vector<uint64_t> cache_keys_;  // its entries the rules use
   // Without an atom cache: each field's patterns, parsed (set order = rule
   // order within the field).

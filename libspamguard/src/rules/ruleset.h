@@ -211,6 +211,7 @@ class RuleSet {
     // of the field's rules' own words start (all.size() + 1 offsets), and
     // those words: filtered, then the clauses (see Rule::clauses).
     const uint32_t* layout = nullptr;
+    size_t layout_words = 0;
     std::vector<uint32_t> layout_own;
     uint32_t slots = 0;
     const uint32_t* slot_off = nullptr;  // slots + 1
