@@ -1342,9 +1342,18 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
   // What silent building blocks matched, so that a meta built on them can
   // show it ("__AUTHOR_STRONG 'casino'"); few fire per comment.
   thread_local std::vector<Hit> silent;
+  // Silent regex rules that fired, their matched text not yet looked for:
+  // only a meta that fires shows it, and finding it can cost a compile of
+  // the rule's reverse program in a fresh process.
+  struct Unbounded {
+    int rule;
+    std::string_view text;
+  };
+  thread_local std::vector<Unbounded> unbounded;
   fired.assign(rules_.size(), 0);
   found.clear();
   silent.clear();
+  unbounded.clear();
   auto fire = [&](int r, std::string_view m) {
     fired[size_t(r)] = 1;
     const bool quiet = rules_[size_t(r)].Silent();
@@ -1387,7 +1396,10 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     if (!re.Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0)) return;
     re2::StringPiece m;
     if (whole) fire(r, text);
-    else if (re.Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
+    else if (rules_[size_t(r)].Silent()) {
+      fired[size_t(r)] = 1;
+      unbounded.push_back({r, text});
+    } else if (re.Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
     else fire(r, {});
   };
   thread_local std::vector<int> set_hits;
@@ -1425,7 +1437,10 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
           if (fired[size_t(r)]) continue;
           re2::StringPiece m;
           if (whole) fire(r, text);
-          else if (rules_[size_t(r)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
+          else if (rules_[size_t(r)].Silent()) {
+            fired[size_t(r)] = 1;
+            unbounded.push_back({r, text});
+          } else if (rules_[size_t(r)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
           else fire(r, {});
         }
         return;
@@ -1492,6 +1507,13 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
         seen.push_back(node.value);
         if (!why.empty()) why += " + ";
         why += rules_[size_t(node.value)].name;
+        for (auto& u : unbounded) {
+          if (u.rule != int(node.value)) continue;
+          // (Its bounds now, once: a meta that fires shows what it matched.)
+          re2::StringPiece m;
+          if (rules_[size_t(u.rule)].re->Get().Match(u.text, 0, u.text.size(), RE2::UNANCHORED, &m, 1)) fire(u.rule, m);
+          u.rule = -1;
+        }
         for (const auto& sh : silent)
           if (sh.rule == int(node.value)) why += " '" + sh.match + "'";
       }
