@@ -354,7 +354,6 @@ void KeywordIndex::BuildPatterns(const std::vector<KeywordEntry>& entries) {
   // candidate for every link that holds it.
   std::unordered_map<std::string, uint32_t> slots, source_ids;
   std::vector<uint32_t> uses;  // per slot: the patterns whose atoms hold it
-  std::vector<std::vector<std::vector<uint32_t>>> clauses(entries.size());
   std::vector<uint32_t> text_off{0}, source_of, source_off{0}, word_off{0}, words;
   std::string text, sources;
   LiteralSet atom_set;
@@ -381,16 +380,7 @@ void KeywordIndex::BuildPatterns(const std::vector<KeywordEntry>& entries) {
         }
         slot[k] = it->second;
       }
-      words.push_back(uint32_t(a.clauses.size()));
-      for (const auto& c : a.clauses) {
-        std::vector<uint32_t> clause;
-        for (uint16_t k : c) clause.push_back(slot[k]);
-        std::sort(clause.begin(), clause.end());
-        clause.erase(std::unique(clause.begin(), clause.end()), clause.end());
-        words.push_back(uint32_t(clause.size()));
-        words.insert(words.end(), clause.begin(), clause.end());
-        clauses[index].push_back(std::move(clause));
-      }
+      AppendClauseWords(a.clauses, slot, &words);
       std::sort(slot.begin(), slot.end());
       slot.erase(std::unique(slot.begin(), slot.end()), slot.end());
       for (uint32_t sl : slot) ++uses[sl];
@@ -401,15 +391,19 @@ void KeywordIndex::BuildPatterns(const std::vector<KeywordEntry>& entries) {
   }
   std::vector<std::vector<uint32_t>> slot_patterns(uses.size());
   for (uint32_t index = 0; index < entries.size(); ++index) {
-    const std::vector<uint32_t>* rarest = nullptr;
+    // (Its clauses, read back from its words.)
+    const uint32_t* w = words.data() + word_off[index] + 1;
+    const uint32_t* rarest = nullptr;
+    uint32_t rarest_n = 0;
     uint64_t least = UINT64_MAX;
-    for (const auto& c : clauses[index]) {
+    for (uint32_t c = 0, nc = *w++; c < nc; ++c) {
+      const uint32_t n = *w++;
       uint64_t sum = 0;
-      for (uint32_t sl : c) sum += uses[sl];
-      if (sum < least) least = sum, rarest = &c;
+      for (uint32_t k = 0; k < n; ++k) sum += uses[w[k]];
+      if (sum < least) least = sum, rarest = w, rarest_n = n;
+      w += n;
     }
-    if (rarest)
-      for (uint32_t sl : *rarest) slot_patterns[sl].push_back(index);
+    for (uint32_t k = 0; k < rarest_n; ++k) slot_patterns[rarest[k]].push_back(index);
   }
   atom_set.Build();
   std::vector<uint32_t> slot_off{0}, slot_items;

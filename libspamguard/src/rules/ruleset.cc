@@ -1107,15 +1107,7 @@ class Builder {
           slot_rules[it->second].push_back(uint32_t(i));
       }
       atoms += uint32_t(a->atoms.size());
-      rule_words.push_back(uint32_t(a->clauses.size()));
-      for (const auto& c : a->clauses) {
-        std::vector<uint32_t> clause;
-        for (uint16_t k : c) clause.push_back(slot[k]);
-        std::sort(clause.begin(), clause.end());
-        clause.erase(std::unique(clause.begin(), clause.end()), clause.end());
-        rule_words.push_back(uint32_t(clause.size()));
-        rule_words.insert(rule_words.end(), clause.begin(), clause.end());
-      }
+      AppendClauseWords(a->clauses, slot, &rule_words);
       rule_off.push_back(uint32_t(rule_words.size()));
     }
     Fnv1a h;

@@ -12,6 +12,22 @@
 
 namespace spamguard {
 
+// Appends a pattern's clauses after its `filtered` word: their number, then
+// each as its number of slots and the slots (slot[k] for its atom k),
+// rising and without repeats.
+inline void AppendClauseWords(const std::vector<std::vector<uint16_t>>& clauses, const std::vector<uint32_t>& slot,
+                              std::vector<uint32_t>* words) {
+  words->push_back(uint32_t(clauses.size()));
+  for (const auto& c : clauses) {
+    const size_t at = words->size();
+    words->push_back(0);
+    for (uint16_t k : c) words->push_back(slot[k]);
+    std::sort(words->begin() + std::ptrdiff_t(at + 1), words->end());
+    words->erase(std::unique(words->begin() + std::ptrdiff_t(at + 1), words->end()), words->end());
+    (*words)[at] = uint32_t(words->size() - at - 1);
+  }
+}
+
 // Whether words[begin, end) are exactly one pattern's words, with every
 // slot below slots (nothing read from a file is used unchecked); *filtered
 // gets its first word.
