@@ -295,29 +295,40 @@ BOOST_AUTO_TEST_CASE(faults_down_at_open_and_mid_run) {
   sg_engine_close(e);
 }
 
-// kill -9 with the append-only file (appendfsync everysec): every learn
-// the server acknowledged is there after the restart. (write(2) to the AOF
-// happens before the reply goes out; only a crash of the machine itself
-// can lose the last second, which this cannot show.)
+// kill -9 with the append-only file (appendfsync always): every learn the
+// server acknowledged is there after the restart. With `always` Redis
+// writes and syncs the file before it sends the replies of that turn of its
+// loop. (`everysec` does not promise this: while the background fsync of
+// the last second is still running, Redis postpones its write(2) for up to
+// two seconds and keeps replying, so a kill -9 on a slow disk can lose
+// acknowledged writes. This test failed that way once on a loaded machine.)
 BOOST_AUTO_TEST_CASE(faults_kill9_with_aof_keeps_acknowledged_learns) {
   if (NoRedis()) return;
-  sgtest::RedisServer server({"--appendonly", "yes", "--appendfsync", "everysec"});
+  sgtest::RedisServer server({"--appendonly", "yes", "--appendfsync", "always"});
   BOOST_REQUIRE(server.up());
   sgtest::TempDir d;
   std::string rules = Rules(d, "aof", server.unix_url());
   sg_engine* e = Open(rules);
-  int acked = 0;
+  std::atomic<int> acked{0};
   std::atomic<bool> stop{false};
-  // Learns go on while the server is killed.
+  // Learns go on while the server is killed: at least 200 ms and 100
+  // acknowledged learns in (a sync per write is slow on some disks).
   std::thread killer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      auto waited = std::chrono::steady_clock::now() - start;
+      if (waited > std::chrono::seconds(10)) break;
+      if (acked >= 100 && waited >= std::chrono::milliseconds(200)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     server.Stop(true);
     stop = true;
   });
-  for (int i = 0; i < 100000 && !stop; ++i)
+  int sent = 0;
+  for (int i = 0; i < 1000000 && !stop; ++i, ++sent)
     if (Learn(e, "k" + std::to_string(i), SG_LABEL_SPAM, "192.0.2." + std::to_string(i % 200)) == SG_OK) ++acked;
   killer.join();
-  BOOST_TEST(acked > 50);
+  BOOST_TEST(acked >= 100);
   BOOST_REQUIRE(server.Start());
   std::string st;
   BOOST_TEST(WaitFor(
@@ -326,11 +337,13 @@ BOOST_AUTO_TEST_CASE(faults_kill9_with_aof_keeps_acknowledged_learns) {
         return StatNumber(st, "learned", "spam") >= 0;
       },
       3000));
-  // Every acknowledged learn survived; at most the one in flight at the kill
-  // (done but not acknowledged) is there in addition.
+  // Every acknowledged learn survived. Besides them, only learns that were
+  // sent and not acknowledged can be there: the one in flight at the kill,
+  // and any that ran past the 150 ms timeout while a sync was slow (the
+  // server did them; the caller was told they failed).
   long held = StatNumber(st, "learned", "spam");
   BOOST_TEST(held >= acked);
-  BOOST_TEST(held <= acked + 1);
+  BOOST_TEST(held <= sent);
   sg_engine_close(e);
 }
 
