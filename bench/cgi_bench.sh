@@ -8,6 +8,11 @@
 # what one costs on this machine. With --peers DIR (../shared/peers) and rspamd/SpamAssassin
 # installed, the same comment through `rspamc` to a warm rspamd and `spamc`
 # to a warm spamd, started here on loopback and stopped by their PIDs.
+# Rows "as comment.cgi" run the same program linked as the CGI example is
+# (the static library and its dependencies inside: cmake/SelfContained.cmake)
+# and growing its heap in one populated call first, as the example does
+# (examples/cgi/warm_heap.h; counted in the open; the pages it populates
+# count as faults there, at a fraction of a fault's cost).
 # With --keywords DIR (../shared/corpora/keyword-lists), also with
 # WordPress's 62,204-phrase list and the MT-Blacklist imported.
 #
@@ -25,6 +30,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 cold=$build/bench/spamguard_cold_bench sg=$build/cli/spamguard
+# The same program linked as examples/cgi/comment.cgi is: the static
+# library and its dependencies inside (cmake/SelfContained.cmake); none
+# when the build could not link it so.
+static=$build/bench/spamguard_cold_bench_static
+if [ ! -x "$static" ] || ldd "$static" 2>/dev/null | grep -q libspamguard; then static=""; fi
 [ -x "$cold" ] || { echo "build $cold first (cmake --build $build)" >&2; exit 1; }
 tmp=$(mktemp -d)
 pids=()
@@ -79,6 +89,9 @@ PY
 run() {  # run LABEL DB IP BODY [RULES]
   measure "$1" 1 "$cold" "${5:-$rules}" "$2" "$3" "$4"
 }
+srun() {  # srun LABEL DB IP BODY [RULES]: the program as comment.cgi is built and runs
+  [ -z "$static" ] || measure "$1" 1 env SG_BENCH_WARM_HEAP_KB=512 "$static" "${5:-$rules}" "$2" "$3" "$4"
+}
 timed() {  # timed LABEL COMMAND...
   measure "$1" 0 "${@:2}"
 }
@@ -97,6 +110,11 @@ run "a block-listed address" "$db" 198.51.100.7 "$spam"
 printf 'include %s\nratelimit ip 1/3600s\n' "$rules" > "$tmp/limited.cf"
 "$cold" "$tmp/limited.cf" "$db" 203.0.113.9 "$ham" > /dev/null
 run "a rate-limited address" "$db" 203.0.113.9 "$ham" "$tmp/limited.cf"
+[ -z "$static" ] || measure "ham, self-contained, heap not warmed" 1 "$static" "$rules" "$db" "{i}.20.0.1" "$ham"
+srun "ham, as comment.cgi" "$db" "{i}.17.0.1" "$ham"
+srun "spam, as comment.cgi" "$db" "{i}.18.0.1" "$spam"
+srun "a block-listed address, as comment.cgi" "$db" 198.51.100.8 "$spam"
+srun "a rate-limited address, as comment.cgi" "$db" 203.0.113.9 "$ham" "$tmp/limited.cf"
 printf 'include %s\nrule_cache none\n' "$rules" > "$tmp/nocache.cf"
 run "spam, no rule cache (every pattern parsed)" "$db" "{i}.12.0.1" "$spam" "$tmp/nocache.cf"
 run "spam, no database (rule_cache none)" none "{i}.13.0.1" "$spam"
@@ -148,4 +166,5 @@ if [ -n "$peers" ]; then
   timed "rspamc to a warm rspamd (same comment)" sh -c "rspamc -h 127.0.0.1:$rport < '$msg'"
   timed "spamc to a warm spamd (same comment)" sh -c "spamc -d 127.0.0.1 -p $sport -c < '$msg'"
   run "spamguard, spam, default rules, database" "$db" "{i}.16.0.1" "$spam"
+  srun "spamguard, spam, as comment.cgi" "$db" "{i}.19.0.1" "$spam"
 fi

@@ -22,11 +22,18 @@
  * HTTP_USER_AGENT, HTTP_REFERER, CONTENT_LENGTH, CONTENT_TYPE.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* (madvise, sbrk: warm_heap.h) */
 #include <spamguard/spamguard.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+
+#include "warm_heap.h"
+
+/* What opening the engine and scoring one comment write to the heap, and
+ * some room: populated in one call (warm_heap.h). */
+#define WARM_HEAP_KB 512
 
 #define MAX_BODY (1024 * 1024)
 
@@ -92,6 +99,7 @@ static int form_page(const char *rules, const char *db) {
     if (n < 0) return respond("400 Bad Request", "", "malformed post_id"), 0;
     post[n] = '\0';
   }
+  warm_heap(WARM_HEAP_KB);
   sg_config_new(&cfg);
   if (db) sg_config_set_str(cfg, SG_CFG_DATABASE, db);
   if (sg_engine_open(&engine, rules ? rules : sg_default_rules(), cfg) != SG_OK ||
@@ -188,6 +196,7 @@ int main(void) {
     p += plen + 1;
   }
 
+  warm_heap(WARM_HEAP_KB);
   sg_config_new(&cfg);
   if (db) sg_config_set_str(cfg, SG_CFG_DATABASE, db);
   if (sg_engine_open(&engine, rules ? rules : sg_default_rules(), cfg) != SG_OK) {

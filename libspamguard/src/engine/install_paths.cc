@@ -35,7 +35,15 @@ bool Exists(const std::string& p) { return access(p.c_str(), F_OK) == 0; }
 
 std::string DefaultRulesPath() {
   const std::string lib = OwnFolder();
-  if (!lib.empty() && lib == RealPath(SG_BUILD_LIBDIR) && Exists(SG_SOURCE_RULES)) return SG_SOURCE_RULES;
+  // In its build tree (the library, or a program there linked with the
+  // static library: the CGI example, the benchmarks), the source tree's
+  // rules. (Exactly those folders: an install staged inside the build tree
+  // is an install.)
+  if (!lib.empty() && Exists(SG_SOURCE_RULES)) {
+    const std::string tree = RealPath(SG_BUILD_ROOT);
+    for (const char* sub : {"/libspamguard", "/examples", "/bench"})
+      if (lib == tree + sub) return SG_SOURCE_RULES;
+  }
   std::vector<std::string> candidates;
   if (!lib.empty()) {
     candidates.push_back(lib + "/" SG_REL_SYSCONFDIR "/spamguard/spamguard.cf");
