@@ -177,9 +177,14 @@ BOOST_AUTO_TEST_CASE(redos_pattern_runs_in_linear_time) {
   for (int n : {16, 18, 20}) {
     std::string s(size_t(n), 'a');
     s += 'b';
-    auto t0 = Clock::now();
-    BOOST_TEST(!std::regex_search(s, backtracking));
-    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    // (The least of three runs: a busy machine can only add time.)
+    double secs = 0;
+    for (int run = 0; run < 3; ++run) {
+      auto t0 = Clock::now();
+      BOOST_TEST(!std::regex_search(s, backtracking));
+      const double t = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (run == 0 || t < secs) secs = t;
+    }
     if (prev > 0) growth = secs / prev;
     BOOST_TEST_MESSAGE("std::regex n=" << n << ": " << secs << " s");
     prev = secs;
