@@ -380,7 +380,7 @@ void KeywordIndex::BuildPatterns(const std::vector<KeywordEntry>& entries) {
         }
         slot[k] = it->second;
       }
-      AppendClauseWords(a.clauses, slot, &words);
+      AppendClauseWords(a.clauses, 0, a.clauses.size(), slot, &words);
       std::sort(slot.begin(), slot.end());
       slot.erase(std::unique(slot.begin(), slot.end()), slot.end());
       for (uint32_t sl : slot) ++uses[sl];
@@ -449,9 +449,9 @@ bool KeywordIndex::ViewPatterns(const char* p, size_t size, const uint64_t count
   if (!words || !items || !text || !srcs || t.at != size) return false;
   std::vector<uint32_t> unfiltered;
   for (size_t i = 0; i < n; ++i) {
-    bool filtered = false;
-    if (sof[i] >= ns || !CheckClauseWords(words, woff[i], woff[i + 1], nslots, &filtered)) return false;
-    if (!filtered) unfiltered.push_back(uint32_t(i));
+    uint32_t branches = 0;  // (a link pattern is one branch)
+    if (sof[i] >= ns || !CheckClauseWords(words, woff[i], woff[i + 1], nslots, 1, &branches)) return false;
+    if (branches == 0) unfiltered.push_back(uint32_t(i));
   }
   for (size_t k = 0; k < loff[nslots]; ++k)
     if (items[k] >= n) return false;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "util/fnv1a.h"
@@ -26,12 +27,15 @@ struct CacheMapping {
 
 namespace {
 
-constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '5'};
+constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '6'};
 constexpr size_t kMaxFile = size_t(64) << 20;
 constexpr int kMinAtomLen = 2;
 // Finding clauses asks the filter about k^2 sets; past this many atoms the
 // one clause "any atom" is used.
 constexpr size_t kMaxClauseAtoms = 256;
+// More branches than this are not split (each is compiled once to find
+// its atoms when the cache is built).
+constexpr size_t kMaxBranches = 64;
 
 void PutU(std::string* b, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) b->push_back(char((v >> (8 * i)) & 0xff));
@@ -86,6 +90,16 @@ bool ReadEntry(Reader& r, Atoms* out) {
       if (out) out->clauses.back().push_back(uint16_t(a));
     }
   }
+  // The clauses of each branch (none: one branch), adding up to all.
+  const uint64_t nb = r.U(2);
+  uint64_t sum = 0;
+  for (uint64_t b = 0; b < nb && r.ok; ++b) {
+    const uint64_t m = r.U(2);
+    if (m == 0) r.ok = false;
+    sum += m;
+    if (out) out->branches.push_back(uint16_t(m));
+  }
+  if (nb > 0 && sum != nc) r.ok = false;
   // (A filtered pattern needs an atom and a clause.)
   if (filtered && (n == 0 || nc == 0)) r.ok = false;
   return r.ok;
@@ -133,7 +147,10 @@ bool FoldsAlike(const std::string& atom) {
 
 }  // namespace
 
-bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error) {
+namespace {
+
+// The atoms and clauses of one pattern, as FilteredRE2 sees it.
+bool ComputeOne(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error) {
   re2::FilteredRE2 f(kMinAtomLen);
   int id = -1;
   if (f.Add(pattern, options, &id) != RE2::NoError) {
@@ -162,23 +179,45 @@ bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms
     for (size_t i = 0; i < k; ++i) out->clauses.back().push_back(uint16_t(i));
     return true;
   }
+  // Each clause is what a set the filter refuses leaves out, the set grown
+  // greedily from `seed` in a rotation of the atoms that ends with a (a
+  // refused set leaves out an atom of every set that passes). Two rounds:
+  // from nothing, and from the atoms every passing set holds (each its own
+  // clause). The second finds the clauses of a part that only counts once
+  // the essential atoms are there: /thanks\s+for\s+(?:sharing|(?:this|
+  // the)\s+post)/ gives {thanks}, {for}, {sharing, this, the} and
+  // {sharing, post}, of which the first round alone found only three.
   std::vector<int> z;
   std::vector<uint8_t> in(k);
-  for (size_t a = 0; a < k; ++a) {
-    z.clear();
-    std::fill(in.begin(), in.end(), 0);
-    for (size_t step = 1; step <= k; ++step) {
-      int b = int((a + step) % k);  // a itself last
-      z.push_back(b);
-      if (passes(z)) z.pop_back();
-      else in[size_t(b)] = 1;
+  auto grow = [&](const std::vector<int>& seed) {
+    for (size_t a = 0; a < k; ++a) {
+      std::fill(in.begin(), in.end(), 0);
+      z = seed;
+      for (int e : seed) in[size_t(e)] = 1;
+      if (in[a]) continue;
+      for (size_t step = 1; step <= k; ++step) {
+        const int b = int((a + step) % k);  // a itself last
+        if (in[size_t(b)]) continue;
+        z.push_back(b);
+        if (passes(z)) z.pop_back();
+        else in[size_t(b)] = 1;
+      }
+      std::vector<uint16_t> clause;
+      for (size_t i = 0; i < k; ++i)
+        if (!in[i]) clause.push_back(uint16_t(i));
+      if (!clause.empty() && std::find(out->clauses.begin(), out->clauses.end(), clause) == out->clauses.end())
+        out->clauses.push_back(std::move(clause));
     }
-    std::vector<uint16_t> clause;
+  };
+  grow({});
+  std::vector<int> essential, all_but;
+  for (size_t e = 0; e < k; ++e) {
+    all_but.clear();
     for (size_t i = 0; i < k; ++i)
-      if (!in[i]) clause.push_back(uint16_t(i));
-    if (!clause.empty() && std::find(out->clauses.begin(), out->clauses.end(), clause) == out->clauses.end())
-      out->clauses.push_back(std::move(clause));
+      if (i != e) all_but.push_back(int(i));
+    if (!passes(all_but)) essential.push_back(int(e));
   }
+  if (!essential.empty() && !passes(essential)) grow(essential);
   // A clause that holds another says nothing more.
   auto holds = [](const std::vector<uint16_t>& big, const std::vector<uint16_t>& small) {
     return big.size() > small.size() && std::includes(big.begin(), big.end(), small.begin(), small.end());
@@ -190,6 +229,155 @@ bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms
     if (!weaker) kept.push_back(c);
   }
   out->clauses = std::move(kept);
+  return true;
+}
+
+// Where a group's body starts, given the index of its '(' (the group is
+// "(", "(?:", "(?P<name>" or "(?flags:"); npos for a flag group "(?i)"
+// (it changes the flags up to the end of the group it is in), and for
+// anything else (look-around, which RE2 refuses anyway).
+size_t GroupBody(const std::string& p, size_t open) {
+  if (open + 1 >= p.size() || p[open + 1] != '?') return open + 1;
+  size_t k = open + 2;
+  if (k < p.size() && p[k] == ':') return k + 1;
+  if (k < p.size() && p[k] == 'P') {
+    const size_t end = p.find('>', k);
+    return end == std::string::npos ? std::string::npos : end + 1;
+  }
+  while (k < p.size() && (std::isalpha(static_cast<unsigned char>(p[k])) || p[k] == '-')) ++k;
+  return k < p.size() && p[k] == ':' ? k + 1 : std::string::npos;
+}
+
+}  // namespace
+
+bool SplitAlternation(const std::string& p, std::vector<std::string>* branches) {
+  branches->clear();
+  // Leading flag groups, "(?i)" and the like, hold for the whole pattern.
+  size_t start = 0;
+  for (;;) {
+    if (p.compare(start, 2, "(?") != 0) break;
+    size_t k = start + 2;
+    while (k < p.size() && (std::isalpha(static_cast<unsigned char>(p[k])) || p[k] == '-')) ++k;
+    if (k == start + 2 || k >= p.size() || p[k] != ')') break;
+    start = k + 1;
+  }
+  struct Group {
+    size_t open = 0, body = 0, close = 0;
+    std::vector<size_t> bars;  // its own '|', at depth 1
+  };
+  std::vector<Group> stack, top;
+  std::vector<size_t> top_bars;  // '|' outside every group
+  for (size_t i = start; i < p.size();) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (i + 1 >= p.size() || p[i + 1] == 'Q') return false;
+      i += 2;  // (the braces of \x{..} and \p{..} hold no '(' '|' '[')
+    } else if (c == '[') {
+      size_t j = i + 1;
+      if (j < p.size() && p[j] == '^') ++j;
+      if (j < p.size() && p[j] == ']') ++j;  // (a ']' first is a literal)
+      for (;;) {
+        if (j >= p.size()) return false;
+        if (p[j] == '\\') {
+          j += 2;
+        } else if (p[j] == '[' && j + 1 < p.size() && p[j + 1] == ':') {
+          const size_t e = p.find(":]", j + 2);
+          if (e == std::string::npos) return false;
+          j = e + 2;
+        } else if (p[j] == ']') {
+          break;
+        } else {
+          ++j;
+        }
+      }
+      i = j + 1;
+    } else if (c == '(') {
+      const size_t body = GroupBody(p, i);
+      if (body == std::string::npos) return false;
+      stack.push_back({i, body, 0, {}});
+      i = body;
+    } else if (c == ')') {
+      if (stack.empty()) return false;
+      Group g = std::move(stack.back());
+      stack.pop_back();
+      g.close = i;
+      if (stack.empty()) top.push_back(std::move(g));
+      ++i;
+    } else if (c == '|') {
+      (stack.empty() ? top_bars : stack.back().bars).push_back(i);
+      ++i;
+    } else {
+      ++i;
+    }
+  }
+  if (!stack.empty()) return false;
+  const std::string flags = p.substr(0, start);
+  auto cut = [&](size_t from, size_t to, const std::vector<size_t>& bars, const std::string& before,
+                 const std::string& after) {
+    if (bars.size() + 1 > kMaxBranches) return false;
+    size_t at = from;
+    for (size_t k = 0; k <= bars.size(); ++k) {
+      const size_t end = k < bars.size() ? bars[k] : to;
+      branches->push_back(before + p.substr(at, end - at) + after);
+      at = end + 1;
+    }
+    return true;
+  };
+  if (!top_bars.empty()) {
+    if (!cut(start, p.size(), top_bars, flags + "(?:", ")")) branches->clear();
+    return !branches->empty();
+  }
+  // The outermost group with the most branches, not repeated.
+  const Group* best = nullptr;
+  for (const Group& g : top)
+    if (!g.bars.empty() && (!best || g.bars.size() > best->bars.size())) best = &g;
+  if (!best) return false;
+  const size_t after = best->close + 1;
+  if (after < p.size() && (p[after] == '*' || p[after] == '+' || p[after] == '?' || p[after] == '{')) return false;
+  if (!cut(best->body, best->close, best->bars, p.substr(0, best->body), p.substr(best->close))) branches->clear();
+  return !branches->empty();
+}
+
+bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error,
+                  bool split_branches) {
+  if (!ComputeOne(pattern, options, out, error)) return false;
+  std::vector<std::string> parts;
+  if (!split_branches || !out->filtered || !SplitAlternation(pattern, &parts)) return true;
+  // The whole pattern's clauses, then each branch's, over one list of
+  // atoms without repeats. (Each filter misses clauses of its own: the
+  // clauses are found greedily, and RE2 shortens the atoms of a long
+  // cross product; both must hold.)
+  Atoms merged;
+  merged.filtered = true;
+  std::unordered_map<std::string, uint16_t> index;
+  auto add = [&](Atoms& a) {
+    std::vector<uint16_t> to(a.atoms.size());
+    for (size_t k = 0; k < a.atoms.size(); ++k) {
+      auto [it, added] = index.emplace(a.atoms[k], uint16_t(merged.atoms.size()));
+      if (added) {
+        if (merged.atoms.size() >= 0xffff) return false;
+        merged.atoms.push_back(a.atoms[k]);
+      }
+      to[k] = it->second;
+    }
+    for (auto& c : a.clauses) {
+      for (uint16_t& k : c) k = to[k];
+      std::sort(c.begin(), c.end());
+      merged.clauses.push_back(std::move(c));
+    }
+    merged.branches.push_back(uint16_t(a.clauses.size()));
+    return true;
+  };
+  Atoms whole = *out;
+  if (!add(whole)) return true;
+  for (const std::string& part : parts) {
+    Atoms a;
+    std::string ignored;
+    // (A branch with nothing it needs makes the whole pattern need
+    // nothing but its own clauses: those stay.)
+    if (!ComputeOne(part, options, &a, &ignored) || !a.filtered || a.clauses.empty() || !add(a)) return true;
+  }
+  *out = std::move(merged);
   return true;
 }
 
@@ -327,12 +515,13 @@ bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys,
     }
     const Atoms& a = entries_.at(k);
     // (What the format cannot hold is stored unfiltered: always run.)
-    bool fits = a.filtered && a.atoms.size() <= 0xffff && a.clauses.size() <= 0xffff;
+    bool fits = a.filtered && a.atoms.size() <= 0xffff && a.clauses.size() <= 0xffff && a.branches.size() <= 0xffff;
     for (const auto& s : a.atoms) fits = fits && s.size() <= 0xffff;
     PutU(&b, k, 8);
     PutU(&b, fits ? 1 : 0, 1);
     PutU(&b, fits ? a.atoms.size() : 0, 2);
     if (!fits) {
+      PutU(&b, 0, 2);
       PutU(&b, 0, 2);
       continue;
     }
@@ -345,6 +534,8 @@ bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys,
       PutU(&b, c.size(), 2);
       for (uint16_t i : c) PutU(&b, i, 2);
     }
+    PutU(&b, a.branches.size(), 2);
+    for (uint16_t m : a.branches) PutU(&b, m, 2);
   }
   std::vector<std::pair<uint64_t, std::string_view>> found;
   for (uint64_t k : blobs) {

@@ -37,7 +37,25 @@ struct Atoms {
   // (indexes into atoms): /online\s+(casino|poker)/ has the clauses
   // {online} and {casino, poker}.
   std::vector<std::vector<uint16_t>> clauses;
+  // A pattern split at its top alternation (SplitAlternation): how many of
+  // the clauses belong to each block, in order: first the whole pattern's,
+  // then each branch's. It can match only a text that holds an atom of
+  // every clause of the first block and of every clause of some branch.
+  // Empty: one block, every clause. (/\b(?:great\s+post|thanks\s+for\s+
+  // sharing)\b/ whole needs one atom of each of {great, thanks}, {post,
+  // thanks}, ...; the clauses found for a long alternation that way are few
+  // and loose, each branch's are tight.)
+  std::vector<uint16_t> branches;
 };
+
+// The branches of a pattern whose top level is one alternation: "(?i)\b(?:
+// A|B)\b" gives "(?i)\b(?:A)\b" and "(?i)\b(?:B)\b" (a text the pattern
+// matches, some branch matches). Leading flag groups stay in front of each
+// branch. False (no split) when there is no such alternation, when it is
+// repeated, when a flag group other than the leading ones could reach
+// across its branches, or for anything the scan does not follow (\Q...\E,
+// an unbalanced group): never a wrong split, at worst none.
+bool SplitAlternation(const std::string& pattern, std::vector<std::string>* branches);
 
 // Compiles the pattern once and takes its atoms (of at least 3 bytes) and
 // the clauses FilteredRE2's filter implies (each found as the atoms left
@@ -45,7 +63,12 @@ struct Atoms {
 // found is implied, so the test is never stricter than RE2's own).
 // False, with RE2's reason, when the pattern does not compile. A pattern
 // with an atom outside ASCII is left unfiltered (see FoldCase).
-bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error);
+//
+// With split_branches, a pattern that SplitAlternation splits has its atoms
+// and clauses found per branch (Atoms::branches): a far closer filter for
+// rules that are one long alternation of phrases.
+bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms* out, std::string* error,
+                  bool split_branches = false);
 
 // The cache also keeps, per field, its atom automaton (keyed by a hash of
 // its atoms in slot order) and its layout: which rules each slot names and

@@ -1008,7 +1008,7 @@ class Builder {
       } else {
         Atoms a;
         std::string error;
-        if (!ComputeAtoms(rule.re->pattern(), Re2Options(), &a, &error)) {
+        if (!ComputeAtoms(rule.re->pattern(), Re2Options(), &a, &error, /*split_branches=*/true)) {
           Status st = RuleErr(rule.origin, rule.name, "bad regex: " + error);
           if (opts_.strict) return st;
           warn_late(rule, st.message());
@@ -1033,6 +1033,9 @@ class Builder {
   // The number of header words of a field's layout: rules, slots, the
   // automaton's key (two words), atoms (for stats).
   static constexpr size_t kLayoutHeader = 5;
+  // (The whole pattern's block and as many branches as SplitAlternation
+  // makes, at most.)
+  static constexpr uint32_t kMaxRuleBranches = 65;
 
   // Points the field and its rules into a layout (words, count long); false
   // when the words do not describe exactly this field's rules, so nothing
@@ -1061,8 +1064,9 @@ class Builder {
     const size_t nwords = count - at;
     if (rule_off[0] != 0 || rule_off[nrules] != nwords) return false;
     for (size_t k = 0; k < nrules; ++k) {
-      bool filtered = false;
-      if (rule_off[k + 1] > nwords || !CheckClauseWords(words, rule_off[k], rule_off[k + 1], nslots, &filtered))
+      uint32_t branches = 0;
+      if (rule_off[k + 1] > nwords ||
+          !CheckClauseWords(words, rule_off[k], rule_off[k + 1], nslots, kMaxRuleBranches, &branches))
         return false;
     }
     fr->layout = w;
@@ -1072,8 +1076,8 @@ class Builder {
     fr->slot_items = items;
     for (size_t k = 0; k < nrules; ++k) {
       Rule& rule = rs->rules_[size_t(fr->all[k])];
-      rule.filtered = words[rule_off[k]] == 1;
-      rule.clauses = rule.filtered ? words + rule_off[k] + 1 : nullptr;
+      rule.filtered = words[rule_off[k]] > 0;
+      rule.clauses = rule.filtered ? words + rule_off[k] : nullptr;
     }
     return true;
   }
@@ -1089,8 +1093,8 @@ class Builder {
     for (int i : fr.all) {
       const Atoms* a = cache_.Find(rules[size_t(i)].atom_key);
       if (!a) return false;
-      rule_words.push_back(a->filtered ? 1 : 0);
       if (!a->filtered) {
+        rule_words.push_back(0);
         rule_words.push_back(0);
         rule_off.push_back(uint32_t(rule_words.size()));
         continue;
@@ -1107,7 +1111,18 @@ class Builder {
           slot_rules[it->second].push_back(uint32_t(i));
       }
       atoms += uint32_t(a->atoms.size());
-      AppendClauseWords(a->clauses, slot, &rule_words);
+      // One block, or the whole pattern's and each branch's (Atoms::branches).
+      if (a->branches.empty()) {
+        rule_words.push_back(1);
+        AppendClauseWords(a->clauses, 0, a->clauses.size(), slot, &rule_words);
+      } else {
+        rule_words.push_back(uint32_t(a->branches.size()));
+        size_t from = 0;
+        for (uint16_t m : a->branches) {
+          AppendClauseWords(a->clauses, from, from + m, slot, &rule_words);
+          from += m;
+        }
+      }
       rule_off.push_back(uint32_t(rule_words.size()));
     }
     Fnv1a h;
@@ -1360,7 +1375,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
   thread_local std::string folded;
   thread_local std::vector<int> candidates;
   thread_local std::vector<uint32_t> present;
-  auto holds = [&](const Rule& rule) { return ClausesHold(rule.clauses, present); };
+  auto holds = [&](const Rule& rule) { return BranchesHold(rule.clauses, present); };
   auto run = [&](int r, std::string_view text, bool whole) {
     if (const uint8_t t = rules_[size_t(r)].trivial) {
       if (t == 1) {

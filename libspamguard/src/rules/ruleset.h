@@ -51,9 +51,11 @@ struct Rule {
   Target target = Target::kBody;
   std::string source;  // the pattern, count test, condition or expression as written
   std::unique_ptr<LazyRegex> re;  // regex rules
-  // Regex rules: run only on a text that holds an atom of every clause
-  // (atom_cache.h); clauses name atoms by their slot in the field's set.
-  // Its clauses, in its field's layout: a count, then each clause as a
+  // Regex rules: run only on a text that holds an atom of every clause of
+  // some branch (atom_cache.h); clauses name atoms by their slot in the
+  // field's set.
+  // Its branches, in its field's layout (util/clause_words.h): a count,
+  // then each branch's clauses as a count and each clause as a
   // count and its slots (sorted).
   bool filtered = false;
   const uint32_t* clauses = nullptr;
@@ -209,7 +211,8 @@ class RuleSet {
     // layout_own): a header (kLayoutHeader words), where each slot's rules
     // start (slots + 1 offsets), the rules (numbers in rules_), where each
     // of the field's rules' own words start (all.size() + 1 offsets), and
-    // those words: filtered, then the clauses (see Rule::clauses).
+    // those words: the number of branches (0: unfiltered), then their
+    // clauses (see Rule::clauses).
     const uint32_t* layout = nullptr;
     size_t layout_words = 0;
     std::vector<uint32_t> layout_own;

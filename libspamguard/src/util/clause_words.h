@@ -1,8 +1,11 @@
 // A regex's atom clauses as 32-bit words, the way the rule cache's field
 // layouts and the keyword index's patterns keep them (read in place from a
-// mapped file): `filtered` (0 or 1), the number of clauses, then each
-// clause as its number of atom slots and the slots, rising. The pattern
-// can match only a text that holds a slot of every clause.
+// mapped file): the number of blocks (0: unfiltered, run on every text;
+// the keyword index has at most 1), then for each block the number of its
+// clauses and each clause as its number of atom slots and the slots,
+// rising. The pattern can match only a text that holds a slot of every
+// clause of the first block and, when there are more, of every clause of
+// one of the others (the branches of an alternation; atom_cache.h).
 #pragma once
 
 #include <algorithm>
@@ -12,13 +15,14 @@
 
 namespace spamguard {
 
-// Appends a pattern's clauses after its `filtered` word: their number, then
+// Appends one block's clauses (clauses[from, to)): their number, then
 // each as its number of slots and the slots (slot[k] for its atom k),
 // rising and without repeats.
-inline void AppendClauseWords(const std::vector<std::vector<uint16_t>>& clauses, const std::vector<uint32_t>& slot,
-                              std::vector<uint32_t>* words) {
-  words->push_back(uint32_t(clauses.size()));
-  for (const auto& c : clauses) {
+inline void AppendClauseWords(const std::vector<std::vector<uint16_t>>& clauses, size_t from, size_t to,
+                              const std::vector<uint32_t>& slot, std::vector<uint32_t>* words) {
+  words->push_back(uint32_t(to - from));
+  for (size_t i = from; i < to; ++i) {
+    const auto& c = clauses[i];
     const size_t at = words->size();
     words->push_back(0);
     for (uint16_t k : c) words->push_back(slot[k]);
@@ -29,26 +33,32 @@ inline void AppendClauseWords(const std::vector<std::vector<uint16_t>>& clauses,
 }
 
 // Whether words[begin, end) are exactly one pattern's words, with every
-// slot below slots (nothing read from a file is used unchecked); *filtered
-// gets its first word.
-inline bool CheckClauseWords(const uint32_t* words, size_t begin, size_t end, size_t slots, bool* filtered) {
-  if (end < begin || end - begin < 2 || words[begin] > 1) return false;
-  *filtered = words[begin] == 1;
-  const size_t nclauses = words[begin + 1];
-  size_t p = begin + 2;
-  for (size_t c = 0; c < nclauses; ++c) {
+// slot below slots and at most max_branches blocks (nothing read from a
+// file is used unchecked); *branches gets their number.
+inline bool CheckClauseWords(const uint32_t* words, size_t begin, size_t end, size_t slots, uint32_t max_branches,
+                             uint32_t* branches) {
+  if (end <= begin || words[begin] > max_branches) return false;
+  *branches = words[begin];
+  size_t p = begin + 1;
+  if (*branches == 0) return p + 1 == end && words[p] == 0;  // (unfiltered: no clauses)
+  for (uint32_t b = 0; b < *branches; ++b) {
     if (p >= end) return false;
-    const size_t n = words[p++];
-    if (n == 0 || end - p < n) return false;
-    for (size_t i = 0; i < n; ++i)
-      if (words[p + i] >= slots || (i > 0 && words[p + i] <= words[p + i - 1])) return false;
-    p += n;
+    const size_t nclauses = words[p++];
+    if (nclauses == 0) return false;
+    for (size_t c = 0; c < nclauses; ++c) {
+      if (p >= end) return false;
+      const size_t n = words[p++];
+      if (n == 0 || end - p < n) return false;
+      for (size_t i = 0; i < n; ++i)
+        if (words[p + i] >= slots || (i > 0 && words[p + i] <= words[p + i - 1])) return false;
+      p += n;
+    }
   }
-  return p == end && *filtered == (nclauses > 0);
+  return p == end;
 }
 
-// Whether every clause (w points at the number of clauses) has a slot in
-// present (sorted).
+// Whether every clause of one block (w points at its number of clauses)
+// has a slot in present (sorted).
 inline bool ClausesHold(const uint32_t* w, const std::vector<uint32_t>& present) {
   for (uint32_t c = 0, nc = *w++; c < nc; ++c) {
     const uint32_t n = *w++;
@@ -58,6 +68,20 @@ inline bool ClausesHold(const uint32_t* w, const std::vector<uint32_t>& present)
     w += n;
   }
   return true;
+}
+
+// Whether the first block holds and, when there are more, one of the
+// others (w points at the number of blocks, checked by CheckClauseWords;
+// at least one).
+inline bool BranchesHold(const uint32_t* w, const std::vector<uint32_t>& present) {
+  const uint32_t nb = *w++;
+  for (uint32_t b = 0; b < nb; ++b) {
+    const bool holds = ClausesHold(w, present);
+    if (b == 0 && !holds) return false;
+    if (holds && (b > 0 || nb == 1)) return true;
+    for (uint32_t c = 0, nc = *w++; c < nc; ++c) w += 1 + *w;
+  }
+  return false;
 }
 
 }  // namespace spamguard

@@ -16,6 +16,7 @@
 #include "comment/comment.h"
 #include "rules/atom_cache.h"
 #include "rules/ruleset.h"
+#include "util/clause_words.h"
 #include "util/literal_set.h"
 #include "../test_util.h"
 
@@ -190,6 +191,134 @@ BOOST_AUTO_TEST_CASE(atoms_and_their_clauses) {
   BOOST_TEST(!a.filtered);
   BOOST_TEST(!ComputeAtoms("(unclosed", o, &a, &error));
   BOOST_TEST(error.find("missing )") != std::string::npos, error);
+}
+
+BOOST_AUTO_TEST_CASE(a_pattern_splits_at_its_top_alternation_only_where_it_may) {
+  auto split = [](const std::string& p) {
+    std::vector<std::string> b;
+    SplitAlternation(p, &b);
+    std::string s;
+    for (const auto& x : b) s += (s.empty() ? "" : " ; ") + x;
+    return s;
+  };
+  // The outermost group with the most branches; leading flags stay in front.
+  BOOST_TEST(split("(?i)\\b(?:great\\s+post|thanks\\s+for)\\b") ==
+             "(?i)\\b(?:great\\s+post)\\b ; (?i)\\b(?:thanks\\s+for)\\b");
+  BOOST_TEST(split("a|b(c|d)") == "(?:a) ; (?:b(c|d))");
+  BOOST_TEST(split("(?i)a|b") == "(?i)(?:a) ; (?i)(?:b)");
+  BOOST_TEST(split("x(a|b)y(c|d|e)z") == "x(a|b)y(c)z ; x(a|b)y(d)z ; x(a|b)y(e)z");
+  BOOST_TEST(split("(?P<n>a|b)c") == "(?P<n>a)c ; (?P<n>b)c");
+  BOOST_TEST(split("(?s:a|b)c") == "(?s:a)c ; (?s:b)c");
+  // A '|' or '(' that is a literal, in a class or escaped, splits nothing.
+  BOOST_TEST(split("[|(]x(a|b)") == "[|(]x(a) ; [|(]x(b)");
+  BOOST_TEST(split("[]|]x") == "");
+  BOOST_TEST(split("[^]|[:alpha:]]\\|x") == "");
+  BOOST_TEST(split("\\(a\\|b\\)") == "");
+  // Not split: a repeated group, a flag group inside (it reaches the
+  // branches after it), \Q...\E, an unbalanced pattern, no alternation.
+  BOOST_TEST(split("(?:a|b)+c") == "");
+  BOOST_TEST(split("(?:a|b){2}") == "");
+  BOOST_TEST(split("(?:(?i)a|b)") == "");
+  BOOST_TEST(split("x(?i)(?:a|b)") == "");
+  BOOST_TEST(split("\\Qa|b\\E") == "");
+  BOOST_TEST(split("(a|b") == "");
+  BOOST_TEST(split("a)|b") == "");
+  BOOST_TEST(split("[a|b") == "");
+  BOOST_TEST(split("abc") == "");
+  // Every default pattern that splits: on every labeled comment, it matches
+  // exactly when one of its branches does.
+  RE2::Options o;
+  o.set_log_errors(false);
+  std::vector<std::pair<std::unique_ptr<RE2>, std::vector<std::unique_ptr<RE2>>>> rules;
+  std::istringstream cf(Slurp(SG_SOURCE_DIR "/data/spamguard.cf"));
+  std::string line;
+  while (std::getline(cf, line)) {
+    if (line.rfind("body ", 0) != 0) continue;
+    const size_t a = line.find('/'), z = line.rfind('/');
+    if (a == std::string::npos || z <= a) continue;
+    const std::string p = (line.substr(z + 1).find('i') != std::string::npos ? "(?i)" : "") + line.substr(a + 1, z - a - 1);
+    std::vector<std::string> parts;
+    if (!SplitAlternation(p, &parts)) continue;
+    rules.emplace_back(std::make_unique<RE2>(p, o), std::vector<std::unique_ptr<RE2>>{});
+    BOOST_REQUIRE(rules.back().first->ok());
+    for (const auto& part : parts) {
+      rules.back().second.push_back(std::make_unique<RE2>(part, o));
+      BOOST_REQUIRE_MESSAGE(rules.back().second.back()->ok(), part);
+    }
+  }
+  BOOST_TEST(rules.size() > 20u);
+  size_t matched = 0;
+  for (const char* f : {"/tests/corpora/youtube/comments.jsonl", "/tests/corpora/wordpress-spam/comments.jsonl"})
+    for (const auto& c : Corpus(std::string(SG_SOURCE_DIR) + f))
+      for (const auto& [whole, parts] : rules) {
+        const std::string& body = c.fields[SG_FIELD_BODY];
+        const bool w = RE2::PartialMatch(body, *whole);
+        bool any = false;
+        for (const auto& r : parts) any = any || RE2::PartialMatch(body, *r);
+        matched += w;
+        if (w != any) BOOST_TEST(w == any, whole->pattern() << " on: " << body.substr(0, 120));
+      }
+  BOOST_TEST(matched > 500u);
+}
+
+// Split at its top alternation, a pattern needs the atoms of one branch,
+// not one atom of each branch; the clauses of a part that counts only once
+// the essential atoms are there are found too.
+BOOST_AUTO_TEST_CASE(each_branch_of_an_alternation_filters_on_its_own) {
+  RE2::Options o;
+  o.set_log_errors(false);
+  const std::string p =
+      "(?i)\\b(?:great\\s+(?:post|article)|thanks\\s+for\\s+(?:sharing|(?:this|the)\\s+(?:\\w+\\s+)?post))\\b";
+  Atoms one, two;
+  std::string error;
+  BOOST_REQUIRE(ComputeAtoms(p, o, &one, &error));
+  BOOST_REQUIRE(ComputeAtoms(p, o, &two, &error, /*split_branches=*/true));
+  BOOST_TEST(one.branches.empty());
+  BOOST_TEST(two.branches.size() == 3u);  // (the whole pattern's clauses, then each branch's)
+  // What each filter lets through, as the rule cache's words say it.
+  auto passes = [](const Atoms& a, const std::string& text) {
+    std::vector<uint32_t> slot(a.atoms.size()), words;
+    for (size_t k = 0; k < slot.size(); ++k) slot[k] = uint32_t(k);
+    words.push_back(a.branches.empty() ? 1 : uint32_t(a.branches.size()));
+    size_t from = 0;
+    for (size_t m : a.branches.empty() ? std::vector<size_t>{a.clauses.size()}
+                                       : std::vector<size_t>(a.branches.begin(), a.branches.end())) {
+      AppendClauseWords(a.clauses, from, from + m, slot, &words);
+      from += m;
+    }
+    uint32_t branches = 0;
+    BOOST_REQUIRE(CheckClauseWords(words.data(), 0, words.size(), slot.size(), 64, &branches));
+    std::string folded;
+    FoldCase(text, &folded);
+    std::vector<uint32_t> present;
+    for (size_t k = 0; k < a.atoms.size(); ++k)
+      if (folded.find(a.atoms[k]) != std::string::npos) present.push_back(uint32_t(k));
+    return BranchesHold(words.data(), present);
+  };
+  for (const char* t : {"Great post!", "thanks for sharing", "Thanks for the great post", "great article"}) {
+    BOOST_TEST(RE2::PartialMatch(t, RE2(p, o)), t);
+    BOOST_TEST(passes(one, t), t);
+    BOOST_TEST(passes(two, t), t);
+  }
+  // Atoms of both branches, neither branch whole: refused. ("thanks for
+  // the fix" holds {thanks}, {for} and {sharing, this, the}: the clause
+  // {sharing, post}, found from the essential atoms, refuses it.)
+  for (const char* t : {"great, thanks for the fix", "thanks for the fix", "the article, thanks"}) {
+    BOOST_TEST(!RE2::PartialMatch(t, RE2(p, o)), t);
+    BOOST_TEST(!passes(two, t), t);
+  }
+  // Cached and read back: the same branches.
+  sgtest::TempDir d;
+  const std::string rules = "body P /" + p.substr(4) + "/i\n";
+  auto first = LoadRules(rules, d.File("rc"), uint64_t(-1));
+  auto again = LoadRules(rules, d.File("rc"), uint64_t(-1));
+  BOOST_TEST(first->prefilter().computed == 1u);
+  BOOST_TEST(again->prefilter().from_cache == 1u);
+  for (const char* t : {"great, thanks for the fix", "thanks for the post", "nothing"}) {
+    comment::Comment c;
+    c.fields[SG_FIELD_BODY] = t;
+    BOOST_TEST(Hits(*again, c) == Hits(*first, c), t);
+  }
 }
 
 // The default rules, scored through their atoms and through each field's
