@@ -90,7 +90,7 @@ run() {  # run LABEL DB IP BODY [RULES]
   measure "$1" 1 "$cold" "${5:-$rules}" "$2" "$3" "$4"
 }
 srun() {  # srun LABEL DB IP BODY [RULES]: the program as comment.cgi is built and runs
-  [ -z "$static" ] || measure "$1" 1 env SG_BENCH_WARM_HEAP_KB=512 "$static" "${5:-$rules}" "$2" "$3" "$4"
+  [ -z "$static" ] || SG_BENCH_WARM_HEAP_KB=512 measure "$1" 1 "$static" "${5:-$rules}" "$2" "$3" "$4"
 }
 timed() {  # timed LABEL COMMAND...
   measure "$1" 0 "${@:2}"
