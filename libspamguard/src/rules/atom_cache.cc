@@ -250,8 +250,9 @@ size_t GroupBody(const std::string& p, size_t open) {
 
 }  // namespace
 
-bool SplitAlternation(const std::string& p, std::vector<std::string>* branches) {
+bool SplitAlternation(const std::string& p, std::vector<std::string>* branches, bool* fixed_prefix) {
   branches->clear();
+  if (fixed_prefix) *fixed_prefix = false;
   // Leading flag groups, "(?i)" and the like, hold for the whole pattern.
   size_t start = 0;
   for (;;) {
@@ -325,6 +326,7 @@ bool SplitAlternation(const std::string& p, std::vector<std::string>* branches) 
   };
   if (!top_bars.empty()) {
     if (!cut(start, p.size(), top_bars, flags + "(?:", ")")) branches->clear();
+    if (fixed_prefix) *fixed_prefix = !branches->empty();
     return !branches->empty();
   }
   // The outermost group with the most branches, not repeated.
@@ -335,6 +337,27 @@ bool SplitAlternation(const std::string& p, std::vector<std::string>* branches) 
   const size_t after = best->close + 1;
   if (after < p.size() && (p[after] == '*' || p[after] == '+' || p[after] == '?' || p[after] == '{')) return false;
   if (!cut(best->body, best->close, best->bars, p.substr(0, best->body), p.substr(best->close))) branches->clear();
+  if (fixed_prefix && !branches->empty()) {
+    // Before the group: no group of its own and no repetition (escapes
+    // and classes match one character each; their insides are skipped).
+    bool fixed = true;
+    for (size_t i = start; i < best->open && fixed;) {
+      const char c = p[i];
+      if (c == '\\') {
+        i += 2;
+      } else if (c == '[') {
+        size_t j = i + 1;
+        if (j < p.size() && p[j] == '^') ++j;
+        if (j < p.size() && p[j] == ']') ++j;
+        while (j < best->open && p[j] != ']') j += p[j] == '\\' ? 2 : 1;
+        i = j + 1;
+      } else {
+        fixed = c != '(' && c != '*' && c != '+' && c != '?' && c != '{';
+        ++i;
+      }
+    }
+    *fixed_prefix = fixed;
+  }
   return !branches->empty();
 }
 

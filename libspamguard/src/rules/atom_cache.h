@@ -55,7 +55,13 @@ struct Atoms {
 // repeated, when a flag group other than the leading ones could reach
 // across its branches, or for anything the scan does not follow (\Q...\E,
 // an unbalanced group): never a wrong split, at worst none.
-bool SplitAlternation(const std::string& pattern, std::vector<std::string>* branches);
+//
+// *fixed_prefix (when given) says whether what comes before the
+// alternation makes no choice (no group, no repetition): then the match
+// the whole pattern finds is the one found by the branches that match
+// leftmost, the first of them at that place (RE2 takes alternatives in
+// order), so the branches alone can tell what it matched.
+bool SplitAlternation(const std::string& pattern, std::vector<std::string>* branches, bool* fixed_prefix = nullptr);
 
 // Compiles the pattern once and takes its atoms (of at least 3 bytes) and
 // the clauses FilteredRE2's filter implies (each found as the atoms left

@@ -17,6 +17,7 @@ class LazyRegex {
   LazyRegex(std::string pattern, const RE2::Options& options) : pattern_(std::move(pattern)), options_(options) {}
 
   const std::string& pattern() const { return pattern_; }
+  const RE2::Options& options() const { return options_; }
 
   const RE2& Get() const {
     std::call_once(once_, [this] { re_ = std::make_unique<RE2>(pattern_, options_); });

@@ -1078,6 +1078,8 @@ class Builder {
       Rule& rule = rs->rules_[size_t(fr->all[k])];
       rule.filtered = words[rule_off[k]] > 0;
       rule.clauses = rule.filtered ? words + rule_off[k] : nullptr;
+      rule.branches.reset();
+      if (rule.filtered && words[rule_off[k]] > 1) rule.branches = std::make_unique<RuleBranches>(words[rule_off[k]] - 1);
     }
     return true;
   }
@@ -1342,6 +1344,16 @@ int RuleSet::LearnedRuleFor(double p) const {
   return -1;
 }
 
+const std::vector<std::unique_ptr<LazyRegex>>* RuleBranches::Get(const LazyRegex& whole) const {
+  std::call_once(once_, [&] {
+    std::vector<std::string> parts;
+    bool fixed = false;
+    if (!SplitAlternation(whole.pattern(), &parts, &fixed) || !fixed || parts.size() != expect_) return;
+    for (auto& p : parts) parts_.push_back(std::make_unique<LazyRegex>(std::move(p), whole.options()));
+  });
+  return parts_.empty() ? nullptr : &parts_;
+}
+
 double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error) const {
   // (Kept by the thread from one comment to the next.)
   thread_local std::vector<uint8_t> fired;
@@ -1388,6 +1400,47 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
       const size_t len = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;  // (one character, as /./ finds it)
       fire(r, whole ? text : text.substr(at, std::min(len, text.size() - at)));
       return;
+    }
+    const Rule& rule = rules_[size_t(r)];
+    // Split at its alternation: only the branches whose clauses hold run,
+    // each its own small program. The match is the leftmost, the first
+    // branch there (as the whole pattern, taking its alternatives in
+    // order, finds it).
+    const auto* parts = rule.branches ? rule.branches->Get(*rule.re) : nullptr;
+    if (parts) {
+      const uint32_t* w = rule.clauses;
+      const uint32_t nb = *w++;
+      re2::StringPiece best;
+      bool found = false, usable = true;
+      for (uint32_t b = 0; b < nb && usable; ++b) {
+        const bool holds = b > 0 && ClausesHold(w, present);
+        for (uint32_t c = 0, nc = *w++; c < nc; ++c) w += 1 + *w;
+        if (!holds) continue;
+        const RE2& part = (*parts)[b - 1]->Get();
+        if (!part.ok()) {
+          usable = false;  // (over its budget alone: the whole pattern below)
+          break;
+        }
+        re2::StringPiece m;
+        if (!part.Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0)) continue;
+        if (rule.Silent() || whole) {
+          found = true;  // (whether, not where)
+          break;
+        }
+        if (part.Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1) && (!found || m.data() < best.data())) {
+          best = m;
+          found = true;
+        }
+      }
+      if (usable) {
+        if (!found) return;
+        if (whole) fire(r, text);
+        else if (rule.Silent()) {
+          fired[size_t(r)] = 1;
+          unbounded.push_back({r, text});
+        } else fire(r, best);
+        return;
+      }
     }
     const RE2& re = rules_[size_t(r)].re->Get();
     if (!re.ok()) {

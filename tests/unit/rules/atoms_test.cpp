@@ -321,6 +321,37 @@ BOOST_AUTO_TEST_CASE(each_branch_of_an_alternation_filters_on_its_own) {
   }
 }
 
+// A rule split at its alternation runs only the branches whose clauses
+// hold, each its own program; what it reports matched is what the whole
+// pattern matches: the leftmost match, the first branch at that place.
+BOOST_AUTO_TEST_CASE(branches_run_alone_and_report_what_the_whole_pattern_matches) {
+  sgtest::TempDir d;
+  const std::string rules =
+      "body FIRST /\\b(?:abx|abxyz|zzq)/\n"          // a tie: the first alternative wins
+      "body LEFT /\\b(?:foo\\s+bar|qux\\s+baz)\\b/i\n"  // the leftmost match, whichever branch
+      "body LOOSE /\\w+(?:cat|dog)s/\n";            // a choice before the alternation: run whole
+  auto by_atoms = LoadRules(rules, d.File("rc"), uint64_t(-1));
+  auto by_sets = LoadRules(rules, "", 0);
+  const auto& r = by_atoms->rules();
+  BOOST_REQUIRE(r.size() == 3u);
+  BOOST_REQUIRE(r[0].branches && r[1].branches && r[2].branches);
+  BOOST_TEST(r[0].branches->Get(*r[0].re)->size() == 3u);
+  BOOST_TEST(r[1].branches->Get(*r[1].re)->size() == 2u);
+  BOOST_TEST(r[2].branches->Get(*r[2].re) == nullptr);
+  for (const char* t : {"abxyz", "zzq abxyz", "xx abx zzq", "QUX BAZ then foo bar", "foo bar, qux baz", "foo qux",
+                        "hotdogs and bobcats", "cats", "nothing here"}) {
+    comment::Comment c;
+    c.fields[SG_FIELD_BODY] = t;
+    BOOST_TEST(Hits(*by_atoms, c) == Hits(*by_sets, c), t);
+  }
+  comment::Comment c;
+  c.fields[SG_FIELD_BODY] = "zzq abxyz and QUX BAZ then foo bar";
+  BOOST_TEST(Hits(*by_atoms, c).find("FIRST='zzq'") != std::string::npos, Hits(*by_atoms, c));
+  BOOST_TEST(Hits(*by_atoms, c).find("LEFT='QUX BAZ'") != std::string::npos, Hits(*by_atoms, c));
+  c.fields[SG_FIELD_BODY] = "abxyz";
+  BOOST_TEST(Hits(*by_atoms, c).find("FIRST='abx'") != std::string::npos, Hits(*by_atoms, c));
+}
+
 // The default rules, scored through their atoms and through each field's
 // whole set, give the same hits and matches on every labeled comment.
 BOOST_AUTO_TEST_CASE(atoms_never_skip_a_rule_that_matches) {
