@@ -1,12 +1,14 @@
 # sg_link_self_contained(TARGET): links a program that runs once per request
 # (a CGI program) with the static library, the static archives of its
 # dependencies and the C++ runtime inside, so that starting it costs no
-# dynamic linking of libstdc++, RE2, SQLite, libpsl and hiredis: their
-# thousands of symbol lookups and relocated pages are paid at every
-# exec otherwise (bench/cgi_bench.sh measures both ways). Only libc, libm
-# and libunistring (Debian ships no archive of it) stay shared. Without
-# the archives (or in a sanitizer or fuzzing build) the program links the
-# shared library as usual, and says so.
+# dynamic linking of libstdc++, RE2, SQLite, libpsl, libidn2, libunistring
+# and hiredis: their thousands of symbol lookups and relocated pages are
+# paid at every exec otherwise (bench/cgi_bench.sh measures both ways;
+# libunistring alone, loaded by an empty program, adds 0.5 ms to its
+# start here). Only libc and libm stay shared (libunistring too when its
+# archive, in libunistring-dev, is missing). Without the other archives
+# (or in a sanitizer or fuzzing build) the program links the shared
+# library as usual, and says so.
 function(sg_link_self_contained target)
   set(archives)
   set(missing)
@@ -18,7 +20,7 @@ function(sg_link_self_contained target)
       list(APPEND missing lib${name}.a)
     endif()
   endforeach()
-  find_library(SG_SHARED_unistring NAMES unistring libunistring.so.2 libunistring.so.5)
+  find_library(SG_SHARED_unistring NAMES libunistring.a unistring libunistring.so.2 libunistring.so.5)
   if(NOT SG_SHARED_unistring)
     list(APPEND missing libunistring)
   endif()

@@ -1,7 +1,7 @@
 # Sourced by the other scripts: installs the Debian 12 packages spamguard
 # needs to build and test, when any is missing.
 SG_PACKAGES=(build-essential cmake pkg-config libre2-dev libsqlite3-dev libhiredis-dev redis-server libboost-test-dev libcli11-dev nlohmann-json3-dev libexpat1-dev
-  php-dev php-cli libperl-dev lighttpd curl python3 libpsl-dev libidn2-dev locales
+  php-dev php-cli libperl-dev lighttpd curl python3 libpsl-dev libidn2-dev libunistring-dev locales
   wordpress wordpress-theme-twentytwentyone mariadb-server php-mysql sqlite3
   nftables ipset iptables apache2-bin)
 
