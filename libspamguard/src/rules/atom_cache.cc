@@ -27,7 +27,7 @@ struct CacheMapping {
 
 namespace {
 
-constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '6'};
+constexpr char kMagic[8] = {'S', 'G', 'A', 'T', 'O', 'M', 'S', '7'};
 constexpr size_t kMaxFile = size_t(64) << 20;
 constexpr int kMinAtomLen = 2;
 // Finding clauses asks the filter about k^2 sets; past this many atoms the
@@ -412,6 +412,8 @@ uint64_t AtomCache::Key(const std::string& pattern, int64_t max_mem) {
   return h.h;
 }
 
+uint64_t AtomCache::FileChecksum(const char* data, size_t len) { return Checksum(data, len); }
+
 void AtomCache::Load(const std::string& path, std::string* why) {
   auto say = [why](const char* s) {
     if (why) *why = s;
@@ -444,14 +446,18 @@ void AtomCache::Load(const std::string& path, std::string* why) {
   r.at = sizeof kMagic;
   Reader tail{reinterpret_cast<const unsigned char*>(b), size, size - 8};
   if (tail.U(8) != Checksum(b, size - 8)) return say("checksum mismatch");
-  // The entries are only checked here, and decoded when asked for.
+  // The entries are only found here (key, length, bytes), and checked and
+  // decoded when asked for: with the fields' layouts cached, a process
+  // never reads them.
   uint64_t count = r.U(4);
   std::unordered_map<uint64_t, std::pair<size_t, size_t>> raw;
   raw.reserve(size_t(std::min<uint64_t>(count, 4096)));
   for (uint64_t i = 0; i < count && r.ok; ++i) {
     uint64_t key = r.U(8);
+    const size_t len = size_t(r.U(4));
     const size_t from = r.at;
-    if (ReadEntry(r, nullptr)) raw[key] = {from, r.at - from};
+    r.Bytes(len, nullptr);
+    if (r.ok) raw[key] = {from, len};
   }
   // The automata and layouts: key, size, then the bytes from an 8-byte
   // boundary of the file (read in place).
@@ -516,7 +522,7 @@ const Atoms* AtomCache::Find(uint64_t key) const {
   Reader r{reinterpret_cast<const unsigned char*>(data_->data), raw->second.first + raw->second.second,
            raw->second.first};
   Atoms a;
-  if (!ReadEntry(r, &a)) return nullptr;  // (checked at Load)
+  if (!ReadEntry(r, &a) || r.at != r.n) return nullptr;  // (malformed: computed again by the caller)
   return &(entries_[key] = std::move(a));
 }
 
@@ -533,6 +539,7 @@ bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys,
     auto raw = raw_.find(k);
     if (raw != raw_.end() && data_ && !entries_.count(k)) {  // as read
       PutU(&b, k, 8);
+      PutU(&b, raw->second.second, 4);
       b.append(data_->data + raw->second.first, raw->second.second);
       continue;
     }
@@ -541,11 +548,18 @@ bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys,
     bool fits = a.filtered && a.atoms.size() <= 0xffff && a.clauses.size() <= 0xffff && a.branches.size() <= 0xffff;
     for (const auto& s : a.atoms) fits = fits && s.size() <= 0xffff;
     PutU(&b, k, 8);
+    const size_t len_at = b.size();
+    PutU(&b, 0, 4);  // (its length, below)
     PutU(&b, fits ? 1 : 0, 1);
     PutU(&b, fits ? a.atoms.size() : 0, 2);
+    auto put_length = [&] {
+      const size_t len = b.size() - len_at - 4;
+      for (int i = 0; i < 4; ++i) b[len_at + size_t(i)] = char((len >> (8 * i)) & 0xff);
+    };
     if (!fits) {
       PutU(&b, 0, 2);
       PutU(&b, 0, 2);
+      put_length();
       continue;
     }
     for (const auto& s : a.atoms) {
@@ -559,6 +573,7 @@ bool AtomCache::Save(const std::string& path, const std::vector<uint64_t>& keys,
     }
     PutU(&b, a.branches.size(), 2);
     for (uint16_t m : a.branches) PutU(&b, m, 2);
+    put_length();
   }
   std::vector<std::pair<uint64_t, std::string_view>> found;
   for (uint64_t k : blobs) {

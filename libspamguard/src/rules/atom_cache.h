@@ -88,6 +88,8 @@ bool ComputeAtoms(const std::string& pattern, const RE2::Options& options, Atoms
 class AtomCache {
  public:
   static uint64_t Key(const std::string& pattern, int64_t max_mem);
+  // What a file's last 8 bytes hold: the checksum of all before them.
+  static uint64_t FileChecksum(const char* data, size_t len);
 
   // Reads path; a missing, foreign, truncated or otherwise unusable file
   // leaves the cache empty (*why says which, for tests and `stats`).

@@ -356,6 +356,11 @@ class Builder {
       std::string_view line = text.substr(pos, nl - pos);
       pos = nl + 1;
       ++line_no;
+      const std::string_view trimmed = Trim(line);
+      if (trimmed.empty() || trimmed[0] == '#') {  // (most lines of a rule file; nothing to name)
+        if (nl == text.size()) break;
+        continue;
+      }
       std::string origin = name + ":" + std::to_string(line_no);
       Status st = ParseLine(line, origin, name, depth);
       if (!st.ok()) {
@@ -683,14 +688,10 @@ class Builder {
     if (!st.ok()) return st;
     std::string pattern, error;
     if (!ParseDelimited(rest, &pattern, &error)) return RuleErr(origin, name, error);
-    std::string perl = FindPerlOnlyConstruct(pattern);
-    if (!perl.empty())
-      return RuleErr(origin, name,
-                     "pattern uses the " + perl +
-                         ", a Perl-only construct that RE2 cannot run (RE2 matches in linear time and has no "
-                         "backreferences or look-around)");
-    // The pattern is checked (compiled once, or found in the atom cache)
-    // when the whole file has been read; its RE2 compiles when first needed.
+    // The pattern is checked (parsed once, or found in the atom cache)
+    // when the whole file has been read (PrepareRegexes, which names a
+    // Perl-only construct when RE2 refuses one); its RE2 compiles when
+    // first needed.
     rule.trivial = pattern == "^$" ? 1 : pattern == "." ? 2 : 0;
     rule.re = std::make_unique<LazyRegex>(pattern, Re2Options());
     rule.warning_at = warnings_->size();  // (where a warning about it goes, in file order)
@@ -942,6 +943,18 @@ class Builder {
     return Status::OK();
   }
 
+  // A pattern RE2 refused: named by its Perl-only construct when it holds
+  // one (every one of them is refused, so a pattern RE2 took, or that the
+  // atom cache holds, is never scanned for them).
+  Status BadRegex(const Rule& rule, const std::string& error) {
+    std::string perl = FindPerlOnlyConstruct(rule.re->pattern());
+    if (perl.empty()) return RuleErr(rule.origin, rule.name, "bad regex: " + error);
+    return RuleErr(rule.origin, rule.name,
+                   "pattern uses the " + perl +
+                       ", a Perl-only construct that RE2 cannot run (RE2 matches in linear time and has no "
+                       "backreferences or look-around)");
+  }
+
   RE2::Options Re2Options() const {
     RE2::Options o;
     o.set_log_errors(false);
@@ -993,7 +1006,7 @@ class Builder {
         if (!set) set = std::make_unique<RE2::Set>(Re2Options(), RE2::UNANCHORED);
         std::string error;
         if (set->Add(rule.re->pattern(), &error) < 0) {
-          Status st = RuleErr(rule.origin, rule.name, "bad regex: " + error);
+          Status st = BadRegex(rule, error);
           if (opts_.strict) return st;
           warn_late(rule, st.message());
           dropped = true;
@@ -1009,7 +1022,7 @@ class Builder {
         Atoms a;
         std::string error;
         if (!ComputeAtoms(rule.re->pattern(), Re2Options(), &a, &error, /*split_branches=*/true)) {
-          Status st = RuleErr(rule.origin, rule.name, "bad regex: " + error);
+          Status st = BadRegex(rule, error);
           if (opts_.strict) return st;
           warn_late(rule, st.message());
           dropped = true;
@@ -1094,7 +1107,16 @@ class Builder {
     uint32_t atoms = 0;
     for (int i : fr.all) {
       const Atoms* a = cache_.Find(rules[size_t(i)].atom_key);
-      if (!a) return false;
+      if (!a) {
+        // (Its entry in the file does not decode: found again.)
+        Atoms fresh;
+        std::string error;
+        if (!ComputeAtoms(rules[size_t(i)].re->pattern(), Re2Options(), &fresh, &error, /*split_branches=*/true))
+          return false;
+        cache_.Put(rules[size_t(i)].atom_key, std::move(fresh));
+        a = cache_.Find(rules[size_t(i)].atom_key);
+        if (!a) return false;
+      }
       if (!a->filtered) {
         rule_words.push_back(0);
         rule_words.push_back(0);

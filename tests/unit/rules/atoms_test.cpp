@@ -452,6 +452,32 @@ BOOST_AUTO_TEST_CASE(a_cache_file_is_used_only_whole_and_ours) {
   BOOST_TEST(computed_after(std::string(100000, '\0')) == 3u);
   // Rewritten whole each time it missed.
   BOOST_TEST(Slurp(path) == good);
+  // An entry that does not decode, in a file whose checksum holds (made so
+  // on purpose): a field whose layout must be built again (a rule added)
+  // finds the rule's atoms again instead of trusting or failing on it.
+  {
+    std::string bad = good;
+    // (magic 8, count 4, the first entry's key 8 and length 4: rule A's
+    // entry, whose atom count now runs past its bytes.)
+    bad[25] = bad[26] = char(0xff);
+    const uint64_t sum = AtomCache::FileChecksum(bad.data(), bad.size() - 8);
+    for (int i = 0; i < 8; ++i) bad[bad.size() - 8 + size_t(i)] = char((sum >> (8 * i)) & 0xff);
+    Spit(path, bad);
+    ::chmod(path.c_str(), 0644);
+    const std::string more = rules + "body D /(?i)lottery/\n";
+    auto rs = LoadRules(more, path, uint64_t(-1));
+    BOOST_TEST(rs->prefilter().computed == 1u);  // (D; A's atoms found again while building the layout)
+    comment::Comment c;
+    c.fields[SG_FIELD_BODY] = "CHEAP  Pills and a lottery";
+    BOOST_TEST(Hits(*rs, c).find("A='CHEAP Pills'") != std::string::npos, Hits(*rs, c));
+    BOOST_TEST(Hits(*rs, c).find("D='lottery'") != std::string::npos, Hits(*rs, c));
+    // The file was written again, A's entry whole.
+    auto again = LoadRules(more, path, uint64_t(-1));
+    BOOST_TEST(again->prefilter().computed == 0u);
+    BOOST_TEST(Slurp(path).substr(24, 3) == good.substr(24, 3));
+    Spit(path, good);
+    ::chmod(path.c_str(), 0644);
+  }
 
   // Writable by others, or a link: not read (and replaced).
   BOOST_REQUIRE(::chmod(path.c_str(), 0666) == 0);
