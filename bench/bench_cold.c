@@ -7,10 +7,16 @@
  *
  *   spamguard_cold_bench RULES DB IP BODY
  *   spamguard_cold_bench --fault-cost
+ *   spamguard_cold_bench --opens N RULES DB
  *
  * With SG_BENCH_WARM_HEAP_KB=N in the environment it first grows its heap
  * by N KiB in one populated call, as examples/cgi/comment.cgi does
  * (examples/cgi/warm_heap.h), inside the time and faults of the open.
+ *
+ * --opens N opens and closes the engine N times in this one process and
+ * prints the median of each in microseconds: what an open costs once the
+ * process is warm, and a steady loop to count instructions in (valgrind
+ * --tool=callgrind spamguard_cold_bench --opens 50 RULES DB).
  *
  * --fault-cost prints what a first touch of an anonymous page costs on this
  * machine, one fault at a time and populated in one call
@@ -67,6 +73,36 @@ static int fault_cost(void) {
   return 0;
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int opens(int n, const char *rules, const char *db) {
+  double *t = calloc((size_t)(n > 0 ? n : 1), sizeof *t);
+  if (!t || n < 1) return 2;
+  for (int i = 0; i < n; ++i) {
+    sg_config *cfg = NULL;
+    sg_engine *engine = NULL;
+    double t0 = now_us();
+    sg_config_new(&cfg);
+    sg_config_set_str(cfg, SG_CFG_DATABASE, db);
+    if (sg_engine_open(&engine, rules, cfg) != SG_OK) {
+      fprintf(stderr, "open: %s\n", sg_error_message());
+      sg_config_free(cfg);
+      free(t);
+      return 1;
+    }
+    sg_config_free(cfg);
+    sg_engine_close(engine);
+    t[i] = now_us() - t0;
+  }
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  printf("%d opens and closes: median %.0f us, min %.0f us\n", n, t[n / 2], t[0]);
+  free(t);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   sg_config *cfg = NULL;
   sg_engine *engine = NULL;
@@ -76,8 +112,9 @@ int main(int argc, char **argv) {
   int action = -1;
   long f0, f1, f2, f3;
   if (argc == 2 && strcmp(argv[1], "--fault-cost") == 0) return fault_cost();
+  if (argc == 5 && strcmp(argv[1], "--opens") == 0) return opens(atoi(argv[2]), argv[3], argv[4]);
   if (argc != 5) {
-    fprintf(stderr, "usage: spamguard_cold_bench RULES DB IP BODY | --fault-cost\n");
+    fprintf(stderr, "usage: spamguard_cold_bench RULES DB IP BODY | --fault-cost | --opens N RULES DB\n");
     return 2;
   }
   f0 = faults();

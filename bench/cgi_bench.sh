@@ -163,8 +163,40 @@ if [ -n "$peers" ]; then
   done
   sleep 20  # (rspamd's Hyperscan database, compiled in the background)
   for _ in 1 2 3; do rspamc -h "127.0.0.1:$rport" < "$msg" > /dev/null 2>&1 || true; done
-  timed "rspamc to a warm rspamd (same comment)" sh -c "rspamc -h 127.0.0.1:$rport < '$msg'"
-  timed "spamc to a warm spamd (same comment)" sh -c "spamc -d 127.0.0.1 -p $sport -c < '$msg'"
-  run "spamguard, spam, default rules, database" "$db" "{i}.16.0.1" "$spam"
-  srun "spamguard, spam, as comment.cgi" "$db" "{i}.19.0.1" "$spam"
+  # Side by side: one request of each in turn, N rounds, so that all of
+  # them meet the machine in the same state (rows measured one after the
+  # other drift apart by more than the differences between them here).
+  # Each is one process started directly (no shell), its stdin the message
+  # for the peers' clients.
+  rows=(
+    "rspamc to a warm rspamd|$msg|rspamc -h 127.0.0.1:$rport"
+    "spamc to a warm spamd|$msg|spamc -d 127.0.0.1 -p $sport -c"
+    "spamguard, default rules, database||$cold $rules $db {i}.16.0.1 SPAM"
+  )
+  [ -z "$static" ] || rows+=("spamguard, as comment.cgi||$static $rules $db {i}.19.0.1 SPAM")
+  echo
+  echo "side by side, the spam comment, $n rounds of one request each in turn (ms, wall):"
+  SPAM="$spam" SG_BENCH_WARM_HEAP_KB=512 python3 - "$n" "${rows[@]}" <<'PY'
+import os, subprocess, sys, time, statistics as st
+n, rows = int(sys.argv[1]), [r.split("|", 2) for r in sys.argv[2:]]
+env = dict(os.environ)
+plain = {k: v for k, v in env.items() if k != "SG_BENCH_WARM_HEAP_KB"}
+wall = {label: [] for label, _, _ in rows}
+for i in range(n):
+    for label, stdin, cmd in rows:
+        argv = [env["SPAM"] if a == "SPAM" else a.replace("{i}", str(20 + i)) for a in cmd.split(" ")]
+        # (comment.cgi grows its heap first; the shared-library program does not)
+        e = env if "as comment.cgi" in label else plain
+        f = open(stdin, "rb") if stdin else subprocess.DEVNULL
+        t0 = time.perf_counter()
+        subprocess.run(argv, stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=e)
+        wall[label].append((time.perf_counter() - t0) * 1000)
+        if stdin:
+            f.close()
+med = {label: st.median(w) for label, w in wall.items()}
+rspamc = med[rows[0][0]]
+for label, _, _ in rows:
+    ratio = f"  rspamc / this: {rspamc / med[label]:.2f}x" if label.startswith("spamguard") else ""
+    print(f"{label:<44} median {med[label]:7.2f}  min {min(wall[label]):7.2f}{ratio}")
+PY
 fi
