@@ -445,8 +445,9 @@ SG_API const char* sg_result_hit_match(const sg_result* result, size_t i, size_t
     if (len) *len = 0;
     return nullptr;
   }
-  if (len) *len = h->match.size();
-  return h->match.c_str();
+  const std::string& m = engine::MatchOf(result->rep, i);
+  if (len) *len = m.size();
+  return m.c_str();
 }
 
 SG_API int sg_result_to_json(char** out, size_t* len, const sg_result* result) {
@@ -485,7 +486,7 @@ SG_API int sg_result_to_json(char** out, size_t* len, const sg_result* result) {
       j += ",\"description\":";
       capi::JsonString(capi::HitDescription(result, &h), &j);
       j += ",\"match\":";
-      capi::JsonString(v.hits[i].match, &j);
+      capi::JsonString(engine::MatchOf(v, i), &j);
       j += "}";
     }
     j += "]}";

@@ -127,6 +127,15 @@ std::string Expiry(int64_t expires) {
 
 Engine::~Engine() = default;
 
+const std::string& MatchOf(const Verdict& v, size_t i) {
+  const VerdictHit& h = v.hits[i];
+  if (h.match_in) {
+    if (v.rules) v.rules->MatchIn(h.rule, *h.match_in, &h.match);
+    h.match_in.reset();
+  }
+  return h.match;
+}
+
 Status Engine::OpenFile(const std::string& path, const Options& opts, std::unique_ptr<Engine>* out) {
   std::unique_ptr<rules::RuleSet> rs;
   std::vector<std::string> warnings;
@@ -859,14 +868,26 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
   v->flags |= n.flags;
 
   content_evaluations_.fetch_add(1, std::memory_order_relaxed);
-  std::vector<rules::Hit> hits;
-  v->score = rules_->Evaluate(n, &hits, &v->error);
+  thread_local std::vector<rules::Hit> hits;
+  hits.clear();
+  v->score = rules_->Evaluate(n, &hits, &v->error, /*defer_matches=*/true);
   v->hits.reserve(hits.size() + 2);
+  // A match left for when it is read keeps a copy of its field's text (one
+  // per field) with the verdict: the comment may be gone by then.
+  std::shared_ptr<const std::string> kept;
+  const char* kept_from = nullptr;
   for (auto& h : hits) {
     VerdictHit vh;
     vh.rule = h.rule;
     vh.points = rules_->rules()[size_t(h.rule)].score;
     vh.match = std::move(h.match);
+    if (h.match_in.data() != nullptr) {
+      if (!kept || kept_from != h.match_in.data() || kept->size() != h.match_in.size()) {
+        kept = std::make_shared<const std::string>(h.match_in);
+        kept_from = h.match_in.data();
+      }
+      vh.match_in = kept;
+    }
     v->hits.push_back(std::move(vh));
   }
   for (auto& h : rep_hits) {

@@ -53,7 +53,10 @@ struct VerdictHit {
   double points = 0;
   const char* field = "";
   std::string description;
-  std::string match;
+  // What it matched. A content rule's is looked for only when read
+  // (MatchOf): match_in then holds the field's text, kept with the verdict.
+  mutable std::string match;
+  mutable std::shared_ptr<const std::string> match_in;
 };
 
 struct Verdict {
@@ -68,6 +71,10 @@ struct Verdict {
   // over its memory budget); the verdict is then not to be used.
   Status error;
 };
+
+// What hit i of v matched: its match, looked for now (once) when Score left
+// it for when read. One thread at a time per verdict.
+const std::string& MatchOf(const Verdict& v, size_t i);
 
 struct ImportReport {
   size_t imported = 0, skipped = 0;

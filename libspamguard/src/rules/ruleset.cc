@@ -1376,7 +1376,15 @@ const std::vector<std::unique_ptr<LazyRegex>>* RuleBranches::Get(const LazyRegex
   return parts_.empty() ? nullptr : &parts_;
 }
 
-double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error) const {
+void RuleSet::MatchIn(int rule, std::string_view text, std::string* out) const {
+  out->clear();
+  if (rule < 0 || size_t(rule) >= rules_.size() || !rules_[size_t(rule)].re) return;
+  re2::StringPiece m;
+  if (rules_[size_t(rule)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) CapMatch(m, out);
+}
+
+double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error,
+                         bool defer_matches) const {
   // (Kept by the thread from one comment to the next.)
   thread_local std::vector<uint8_t> fired;
   thread_local std::vector<Hit> found;
@@ -1522,6 +1530,9 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
           else if (rules_[size_t(r)].Silent()) {
             fired[size_t(r)] = 1;
             unbounded.push_back({r, text});
+          } else if (defer_matches) {
+            fired[size_t(r)] = 1;  // (its match looked for when read: MatchIn)
+            found.push_back(Hit{r, {}, text});
           } else if (rules_[size_t(r)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
           else fire(r, {});
         }

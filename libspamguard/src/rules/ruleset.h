@@ -197,6 +197,10 @@ struct PrefilterInfo {
 struct Hit {
   int rule;
   std::string match;
+  // With Evaluate's defer_matches: the text the rule matched in, whose
+  // match is not looked for yet (MatchIn finds it); a view into the
+  // Normalized comment. Null when match is final.
+  std::string_view match_in = {};
 };
 
 class RuleSet {
@@ -211,7 +215,15 @@ class RuleSet {
   // Appends the hits of every non-silent rule that fired and returns the sum
   // of their points. Thread-safe. A rule whose RE2 does not compile when
   // first needed sets *error (when given) and matches nothing.
-  double Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error = nullptr) const;
+  // With defer_matches, a regex rule found by its field's set leaves what it
+  // matched to be looked for when someone reads it (Hit::match_in): most
+  // callers read only the action, and finding a match's bounds runs the
+  // rule's RE2 twice more (forward to its end, backward to its start).
+  double Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error = nullptr,
+                  bool defer_matches = false) const;
+  // What regex rule `rule` matches in text, as Evaluate reports it ("" when
+  // it does not match there).
+  void MatchIn(int rule, std::string_view text, std::string* out) const;
 
   const std::vector<Rule>& rules() const { return rules_; }
   const Settings& settings() const { return settings_; }

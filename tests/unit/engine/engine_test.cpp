@@ -1,4 +1,5 @@
 #include <boost/test/unit_test.hpp>
+#include <map>
 #include <string>
 
 #include "engine/engine.h"
@@ -46,6 +47,31 @@ BOOST_AUTO_TEST_CASE(decimal_scores_meet_thresholds_exactly) {
   Verdict v = Score(*e, "a b");
   BOOST_TEST(v.score == 0.3);
   BOOST_TEST(v.action == SG_ACTION_SPAM);
+}
+
+// A rule's match is looked for when read, in the text the verdict kept: the
+// comment may be gone by then.
+BOOST_AUTO_TEST_CASE(a_match_is_found_when_read_in_the_text_the_verdict_kept) {
+  auto e = Open("body A /(?i)cheap\\s+\\w+/\nscore A 2\nbody B /casino/\nauthor C /^Bob$/\n");
+  Verdict v;
+  {
+    comment::Comment c;
+    c.fields[SG_FIELD_BODY] = "Visit the casino for CHEAP   pills, cheap meds";
+    c.fields[SG_FIELD_AUTHOR] = "Bob";
+    e->Score(c, &v);
+  }  // (the comment and its normalized text are gone)
+  BOOST_REQUIRE(v.hits.size() == 3u);
+  std::map<std::string, std::string> got;
+  for (size_t i = 0; i < v.hits.size(); ++i) {
+    BOOST_TEST(v.hits[i].match.empty());
+    BOOST_TEST(v.hits[i].match_in != nullptr);
+    got[v.rules->rules()[size_t(v.hits[i].rule)].name] = MatchOf(v, i);
+    BOOST_TEST(v.hits[i].match_in == nullptr);  // (found once)
+  }
+  BOOST_TEST(got["A"] == "CHEAP pills");
+  BOOST_TEST(got["B"] == "casino");
+  BOOST_TEST(got["C"] == "Bob");
+  BOOST_TEST(MatchOf(v, 0) == got[v.rules->rules()[size_t(v.hits[0].rule)].name]);
 }
 
 BOOST_AUTO_TEST_CASE(hits_are_ordered_by_points) {

@@ -352,6 +352,38 @@ BOOST_AUTO_TEST_CASE(branches_run_alone_and_report_what_the_whole_pattern_matche
   BOOST_TEST(Hits(*by_atoms, c).find("FIRST='abx'") != std::string::npos, Hits(*by_atoms, c));
 }
 
+// A match left for when it is read (Evaluate's defer_matches, as the
+// engine scores) is what Evaluate finds at once, on every labeled comment.
+BOOST_AUTO_TEST_CASE(matches_found_when_read_are_those_found_at_once) {
+  const std::string rules = Slurp(SG_SOURCE_DIR "/data/spamguard.cf");
+  auto rs = LoadRules(rules, "", 0);  // (each field's whole set, where matches can wait)
+  size_t n = 0, deferred = 0, differ = 0;
+  for (const char* f : {"/tests/corpora/youtube/comments.jsonl", "/tests/corpora/wordpress-spam/comments.jsonl"}) {
+    for (const auto& c : Corpus(std::string(SG_SOURCE_DIR) + f)) {
+      comment::Normalized norm;
+      comment::Normalize(c, rs->settings().limits, &norm);
+      std::vector<Hit> now, later;
+      const double a = rs->Evaluate(norm, &now), b = rs->Evaluate(norm, &later, nullptr, /*defer_matches=*/true);
+      BOOST_TEST(a == b);
+      BOOST_REQUIRE(now.size() == later.size());
+      for (size_t i = 0; i < now.size(); ++i) {
+        BOOST_TEST(now[i].rule == later[i].rule);
+        std::string m = later[i].match;
+        if (later[i].match_in.data() != nullptr) {
+          BOOST_TEST(m.empty());
+          ++deferred;
+          rs->MatchIn(later[i].rule, std::string(later[i].match_in), &m);  // (a copy: as the verdict keeps it)
+        }
+        if (m != now[i].match && ++differ <= 5) BOOST_TEST(m == now[i].match, c.fields[SG_FIELD_BODY].substr(0, 80));
+      }
+      ++n;
+    }
+  }
+  BOOST_TEST(n > 4000u);
+  BOOST_TEST(deferred > 1000u);
+  BOOST_TEST(differ == 0u);
+}
+
 // The default rules, scored through their atoms and through each field's
 // whole set, give the same hits and matches on every labeled comment.
 BOOST_AUTO_TEST_CASE(atoms_never_skip_a_rule_that_matches) {
