@@ -6,6 +6,7 @@
 
 #include <re2/re2.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,15 +21,21 @@ class LazyRegex {
   const RE2::Options& options() const { return options_; }
 
   const RE2& Get() const {
-    std::call_once(once_, [this] { re_ = std::make_unique<RE2>(pattern_, options_); });
+    std::call_once(once_, [this] {
+      re_ = std::make_unique<RE2>(pattern_, options_);
+      compiled_.store(true, std::memory_order_release);
+    });
     return *re_;
   }
+  // Whether a comment has needed it yet (for tests and stats).
+  bool compiled() const { return compiled_.load(std::memory_order_acquire); }
 
  private:
   std::string pattern_;
   RE2::Options options_;
   mutable std::once_flag once_;
   mutable std::unique_ptr<RE2> re_;
+  mutable std::atomic<bool> compiled_{false};
 };
 
 }  // namespace spamguard::rules

@@ -53,4 +53,61 @@ int64_t EvalMeta(const MetaExpr& e, int root, const HitFn& hit) {
   return v[size_t(root)];
 }
 
+// As EvalMeta, while some rules are not known yet (known(i) false): *decided
+// is false when the value depends on them. `!`, `&&` and `||` decide what
+// they can without them (false && x, true || x); sums and comparisons need
+// both sides.
+template <typename KnownFn, typename HitFn>
+int64_t EvalMetaPartial(const MetaExpr& e, int root, const KnownFn& known, const HitFn& hit, bool* decided) {
+  *decided = true;
+  if (root < 0) return 0;
+  thread_local std::vector<int64_t> v;
+  thread_local std::vector<uint8_t> unknown;
+  v.assign(size_t(root) + 1, 0);
+  unknown.assign(size_t(root) + 1, 0);
+  for (size_t i = 0; i <= size_t(root); ++i) {
+    const MetaNode& n = e.nodes[i];
+    const int64_t a = n.a >= 0 ? v[size_t(n.a)] : 0, b = n.b >= 0 ? v[size_t(n.b)] : 0;
+    const bool ua = n.a >= 0 && unknown[size_t(n.a)], ub = n.b >= 0 && unknown[size_t(n.b)];
+    switch (n.op) {
+      case MetaNode::kRule:
+        if (known(n.value)) v[i] = hit(n.value) ? 1 : 0;
+        else unknown[i] = 1;
+        break;
+      case MetaNode::kConst: v[i] = n.value; break;
+      case MetaNode::kNot:
+        unknown[i] = ua;
+        v[i] = a == 0;
+        break;
+      case MetaNode::kAnd:
+        if ((!ua && a == 0) || (!ub && b == 0)) v[i] = 0;
+        else if (ua || ub) unknown[i] = 1;
+        else v[i] = 1;
+        break;
+      case MetaNode::kOr:
+        if ((!ua && a != 0) || (!ub && b != 0)) v[i] = 1;
+        else if (ua || ub) unknown[i] = 1;
+        else v[i] = 0;
+        break;
+      default:
+        if (ua || ub) {
+          unknown[i] = 1;
+          break;
+        }
+        switch (n.op) {
+          case MetaNode::kAdd: v[i] = a + b; break;
+          case MetaNode::kGt: v[i] = a > b; break;
+          case MetaNode::kGe: v[i] = a >= b; break;
+          case MetaNode::kLt: v[i] = a < b; break;
+          case MetaNode::kLe: v[i] = a <= b; break;
+          case MetaNode::kEq: v[i] = a == b; break;
+          case MetaNode::kNe: v[i] = a != b; break;
+          default: break;
+        }
+    }
+  }
+  *decided = !unknown[size_t(root)];
+  return v[size_t(root)];
+}
+
 }  // namespace spamguard::rules

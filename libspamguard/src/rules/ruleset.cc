@@ -1399,10 +1399,26 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     std::string_view text;
   };
   thread_local std::vector<Unbounded> unbounded;
+  // Silent building blocks whose atoms hold, not run yet: a meta runs them
+  // when its value depends on them (SG_PHARMA_OBFUSCATED is __PHARMA_LOOSE
+  // && !SG_PHARMA_DRUGS: once SG_PHARMA_DRUGS fired, the loose pattern is
+  // never compiled). One entry per text a rule waits on.
+  struct Waiting {
+    int rule;
+    std::string_view text;
+    bool whole;
+    size_t atoms_from, atoms_to;  // the field's atoms found, in waiting_atoms (for its branches)
+  };
+  thread_local std::vector<Waiting> waiting;
+  thread_local std::vector<uint32_t> waiting_atoms;
+  thread_local std::vector<uint8_t> waits;  // per rule: it has entries in `waiting`
   fired.assign(rules_.size(), 0);
+  waits.assign(rules_.size(), 0);
   found.clear();
   silent.clear();
   unbounded.clear();
+  waiting.clear();
+  waiting_atoms.clear();
   auto fire = [&](int r, std::string_view m) {
     fired[size_t(r)] = 1;
     const bool quiet = rules_[size_t(r)].Silent();
@@ -1566,8 +1582,22 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     // (In rule order, as the set would report them.)
-    for (int r : candidates)
-      if (!fired[size_t(r)] && (!rules_[size_t(r)].filtered || holds(rules_[size_t(r)]))) run(r, text, whole);
+    size_t atoms_from = SIZE_MAX, atoms_to = 0;
+    for (int r : candidates) {
+      const Rule& rule = rules_[size_t(r)];
+      if (fired[size_t(r)] || (rule.filtered && !holds(rule))) continue;
+      if (rule.Silent() && !rule.trivial) {
+        if (atoms_from == SIZE_MAX) {  // (this field's atoms, kept for the rule's branches)
+          atoms_from = waiting_atoms.size();
+          waiting_atoms.insert(waiting_atoms.end(), present.begin(), present.end());
+          atoms_to = waiting_atoms.size();
+        }
+        waiting.push_back({r, text, whole, atoms_from, atoms_to});
+        waits[size_t(r)] = 1;
+      } else {
+        run(r, text, whole);
+      }
+    }
   };
   for (const auto& fr : fields_) {
     if (fr.target == Target::kUri) {
@@ -1588,9 +1618,32 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
       else fire(r, ConditionSays(rule.condition));
     }
   }
+  // Runs what rule r waits on (each text until it fires); it is known then.
+  auto settle = [&](int64_t r) {
+    if (!waits[size_t(r)]) return;
+    waits[size_t(r)] = 0;
+    for (const auto& w : waiting) {
+      if (w.rule != int(r) || fired[size_t(r)]) continue;
+      present.assign(waiting_atoms.begin() + std::ptrdiff_t(w.atoms_from),
+                     waiting_atoms.begin() + std::ptrdiff_t(w.atoms_to));
+      run(w.rule, w.text, w.whole);
+    }
+  };
+  auto settle_all = [&](const Rule& meta) {
+    for (const auto& node : meta.meta.nodes)
+      if (node.op == MetaNode::kRule) settle(node.value);
+  };
   for (int r : metas_) {
     const Rule& rule = rules_[size_t(r)];
-    if (EvalMeta(rule.meta, rule.meta.root, [&](int64_t i) { return fired[size_t(i)] != 0; }) != 0) {
+    auto hit = [&](int64_t i) { return fired[size_t(i)] != 0; };
+    bool decided = true;
+    int64_t value = EvalMetaPartial(rule.meta, rule.meta.root, [&](int64_t i) { return !waits[size_t(i)]; }, hit, &decided);
+    if (!decided) {
+      settle_all(rule);
+      value = EvalMeta(rule.meta, rule.meta.root, hit);
+    }
+    if (value != 0) {
+      settle_all(rule);  // (what it shows: every rule it uses that fired, as if all had run)
       // What it matched: the rules it uses that fired.
       std::string why;
       std::vector<int64_t> seen;

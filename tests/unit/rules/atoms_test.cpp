@@ -352,6 +352,35 @@ BOOST_AUTO_TEST_CASE(branches_run_alone_and_report_what_the_whole_pattern_matche
   BOOST_TEST(Hits(*by_atoms, c).find("FIRST='abx'") != std::string::npos, Hits(*by_atoms, c));
 }
 
+// A silent building block whose atoms hold runs (and compiles) only when a
+// meta's value depends on it: `__LOOSE && !DRUG` is false once DRUG fired.
+BOOST_AUTO_TEST_CASE(a_building_block_runs_only_when_a_meta_needs_it) {
+  sgtest::TempDir d;
+  const std::string rules =
+      "body __LOOSE /(?i)\\bv[i1!|][a@4]gr[a@4]\\b/\nbody DRUG /(?i)\\bviagra\\b/\nscore DRUG 3\n"
+      "meta OBFUSCATED __LOOSE && !DRUG\nscore OBFUSCATED 2\n";
+  auto rs = LoadRules(rules, d.File("rc"), uint64_t(-1));
+  BOOST_REQUIRE(rs->rules()[0].name == "__LOOSE");
+  BOOST_REQUIRE(rs->rules()[0].filtered);  // (its atom "gr" makes it a candidate)
+  comment::Comment c;
+  c.fields[SG_FIELD_BODY] = "buy viagra now";
+  const std::string plain = Hits(*rs, c);
+  BOOST_TEST(plain.find("DRUG='viagra'") != std::string::npos, plain);
+  BOOST_TEST(plain.find("OBFUSCATED") == std::string::npos, plain);
+  BOOST_TEST(!rs->rules()[0].re->compiled());  // (decided without it: never compiled)
+  c.fields[SG_FIELD_BODY] = "buy v1agra now";
+  const std::string tricked = Hits(*rs, c);
+  BOOST_TEST(tricked.find("OBFUSCATED='__LOOSE 'v1agra''") != std::string::npos, tricked);
+  BOOST_TEST(rs->rules()[0].re->compiled());
+  // A meta that fires shows every rule it uses that fired, as if all had
+  // run: the building block runs then, though DRUG alone decided it.
+  auto either = LoadRules(rules + "meta EITHER DRUG || __LOOSE\nscore EITHER 0.5\n", d.File("rc"), uint64_t(-1));
+  c.fields[SG_FIELD_BODY] = "buy viagra now";
+  const std::string both = Hits(*either, c);
+  BOOST_TEST(both.find("EITHER='DRUG + __LOOSE 'viagra''") != std::string::npos, both);
+  BOOST_TEST(either->rules()[0].re->compiled());
+}
+
 // A match left for when it is read (Evaluate's defer_matches, as the
 // engine scores) is what Evaluate finds at once, on every labeled comment.
 BOOST_AUTO_TEST_CASE(matches_found_when_read_are_those_found_at_once) {
