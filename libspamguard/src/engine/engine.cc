@@ -130,7 +130,7 @@ Engine::~Engine() = default;
 const std::string& MatchOf(const Verdict& v, size_t i) {
   const VerdictHit& h = v.hits[i];
   if (h.match_in) {
-    if (v.rules) v.rules->MatchIn(h.rule, *h.match_in, &h.match);
+    if (v.rules) v.rules->MatchIn(h.rule, *h.match_in, &h.match, h.match_branches);
     h.match_in.reset();
   }
   return h.match;
@@ -887,6 +887,7 @@ void Engine::Score(const comment::Comment& c, Verdict* v) const {
         kept_from = h.match_in.data();
       }
       vh.match_in = kept;
+      vh.match_branches = h.branches;
     }
     v->hits.push_back(std::move(vh));
   }

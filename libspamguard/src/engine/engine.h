@@ -57,6 +57,7 @@ struct VerdictHit {
   // (MatchOf): match_in then holds the field's text, kept with the verdict.
   mutable std::string match;
   mutable std::shared_ptr<const std::string> match_in;
+  uint64_t match_branches = 0;  // (rules::Hit::branches)
 };
 
 struct Verdict {

@@ -1376,11 +1376,28 @@ const std::vector<std::unique_ptr<LazyRegex>>* RuleBranches::Get(const LazyRegex
   return parts_.empty() ? nullptr : &parts_;
 }
 
-void RuleSet::MatchIn(int rule, std::string_view text, std::string* out) const {
+void RuleSet::MatchIn(int rule, std::string_view text, std::string* out, uint64_t branches) const {
   out->clear();
   if (rule < 0 || size_t(rule) >= rules_.size() || !rules_[size_t(rule)].re) return;
+  const Rule& r = rules_[size_t(rule)];
+  const auto* parts = branches != 0 && r.branches ? r.branches->Get(*r.re) : nullptr;
   re2::StringPiece m;
-  if (rules_[size_t(rule)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) CapMatch(m, out);
+  if (parts) {
+    // The leftmost match of the branches that matched, the first of them
+    // there (as Evaluate finds it at once, and the whole pattern would).
+    re2::StringPiece best;
+    bool found = false;
+    for (size_t b = 0; b < parts->size() && b < 64; ++b) {
+      if (!(branches >> b & 1)) continue;
+      if ((*parts)[b]->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1) && (!found || m.data() < best.data())) {
+        best = m;
+        found = true;
+      }
+    }
+    if (found) CapMatch(best, out);
+    return;
+  }
+  if (r.re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) CapMatch(m, out);
 }
 
 double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, Status* error,
@@ -1428,6 +1445,13 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     CapMatch(m, &h.match);
     (quiet ? silent : found).push_back(std::move(h));
   };
+  // A hit whose match is looked for when read (MatchIn): in text, through
+  // these branches of the rule (bits; none: the whole pattern).
+  auto found_hits_defer = [&](int r, std::string_view text, uint64_t branches) {
+    Hit h{r, {}, text};
+    h.branches = branches;
+    found.push_back(std::move(h));
+  };
   // The rules of a field whose atoms occur in the folded text, plus those
   // that need none, each run once on the text itself.
   thread_local std::string folded;
@@ -1458,6 +1482,8 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
       const uint32_t nb = *w++;
       re2::StringPiece best;
       bool found = false, usable = true;
+      uint64_t matched = 0;  // (the branches that match, for a match looked for when read)
+      const bool defer = defer_matches && !rule.Silent() && !whole;
       for (uint32_t b = 0; b < nb && usable; ++b) {
         const bool holds = b > 0 && ClausesHold(w, present);
         for (uint32_t c = 0, nc = *w++; c < nc; ++c) w += 1 + *w;
@@ -1473,6 +1499,11 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
           found = true;  // (whether, not where)
           break;
         }
+        if (defer) {
+          matched |= uint64_t(1) << (b - 1);
+          found = true;
+          continue;
+        }
         if (part.Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1) && (!found || m.data() < best.data())) {
           best = m;
           found = true;
@@ -1484,6 +1515,9 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
         else if (rule.Silent()) {
           fired[size_t(r)] = 1;
           unbounded.push_back({r, text});
+        } else if (defer) {
+          fired[size_t(r)] = 1;  // (its match looked for when read: MatchIn, in these branches)
+          found_hits_defer(r, text, matched);
         } else fire(r, best);
         return;
       }
@@ -1505,6 +1539,9 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     else if (rules_[size_t(r)].Silent()) {
       fired[size_t(r)] = 1;
       unbounded.push_back({r, text});
+    } else if (defer_matches) {
+      fired[size_t(r)] = 1;  // (its match looked for when read: MatchIn)
+      found_hits_defer(r, text, 0);
     } else if (re.Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
     else fire(r, {});
   };
@@ -1548,7 +1585,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
             unbounded.push_back({r, text});
           } else if (defer_matches) {
             fired[size_t(r)] = 1;  // (its match looked for when read: MatchIn)
-            found.push_back(Hit{r, {}, text});
+            found_hits_defer(r, text, 0);
           } else if (rules_[size_t(r)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
           else fire(r, {});
         }

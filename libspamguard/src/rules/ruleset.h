@@ -201,6 +201,7 @@ struct Hit {
   // match is not looked for yet (MatchIn finds it); a view into the
   // Normalized comment. Null when match is final.
   std::string_view match_in = {};
+  uint64_t branches = 0;  // with match_in: the rule's branches that matched (bits; 0: the whole pattern)
 };
 
 class RuleSet {
@@ -223,7 +224,9 @@ class RuleSet {
                   bool defer_matches = false) const;
   // What regex rule `rule` matches in text, as Evaluate reports it ("" when
   // it does not match there).
-  void MatchIn(int rule, std::string_view text, std::string* out) const;
+  // With branches (Hit::branches), only those branches of the rule's
+  // alternation are looked in.
+  void MatchIn(int rule, std::string_view text, std::string* out, uint64_t branches = 0) const;
 
   const std::vector<Rule>& rules() const { return rules_; }
   const Settings& settings() const { return settings_; }

@@ -384,9 +384,14 @@ BOOST_AUTO_TEST_CASE(a_building_block_runs_only_when_a_meta_needs_it) {
 // A match left for when it is read (Evaluate's defer_matches, as the
 // engine scores) is what Evaluate finds at once, on every labeled comment.
 BOOST_AUTO_TEST_CASE(matches_found_when_read_are_those_found_at_once) {
+  sgtest::TempDir d;
   const std::string rules = Slurp(SG_SOURCE_DIR "/data/spamguard.cf");
-  auto rs = LoadRules(rules, "", 0);  // (each field's whole set, where matches can wait)
-  size_t n = 0, deferred = 0, differ = 0;
+  // Each field's whole set, and the atoms (a process's first comments),
+  // where a rule split at its alternation remembers its branches that
+  // matched.
+  for (const bool atoms : {false, true}) {
+  auto rs = atoms ? LoadRules(rules, d.File("rc"), uint64_t(-1)) : LoadRules(rules, "", 0);
+  size_t n = 0, deferred = 0, through_branches = 0, differ = 0;
   for (const char* f : {"/tests/corpora/youtube/comments.jsonl", "/tests/corpora/wordpress-spam/comments.jsonl"}) {
     for (const auto& c : Corpus(std::string(SG_SOURCE_DIR) + f)) {
       comment::Normalized norm;
@@ -401,16 +406,21 @@ BOOST_AUTO_TEST_CASE(matches_found_when_read_are_those_found_at_once) {
         if (later[i].match_in.data() != nullptr) {
           BOOST_TEST(m.empty());
           ++deferred;
-          rs->MatchIn(later[i].rule, std::string(later[i].match_in), &m);  // (a copy: as the verdict keeps it)
+          through_branches += later[i].branches != 0;
+          // (a copy of the text: as the verdict keeps it)
+          rs->MatchIn(later[i].rule, std::string(later[i].match_in), &m, later[i].branches);
         }
-        if (m != now[i].match && ++differ <= 5) BOOST_TEST(m == now[i].match, c.fields[SG_FIELD_BODY].substr(0, 80));
+        if (m != now[i].match && ++differ <= 5)
+          BOOST_TEST(m == now[i].match, (atoms ? "atoms: " : "sets: ") << c.fields[SG_FIELD_BODY].substr(0, 80));
       }
       ++n;
     }
   }
   BOOST_TEST(n > 4000u);
   BOOST_TEST(deferred > 1000u);
+  BOOST_TEST((through_branches > 100u) == atoms, through_branches);
   BOOST_TEST(differ == 0u);
+  }
 }
 
 // The default rules, scored through their atoms and through each field's
