@@ -603,7 +603,9 @@ SG_API const char *sg_result_hit_description(const sg_result *result,
                                              size_t i);
 /** What hit i matched (text for regex rules, e.g. "7 links" for counts).
  *  May contain NUL bytes; its length goes to *len when len is not NULL.
- *  NULL when out of range. */
+ *  NULL when out of range. A regex rule's match is looked for at the first
+ *  call (in the text the result keeps), so a caller that never asks does
+ *  not pay for it; valid until the result is freed. */
 SG_API const char *sg_result_hit_match(const sg_result *result, size_t i,
                                        size_t *len);
 /** The whole verdict as one JSON object (UTF-8, NUL-terminated):
