@@ -24,6 +24,20 @@ struct MetaExpr {
 // Parses an expression. On error returns false and a reason in *error.
 bool ParseMeta(std::string_view text, MetaExpr* out, std::string* error);
 
+// A sum or comparison node's value from its children's.
+inline int64_t MetaArith(MetaNode::Op op, int64_t a, int64_t b) {
+  switch (op) {
+    case MetaNode::kAdd: return a + b;
+    case MetaNode::kGt: return a > b;
+    case MetaNode::kGe: return a >= b;
+    case MetaNode::kLt: return a < b;
+    case MetaNode::kLe: return a <= b;
+    case MetaNode::kEq: return a == b;
+    case MetaNode::kNe: return a != b;
+    default: return 0;
+  }
+}
+
 // Evaluates with `hit(i)` giving 0/1 for the rule index stored in kRule nodes.
 // The parser creates every node after its children, so one pass in index
 // order evaluates the tree without recursion (its depth is the input's).
@@ -41,13 +55,7 @@ int64_t EvalMeta(const MetaExpr& e, int root, const HitFn& hit) {
       case MetaNode::kNot: v[i] = a == 0; break;
       case MetaNode::kAnd: v[i] = a != 0 && b != 0; break;
       case MetaNode::kOr: v[i] = a != 0 || b != 0; break;
-      case MetaNode::kAdd: v[i] = a + b; break;
-      case MetaNode::kGt: v[i] = a > b; break;
-      case MetaNode::kGe: v[i] = a >= b; break;
-      case MetaNode::kLt: v[i] = a < b; break;
-      case MetaNode::kLe: v[i] = a <= b; break;
-      case MetaNode::kEq: v[i] = a == b; break;
-      case MetaNode::kNe: v[i] = a != b; break;
+      default: v[i] = MetaArith(n.op, a, b); break;
     }
   }
   return v[size_t(root)];
@@ -90,20 +98,8 @@ int64_t EvalMetaPartial(const MetaExpr& e, int root, const KnownFn& known, const
         else v[i] = 0;
         break;
       default:
-        if (ua || ub) {
-          unknown[i] = 1;
-          break;
-        }
-        switch (n.op) {
-          case MetaNode::kAdd: v[i] = a + b; break;
-          case MetaNode::kGt: v[i] = a > b; break;
-          case MetaNode::kGe: v[i] = a >= b; break;
-          case MetaNode::kLt: v[i] = a < b; break;
-          case MetaNode::kLe: v[i] = a <= b; break;
-          case MetaNode::kEq: v[i] = a == b; break;
-          case MetaNode::kNe: v[i] = a != b; break;
-          default: break;
-        }
+        if (ua || ub) unknown[i] = 1;
+        else v[i] = MetaArith(n.op, a, b);
     }
   }
   *decided = !unknown[size_t(root)];
