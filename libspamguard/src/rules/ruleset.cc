@@ -1445,11 +1445,25 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     CapMatch(m, &h.match);
     (quiet ? silent : found).push_back(std::move(h));
   };
-  // A hit whose match is looked for when read (MatchIn): in text, through
-  // these branches of the rule (bits; none: the whole pattern).
-  auto found_hits_defer = [&](int r, std::string_view text, uint64_t branches) {
-    Hit h{r, {}, text};
-    h.branches = branches;
+  // Regex rule r matched in text (through these branches of its
+  // alternation, as bits; 0: the whole pattern). What it shows: a link
+  // rule the whole link; a silent block nothing yet (a meta that fires
+  // looks for it); a scoring rule its match, found now (MatchIn) or, with
+  // defer_matches, when the hit is read.
+  auto matched = [&](int r, std::string_view text, bool whole, uint64_t branches) {
+    if (whole) return fire(r, text);
+    fired[size_t(r)] = 1;
+    if (rules_[size_t(r)].Silent()) {
+      unbounded.push_back({r, text});
+      return;
+    }
+    Hit h{r, {}};
+    if (defer_matches) {
+      h.match_in = text;
+      h.branches = branches;
+    } else {
+      MatchIn(r, text, &h.match, branches);
+    }
     found.push_back(std::move(h));
   };
   // The rules of a field whose atoms occur in the folded text, plus those
@@ -1475,15 +1489,13 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     // Split at its alternation: only the branches whose clauses hold run,
     // each its own small program. The match is the leftmost, the first
     // branch there (as the whole pattern, taking its alternatives in
-    // order, finds it).
+    // order, finds it): MatchIn, in the branches that matched.
     const auto* parts = rule.branches ? rule.branches->Get(*rule.re) : nullptr;
     if (parts) {
       const uint32_t* w = rule.clauses;
       const uint32_t nb = *w++;
-      re2::StringPiece best;
-      bool found = false, usable = true;
-      uint64_t matched = 0;  // (the branches that match, for a match looked for when read)
-      const bool defer = defer_matches && !rule.Silent() && !whole;
+      bool usable = true;
+      uint64_t which = 0;  // (the branches that match, as bits)
       for (uint32_t b = 0; b < nb && usable; ++b) {
         const bool holds = b > 0 && ClausesHold(w, present);
         for (uint32_t c = 0, nc = *w++; c < nc; ++c) w += 1 + *w;
@@ -1493,32 +1505,12 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
           usable = false;  // (over its budget alone: the whole pattern below)
           break;
         }
-        re2::StringPiece m;
         if (!part.Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0)) continue;
-        if (rule.Silent() || whole) {
-          found = true;  // (whether, not where)
-          break;
-        }
-        if (defer) {
-          matched |= uint64_t(1) << (b - 1);
-          found = true;
-          continue;
-        }
-        if (part.Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1) && (!found || m.data() < best.data())) {
-          best = m;
-          found = true;
-        }
+        which |= uint64_t(1) << (b - 1);
+        if (rule.Silent() || whole) break;  // (whether, not where)
       }
       if (usable) {
-        if (!found) return;
-        if (whole) fire(r, text);
-        else if (rule.Silent()) {
-          fired[size_t(r)] = 1;
-          unbounded.push_back({r, text});
-        } else if (defer) {
-          fired[size_t(r)] = 1;  // (its match looked for when read: MatchIn, in these branches)
-          found_hits_defer(r, text, matched);
-        } else fire(r, best);
+        if (which != 0) matched(r, text, whole, which);
         return;
       }
     }
@@ -1533,17 +1525,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
     }
     // A pass that only says whether it matches (the DFA alone) first: most
     // candidates do not, and only a match needs its bounds.
-    if (!re.Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0)) return;
-    re2::StringPiece m;
-    if (whole) fire(r, text);
-    else if (rules_[size_t(r)].Silent()) {
-      fired[size_t(r)] = 1;
-      unbounded.push_back({r, text});
-    } else if (defer_matches) {
-      fired[size_t(r)] = 1;  // (its match looked for when read: MatchIn)
-      found_hits_defer(r, text, 0);
-    } else if (re.Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
-    else fire(r, {});
+    if (re.Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0)) matched(r, text, whole, 0);
   };
   thread_local std::vector<int> set_hits;
   const bool warm = !atoms_ready_ || scores_.fetch_add(1, std::memory_order_relaxed) >= warm_scores_;
@@ -1577,17 +1559,7 @@ double RuleSet::Evaluate(const comment::Normalized& n, std::vector<Hit>* hits, S
         std::sort(set_hits.begin(), set_hits.end());  // (rule order, whichever way they were found)
         for (int k : set_hits) {
           int r = fr.all[size_t(k)];
-          if (fired[size_t(r)]) continue;
-          re2::StringPiece m;
-          if (whole) fire(r, text);
-          else if (rules_[size_t(r)].Silent()) {
-            fired[size_t(r)] = 1;
-            unbounded.push_back({r, text});
-          } else if (defer_matches) {
-            fired[size_t(r)] = 1;  // (its match looked for when read: MatchIn)
-            found_hits_defer(r, text, 0);
-          } else if (rules_[size_t(r)].re->Get().Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1)) fire(r, m);
-          else fire(r, {});
+          if (!fired[size_t(r)]) matched(r, text, whole, 0);
         }
         return;
       }
